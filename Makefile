@@ -1,0 +1,30 @@
+# Quick start: `make lab` (JupyterLab with the examples), `make demo` (headless run), `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# JupyterLab refuses to run as root unless asked explicitly.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab demo test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# One stamp per set of extras, redone when the package metadata changes.
+$(VENV)/.installed-%: pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install -q -e '.[$*]'
+	touch $@
+
+lab: $(VENV)/.installed-examples $(VENV)/.installed-lab
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
+
+demo: $(VENV)/.installed-examples
+	$(BIN)/jupyter workflow run notebooks/reconcile.workflow.json
+	$(BIN)/jupyter workflow runs list --limit 3
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,18 @@
+"""jupyter-workflow: workflows of parameterized notebooks, run by papermill.
+
+Inside a node's kernel only :func:`record` is needed, so importing this package stays
+cheap: the engine, store and CLI load on first use of :func:`run`.
+"""
+
+from jupyter_workflow.runtime import record
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "record", "run"]
+
+
+def __getattr__(name):
+    if name == "run":
+        from jupyter_workflow.api import run
+
+        return run
+    raise AttributeError(f"module 'jupyter_workflow' has no attribute {name!r}")

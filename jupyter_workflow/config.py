@@ -1,0 +1,70 @@
+"""Settings shared by the CLI, the Python API and the server.
+
+One name per setting everywhere: the traitlets class ``WorkflowConfig`` (in
+``jupyter_workflow_config.py`` or ``.json`` on the Jupyter config path, or the server's
+config), the environment (``JUPYTER_WORKFLOW_DB_URL``, ``JUPYTER_WORKFLOW_RUNS_DIR``), and
+the CLI flags ``--db`` and ``--runs-dir``. A flag beats the environment, which beats a
+config file, which beats the default (under the Jupyter data directory).
+"""
+
+import os
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
+from traitlets import Int, Unicode, default
+from traitlets.config import Config, Configurable
+from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
+
+DB_URL_ENV = "JUPYTER_WORKFLOW_DB_URL"
+RUNS_DIR_ENV = "JUPYTER_WORKFLOW_RUNS_DIR"
+CONFIG_FILE_NAME = "jupyter_workflow_config"
+
+
+def data_dir() -> Path:
+    return Path(jupyter_data_dir()) / "workflow"
+
+
+class WorkflowConfig(Configurable):
+    """Where runs are stored and how many nodes run at once."""
+
+    db_url = Unicode(help=f"SQLAlchemy URL of the run store (env {DB_URL_ENV}).").tag(config=True)
+    runs_dir = Unicode(help=f"Folder for executed notebooks and artifacts (env {RUNS_DIR_ENV}).").tag(config=True)
+    parallel = Int(0, help="Nodes run at once; 0 means the number of CPUs.").tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self):
+        return f"sqlite:///{data_dir() / 'workflow.db'}"
+
+    @default("runs_dir")
+    def _default_runs_dir(self):
+        return str(data_dir() / "runs")
+
+    @property
+    def max_parallel(self) -> int:
+        return self.parallel if self.parallel > 0 else (os.cpu_count() or 1)
+
+
+def load_config_files() -> Config:
+    """``jupyter_workflow_config.{json,py}`` merged from the Jupyter config path."""
+    merged = Config()
+    for folder in reversed(jupyter_config_path()):
+        for loader_class in (JSONFileConfigLoader, PyFileConfigLoader):
+            suffix = ".json" if loader_class is JSONFileConfigLoader else ".py"
+            try:
+                merged.merge(loader_class(CONFIG_FILE_NAME + suffix, path=folder).load_config())
+            except ConfigFileNotFound:
+                continue
+    return merged
+
+
+def resolve_config(db_url: str | None = None, runs_dir: str | None = None, parallel: int | None = None,
+                   config: Config | None = None) -> WorkflowConfig:
+    """The effective settings: explicit values, then the environment, then config files."""
+    settings = WorkflowConfig(config=config if config is not None else load_config_files())
+    for name, explicit, env in (("db_url", db_url, DB_URL_ENV), ("runs_dir", runs_dir, RUNS_DIR_ENV)):
+        value = explicit or os.environ.get(env)
+        if value:
+            setattr(settings, name, str(value))
+    if parallel is not None:
+        settings.parallel = parallel
+    return settings

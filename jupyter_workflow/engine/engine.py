@@ -1,0 +1,183 @@
+"""The engine: runs a validated workflow as a DAG of papermill nodes on asyncio.
+
+Each node waits for its upstream nodes, resolves its parameters, and runs through the
+executor with at most ``parallel`` nodes at once. A node whose upstream did not succeed
+is skipped; a failed attempt is retried per the node's ``retries``/``retry_delay``; every
+state change is an event sent to the listeners (the run store, a progress display).
+"""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from jupyter_workflow.engine.bindings import BindingError, resolve
+from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask, PapermillExecutor, error_info
+from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunListener, RunState, RunStatus, now
+from jupyter_workflow.model.problems import InvalidWorkflow
+from jupyter_workflow.model.spec import Workflow
+from jupyter_workflow.model.validation import check_inputs
+
+DONE_OK = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
+
+
+class Engine:
+    """Runs workflows; one engine can run many workflows, one after another or at once."""
+
+    def __init__(
+        self,
+        runs_dir,
+        parallel: int = 1,
+        executor: NodeExecutor | None = None,
+        listeners: list[RunListener] = (),
+    ):
+        self.runs_dir = Path(runs_dir)
+        self.parallel = max(1, parallel)
+        self.executor = executor or PapermillExecutor(max_workers=self.parallel)
+        self.listeners = list(listeners)
+
+    def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
+        """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
+        resolved, problems = check_inputs(workflow.inputs, inputs or {})
+        if problems:
+            raise InvalidWorkflow(problems, str(workflow.path) if workflow.path else None)
+        run_id = uuid.uuid4().hex
+        return RunState(
+            run_id=run_id,
+            workflow=workflow,
+            inputs=resolved,
+            run_dir=self.runs_dir / run_id,
+            trigger=trigger,
+            user=user,
+            nodes={node_id: NodeState(node_id) for node_id in workflow.nodes},
+        )
+
+    async def run(self, workflow: Workflow, inputs: dict | None = None, **options) -> RunState:
+        """Run ``workflow`` to the end and return its final state."""
+        return await self.execute(self.new_run(workflow, inputs, **options))
+
+    async def execute(self, run: RunState) -> RunState:
+        """Execute a pending run; cancelling this coroutine cancels the run."""
+        for listener in self.listeners:
+            listener.begin(run)
+        run.status, run.started_at = RunStatus.RUNNING, now()
+        self._emit(run, "run.started", None, {"inputs": run.inputs})
+        slots = asyncio.Semaphore(self.parallel)
+        dependencies = run.workflow.dependencies()
+        tasks: dict[str, asyncio.Task] = {}
+        for node_id in run.workflow.nodes:
+            tasks[node_id] = asyncio.ensure_future(self._run_node(run, node_id, dependencies[node_id], tasks, slots))
+        try:
+            await asyncio.gather(*tasks.values())
+        except asyncio.CancelledError:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            for node in run.nodes.values():
+                if node.status not in NodeStatus.FINAL:
+                    self._transition(run, node, NodeStatus.CANCELLED)
+            self._finish(run, RunStatus.CANCELLED)
+            raise
+        self._conclude(run)
+        return run
+
+    async def _run_node(self, run: RunState, node_id: str, upstream: set[str], tasks, slots) -> None:
+        if upstream:
+            await asyncio.gather(*(tasks[up] for up in upstream))
+        node = run.nodes[node_id]
+        not_ok = sorted(up for up in upstream if run.nodes[up].status not in DONE_OK)
+        if not_ok:
+            self._transition(run, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
+            return
+        self._transition(run, node, NodeStatus.QUEUED)
+        spec = run.workflow.nodes[node_id]
+        async with slots:
+            for attempt in range(1, spec.retries + 2):
+                node.attempt = attempt
+                self._transition(run, node, NodeStatus.RUNNING, attempt=attempt)
+                outcome = await self._attempt(run, node_id)
+                if outcome.succeeded:
+                    node.outputs = outcome.outputs
+                    self._transition(run, node, NodeStatus.SUCCEEDED)
+                    return
+                if attempt > spec.retries:
+                    break
+                self._keep_failed_attempt(node, attempt)
+                self._transition(run, node, NodeStatus.QUEUED, retry_in_s=spec.retry_delay, error=outcome.error)
+                await asyncio.sleep(spec.retry_delay)
+        node.error = outcome.error
+        self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
+
+    async def _attempt(self, run: RunState, node_id: str) -> NodeOutcome:
+        spec = run.workflow.nodes[node_id]
+        node = run.nodes[node_id]
+        outputs = {up: state.outputs for up, state in run.nodes.items() if state.status in DONE_OK}
+        try:
+            parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
+        except BindingError as error:
+            return NodeOutcome(error=error_info("BindingError", str(error)))
+        output_notebook = run.run_dir / "nodes" / f"{node_id}.ipynb"
+        node.notebook = str(output_notebook)
+        task = NodeTask(
+            run_id=run.run_id,
+            node_id=node_id,
+            notebook=run.workflow.notebook_path(node_id),
+            output_notebook=output_notebook,
+            parameters=parameters,
+            artifacts_dir=run.run_dir / "artifacts" / node_id,
+            kernel_name=spec.kernel,
+            timeout=spec.timeout,
+        )
+        return await self.executor.execute(task)
+
+    @staticmethod
+    def _keep_failed_attempt(node: NodeState, attempt: int) -> None:
+        """Move a failed attempt's notebook aside so the retry does not overwrite it."""
+        if node.notebook and Path(node.notebook).exists():
+            current = Path(node.notebook)
+            current.rename(current.with_name(f"{current.stem}.attempt-{attempt}.ipynb"))
+
+    def _conclude(self, run: RunState) -> None:
+        failed = [n for n in run.nodes.values() if n.status == NodeStatus.FAILED]
+        if failed:
+            first = min(failed, key=lambda n: n.finished_at)
+            run.error = {"node": first.node_id, **first.error}
+            self._finish(run, RunStatus.FAILED)
+            return
+        outputs = {node_id: state.outputs for node_id, state in run.nodes.items()}
+        try:
+            run.outputs = {name: resolve(b, run.inputs, outputs) for name, b in run.workflow.outputs.items()}
+        except BindingError as error:
+            run.error = {"node": None, **error_info("BindingError", f"workflow outputs: {error}")}
+            self._finish(run, RunStatus.FAILED)
+            return
+        self._finish(run, RunStatus.SUCCEEDED)
+
+    def _finish(self, run: RunState, status: str) -> None:
+        run.status, run.finished_at = status, now()
+        self._emit(run, "run.finished", None, {"status": status, "duration_s": run.duration_s, "error": run.error})
+
+    def _transition(self, run: RunState, node: NodeState, status: str, **data) -> None:
+        previous, node.status = node.status, status
+        if status == NodeStatus.QUEUED and previous == NodeStatus.PENDING:
+            self._emit(run, "node.triggered", node.node_id, {})
+        if status == NodeStatus.RUNNING:
+            node.started_at = node.started_at or now()
+            self._emit(run, "node.started", node.node_id, {"attempt": node.attempt})
+        if status in NodeStatus.FINAL:
+            node.finished_at = now()
+        self._emit(run, "node.status.changed", node.node_id, {"from": previous, "to": status, **data})
+        if status in NodeStatus.FINAL:
+            self._emit(
+                run,
+                "node.finished",
+                node.node_id,
+                {"status": status, "duration_s": node.duration_s, "attempt": node.attempt, "error": node.error},
+            )
+
+    def _emit(self, run: RunState, type_: str, node_id: str | None, data: dict) -> None:
+        event = Event(type_, run.run_id, node_id, data)
+        for listener in self.listeners:
+            listener.record(run, event)
+
+    def close(self) -> None:
+        self.executor.close()

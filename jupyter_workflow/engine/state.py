@@ -1,0 +1,112 @@
+"""The state of a run as the engine holds it, and the events it emits.
+
+Node runs move ``pending → queued → running → succeeded | failed | skipped | cancelled``
+(``cached`` when a prior identical result is reused). Every transition is an
+:class:`Event`; listeners (the run store, a progress display) receive them in order.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from jupyter_workflow.model.spec import Workflow
+
+
+class NodeStatus:
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    CACHED = "cached"
+    FINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, CANCELLED, CACHED})
+
+
+class RunStatus:
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def duration(started: datetime | None, finished: datetime | None) -> float | None:
+    if started is None or finished is None:
+        return None
+    return round((finished - started).total_seconds(), 3)
+
+
+@dataclass
+class NodeState:
+    """One node's run: status, attempt count, times, executed notebook, outputs, error.
+
+    ``outputs`` maps output names to JSON values or ``ArtifactRef``s; ``error`` is
+    ``{"ename", "evalue", "traceback"}`` when the node failed.
+    """
+
+    node_id: str
+    status: str = NodeStatus.PENDING
+    attempt: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    notebook: str | None = None
+    outputs: dict = field(default_factory=dict)
+    error: dict | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        return duration(self.started_at, self.finished_at)
+
+
+@dataclass
+class RunState:
+    """One execution of one workflow spec with its input values."""
+
+    run_id: str
+    workflow: Workflow
+    inputs: dict
+    run_dir: Path
+    trigger: str = "api"
+    user: str | None = None
+    status: str = RunStatus.PENDING
+    created_at: datetime = field(default_factory=now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    nodes: dict[str, NodeState] = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)
+    error: dict | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        return duration(self.started_at, self.finished_at)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the event log: ``run.*`` or ``node.*`` with its data."""
+
+    type: str
+    run_id: str
+    node_id: str | None
+    data: dict
+    time: datetime = field(default_factory=now)
+
+
+class RunListener(Protocol):
+    """What the engine tells about a run: its start, then every event in order.
+
+    The run store implements it to persist runs; a progress display implements it to
+    draw. ``record`` is called after ``run`` was updated for the event.
+    """
+
+    def begin(self, run: RunState) -> None: ...
+
+    def record(self, run: RunState, event: Event) -> None: ...

@@ -1,0 +1,314 @@
+"""Validation of a ``jupyter-workflow/1`` document: the JSON Schema, then the meaning.
+
+Every problem names its place as a JSON pointer and says what is wrong in a sentence;
+all problems are reported together.
+"""
+
+import difflib
+import json
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+import jmespath
+import jmespath.exceptions
+from jsonschema import Draft202012Validator, FormatChecker
+
+from jupyter_workflow.model.components import NotANotebook, inspect_notebook
+from jupyter_workflow.model.graph import find_cycle
+from jupyter_workflow.model.problems import Problem, pointer
+from jupyter_workflow.model.spec import FORMAT, FanIn, InputRef, Literal, OutputRef, Workflow, parse_workflow
+
+TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "null",
+}
+
+
+@cache
+def workflow_schema() -> dict:
+    """The published JSON Schema of the workflow file."""
+    return json.loads(files("jupyter_workflow.model").joinpath("workflow.schema.json").read_text("utf-8"))
+
+
+def json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return "object"
+
+
+def matches_type(value, expected: str | None) -> bool:
+    actual = json_type(value)
+    return expected is None or actual == expected or (expected == "number" and actual == "integer")
+
+
+def describe(value) -> str:
+    """A value as a person would name it: ``the string "0.9"``, ``the number 3``."""
+    kind = json_type(value)
+    text = json.dumps(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    noun = {"string": "the string ", "integer": "the number ", "number": "the number ", "array": "the list ",
+            "object": "the object "}.get(kind, "")
+    return noun + text
+
+
+def _humanize(error) -> tuple[str, str]:
+    """Pointer and sentence for one jsonschema error."""
+    path = list(error.absolute_path)
+    validator, instance = error.validator, error.instance
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = [key for key in instance if key not in error.schema.get("properties", {})]
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return pointer(*path, unknown[0]), f"unknown key {unknown[0]!r}{hint}"
+    if validator == "required":
+        missing = error.message.split("'")[1]
+        return pointer(*path), f"missing required key {missing!r}"
+    if validator == "propertyNames":
+        return pointer(*path, instance), f"{instance!r} is not a valid name: use letters, digits and _, not starting with a digit"
+    if validator == "const" and path == ["format"]:
+        return "/format", f"format must be {FORMAT!r}, got {describe(instance)}"
+    if validator == "type":
+        expected = error.validator_value
+        words = " or ".join(TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
+        return pointer(*path), f"expected {words}, got {describe(instance)}"
+    if validator == "pattern":
+        if error.validator_value.endswith("\\.ipynb$"):
+            return pointer(*path), f"{instance!r} is not a notebook path (it must end in .ipynb)"
+        if "\\." in error.validator_value:
+            return pointer(*path), f"{instance!r} is not an output reference of the form NODE.NAME"
+        return pointer(*path), f"{instance!r} is not a valid name: use letters, digits and _, not starting with a digit"
+    if validator == "enum":
+        choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
+        return pointer(*path), f"must be one of {choices}, got {describe(instance)}"
+    if validator == "minProperties" and path == ["nodes"]:
+        return "/nodes", "a workflow needs at least one node"
+    return pointer(*path), error.message
+
+
+def schema_problems(document) -> list[Problem]:
+    """Problems found by the JSON Schema, in document order."""
+    validator = Draft202012Validator(workflow_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        where, message = _humanize(error)
+        problems.append(Problem(where, message))
+    return list(dict.fromkeys(problems))
+
+
+def value_problems(declaration: dict, value, where: str) -> list[Problem]:
+    """Problems of one value against an input declaration (type, enum, bounds, format)."""
+    schema = {key: declaration[key] for key in ("type", "enum", "minimum", "maximum", "format") if key in declaration}
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    problems = []
+    for error in validator.iter_errors(value):
+        if error.validator == "type":
+            message = f"expected {TYPE_WORDS[error.validator_value]}, got {describe(value)}"
+        elif error.validator == "enum":
+            message = f"must be one of {', '.join(json.dumps(c) for c in error.validator_value)}, got {describe(value)}"
+        elif error.validator in ("minimum", "maximum"):
+            word = "less" if error.validator == "minimum" else "greater"
+            message = f"{json.dumps(value)} is {word} than the {error.validator} {error.validator_value}"
+        elif error.validator == "format":
+            message = f"{json.dumps(value)} is not a valid {error.validator_value}"
+        else:
+            message = error.message
+        problems.append(Problem(where, message))
+    return problems
+
+
+def check_inputs(declarations: dict[str, dict], values: dict) -> tuple[dict, list[Problem]]:
+    """Input values completed with defaults, and the problems found in them."""
+    problems, resolved = [], {}
+    for name in values:
+        if name not in declarations:
+            known = ", ".join(sorted(declarations)) or "none"
+            problems.append(Problem(pointer("inputs", name), f"the workflow has no input {name!r} (inputs: {known})"))
+    for name, declaration in declarations.items():
+        if name in values:
+            resolved[name] = values[name]
+        elif "default" in declaration:
+            resolved[name] = declaration["default"]
+        else:
+            problems.append(Problem(pointer("inputs", name), f"input {name!r} is required and has no default"))
+            continue
+        problems += value_problems(declaration, resolved[name], pointer("inputs", name))
+    return resolved, problems
+
+
+def _notebook_problem(root: Path, relative: str) -> str | None:
+    if Path(relative).is_absolute() or relative.startswith(("~", "\\")):
+        return f"{relative!r} is an absolute path; give the notebook's path relative to the workflow file"
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return f"{relative!r} resolves outside the workflow's folder ({root.resolve()})"
+    if not resolved.is_file():
+        return f"notebook {relative!r} does not exist (looked for {resolved})"
+    return None
+
+
+class _SemanticCheck:
+    """The checks that need the whole document: references, cycles, notebooks."""
+
+    def __init__(self, workflow: Workflow, all_node_ids: set[str], all_input_ids: set[str]):
+        self.workflow = workflow
+        self.node_ids = all_node_ids
+        self.input_ids = all_input_ids
+        self.components = {}
+        self.problems: list[Problem] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def run(self) -> list[Problem]:
+        for name, declaration in self.workflow.inputs.items():
+            if "default" in declaration:
+                self.problems += value_problems(declaration, declaration["default"], pointer("inputs", name, "default"))
+        for node in self.workflow.nodes.values():
+            self.check_node(node)
+        for name, binding in self.workflow.outputs.items():
+            self.check_binding(binding, ("outputs", name), consumer=None, parameter=None)
+        for node_id in self.workflow.document.get("layout", {}):
+            if node_id not in self.node_ids:
+                self.add(pointer("layout", node_id), f"the layout names {node_id!r}, which is not a node")
+        self.check_cycle()
+        return self.problems
+
+    def component(self, node_id: str):
+        """The node's component, or None if its notebook is missing or unreadable."""
+        if node_id not in self.components:
+            node = self.workflow.nodes.get(node_id)
+            component = None
+            if node is not None and _notebook_problem(self.workflow.root, node.notebook) is None:
+                try:
+                    component = inspect_notebook(self.workflow.notebook_path(node_id))
+                except NotANotebook as error:
+                    self.add(pointer("nodes", node_id, "notebook"), str(error))
+            self.components[node_id] = component
+        return self.components[node_id]
+
+    def check_node(self, node) -> None:
+        problem = _notebook_problem(self.workflow.root, node.notebook)
+        if problem:
+            self.add(pointer("nodes", node.id, "notebook"), problem)
+        for index, upstream in enumerate(node.after):
+            if upstream == node.id:
+                self.add(pointer("nodes", node.id, "after", index), "a node cannot wait for itself")
+            elif upstream not in self.node_ids:
+                self.add(pointer("nodes", node.id, "after", index), self.unknown_node(upstream))
+        component = self.component(node.id)
+        for name, binding in node.parameters.items():
+            where = ("nodes", node.id, "parameters", name)
+            declared = None
+            if component is not None and component.parameters_known:
+                declared = component.parameters.get(name)
+                if declared is None:
+                    self.add(pointer(*where), self.unknown_parameter(node, component, name))
+            self.check_binding(binding, where, consumer=node.id, parameter=declared)
+
+    def unknown_node(self, node_id: str) -> str:
+        close = difflib.get_close_matches(node_id, sorted(self.node_ids), n=1)
+        return f"no node {node_id!r} in this workflow" + (f"; did you mean {close[0]!r}?" if close else "")
+
+    def unknown_parameter(self, node, component, name: str) -> str:
+        if not component.has_parameters_cell:
+            return f"notebook {node.notebook!r} has no cell tagged 'parameters', so it takes no parameter {name!r}"
+        declared = sorted(component.parameters)
+        close = difflib.get_close_matches(name, declared, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (it declares: {', '.join(declared) or 'nothing'})"
+        return f"notebook {node.notebook!r} has no parameter {name!r}{hint}"
+
+    def check_binding(self, binding, where: tuple, consumer: str | None, parameter) -> None:
+        if isinstance(binding, Literal) and parameter is not None:
+            if not (matches_type(binding.value, parameter.type) or (binding.value is None and parameter.nullable)):
+                self.add(
+                    pointer(*where),
+                    f"parameter {parameter.name!r} expects {TYPE_WORDS[parameter.type]} "
+                    f"(its default is {parameter.default_source}), got {describe(binding.value)}",
+                )
+        elif isinstance(binding, InputRef):
+            declaration = self.workflow.inputs.get(binding.name)
+            if binding.name not in self.input_ids:
+                known = ", ".join(sorted(self.input_ids)) or "none"
+                self.add(pointer(*where, "input"), f"the workflow declares no input {binding.name!r} (inputs: {known})")
+            elif parameter is not None and declaration and declaration.get("type") and parameter.type:
+                if not (declaration["type"] == parameter.type or (parameter.type, declaration["type"]) == ("number", "integer")):
+                    self.add(
+                        pointer(*where),
+                        f"input {binding.name!r} is {TYPE_WORDS[declaration['type']]} but parameter "
+                        f"{parameter.name!r} expects {TYPE_WORDS[parameter.type]}",
+                    )
+        elif isinstance(binding, OutputRef):
+            self.check_output_ref(binding, (*where, "output"), consumer)
+            if binding.map is not None:
+                try:
+                    jmespath.compile(binding.map)
+                except jmespath.exceptions.JMESPathError as error:
+                    self.add(pointer(*where, "map"), f"invalid JMESPath expression {binding.map!r}: {error}")
+        elif isinstance(binding, FanIn):
+            for index, ref in enumerate(binding.refs):
+                self.check_output_ref(ref, (*where, "outputs", index), consumer)
+
+    def check_output_ref(self, ref: OutputRef, where: tuple, consumer: str | None) -> None:
+        if ref.node == consumer:
+            self.add(pointer(*where), f"node {consumer!r} cannot take its own output {str(ref)!r}")
+            return
+        if ref.node not in self.node_ids:
+            self.add(pointer(*where), self.unknown_node(ref.node))
+            return
+        component = self.component(ref.node) if ref.node in self.workflow.nodes else None
+        if component is not None and component.outputs and ref.output not in component.outputs:
+            declared = ", ".join(sorted(component.outputs))
+            self.add(
+                pointer(*where),
+                f"node {ref.node!r} does not record an output {ref.output!r} (its notebook declares: {declared})",
+            )
+
+    def check_cycle(self) -> None:
+        dependencies = {
+            node_id: {up for up in deps if up in self.workflow.nodes and up != node_id}
+            for node_id, deps in self.workflow.dependencies().items()
+        }
+        cycle = find_cycle(dependencies)
+        if cycle:
+            self.add(pointer("nodes", cycle[0]), f"the workflow has a cycle: {' -> '.join(cycle)}")
+
+
+def validate_document(document, root, inputs: dict | None = None) -> list[Problem]:
+    """Every problem of a workflow document whose notebooks live under ``root``.
+
+    With ``inputs``, the input values are checked too (required inputs, types, bounds).
+    """
+    problems = schema_problems(document)
+    if not isinstance(document, dict) or not isinstance(document.get("nodes"), dict):
+        return problems
+    sections = {"inputs": document.get("inputs", {}), "outputs": document.get("outputs", {})}
+    if not all(isinstance(section, dict) for section in sections.values()):
+        return problems
+    broken = set()
+    for problem in problems:
+        parts = problem.pointer.split("/")[1:3]
+        if len(parts) == 2 and parts[0] in ("nodes", "inputs", "outputs"):
+            broken.add((parts[0], parts[1].replace("~1", "/").replace("~0", "~")))
+    workflow = parse_workflow(document, Path(root), skip=broken)
+    checker = _SemanticCheck(workflow, set(document["nodes"]), set(sections["inputs"]))
+    problems += checker.run()
+    if inputs is not None:
+        problems += check_inputs(workflow.inputs, inputs)[1]
+    return problems

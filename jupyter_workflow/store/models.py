@@ -1,0 +1,109 @@
+"""The run store's tables: workflow versions, runs, node runs and the event log.
+
+Every change to these models needs a migration in ``migrations/versions``.
+"""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored as UTC; read back aware even from SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the run store: use an aware one")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class WorkflowVersion(Base):
+    """One exact workflow document, identified by the SHA-256 of its canonical JSON."""
+
+    __tablename__ = "workflow_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    spec: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class Run(Base):
+    """One execution of one workflow version with its input values."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    workflow_name: Mapped[str] = mapped_column(String(255), index=True)
+    workflow_path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    inputs: Mapped[dict] = mapped_column(JSON)
+    outputs: Mapped[dict] = mapped_column(JSON)
+    error: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    trigger: Mapped[str] = mapped_column(String(64))
+    user: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_dir: Mapped[str] = mapped_column(Text)
+
+
+class NodeRun(Base):
+    """One node's part of a run: status, attempts, times, executed notebook, outputs."""
+
+    __tablename__ = "node_runs"
+    __table_args__ = (UniqueConstraint("run_id", "node_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notebook: Mapped[str | None] = mapped_column(Text)
+    outputs: Mapped[dict] = mapped_column(JSON)
+    error: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+
+
+class RunEvent(Base):
+    """One entry of a run's append-only event log; ``id`` is where clients resume from."""
+
+    __tablename__ = "run_events"
+    # AUTOINCREMENT: SQLite never reuses an event id, even after rows are deleted.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,431 @@
+"""The run store: every run, node run and event of the engine, kept in a database.
+
+:class:`RunStore` is the engine's :class:`~jupyter_workflow.engine.state.RunListener`
+that persists runs, and answers the queries of the CLI, the server and the widgets with
+plain records. Any SQLAlchemy URL works; SQLite files run in WAL mode so that several
+processes can share one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, create_engine, event, insert, make_url, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
+from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs
+from jupyter_workflow.store.models import NodeRun, Run, RunEvent, WorkflowVersion
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Key of the PostgreSQL advisory lock held while migrating.
+MIGRATION_LOCK_KEY = 0x6A7077
+
+
+class AmbiguousRunId(LookupError):
+    """A run id prefix that matches several runs."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass
+class NodeRunRecord:
+    """One node of a stored run."""
+
+    run_id: str
+    node_id: str
+    status: str
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    notebook: str | None
+    outputs: dict
+    error: dict | None
+
+    @property
+    def duration_s(self) -> float | None:
+        return duration(self.started_at, self.finished_at)
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ISO-8601 times, artifact references as ``{"$artifact": meta}``."""
+        return {
+            "run_id": self.run_id,
+            "node_id": self.node_id,
+            "status": self.status,
+            "attempt": self.attempt,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration_s": self.duration_s,
+            "notebook": self.notebook,
+            "outputs": encode_refs(self.outputs),
+            "error": self.error,
+        }
+
+
+@dataclass
+class RunRecord:
+    """One stored run; ``nodes`` is None when not loaded (``list_runs``)."""
+
+    id: str
+    version_id: int
+    content_hash: str
+    workflow_name: str
+    workflow_path: str | None
+    status: str
+    inputs: dict
+    outputs: dict
+    error: dict | None
+    trigger: str
+    user: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    run_dir: str
+    nodes: list[NodeRunRecord] | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        return duration(self.started_at, self.finished_at)
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ISO-8601 times, artifact references as ``{"$artifact": meta}``."""
+        result = {
+            "id": self.id,
+            "version_id": self.version_id,
+            "content_hash": self.content_hash,
+            "workflow_name": self.workflow_name,
+            "workflow_path": self.workflow_path,
+            "status": self.status,
+            "inputs": encode_refs(self.inputs),
+            "outputs": encode_refs(self.outputs),
+            "error": self.error,
+            "trigger": self.trigger,
+            "user": self.user,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration_s": self.duration_s,
+            "run_dir": self.run_dir,
+        }
+        if self.nodes is not None:
+            result["nodes"] = [node.to_dict() for node in self.nodes]
+        return result
+
+
+@dataclass
+class EventRecord:
+    """One entry of a run's event log; ``id`` grows with every event stored."""
+
+    id: int
+    run_id: str
+    node_id: str | None
+    type: str
+    data: dict
+    time: datetime
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ISO-8601 time, artifact references as ``{"$artifact": meta}``."""
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "node_id": self.node_id,
+            "type": self.type,
+            "data": encode_refs(self.data),
+            "time": _iso(self.time),
+        }
+
+
+@dataclass
+class VersionRecord:
+    """One stored workflow document."""
+
+    id: int
+    content_hash: str
+    name: str
+    spec: dict
+    created_at: datetime
+    created_by: str | None
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ISO-8601 time."""
+        return {
+            "id": self.id,
+            "content_hash": self.content_hash,
+            "name": self.name,
+            "spec": self.spec,
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+        }
+
+
+def alembic_config(db_url: str | None = None) -> Config:
+    """The Alembic configuration of the store's migrations (no ini file needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if db_url is not None:
+        config.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+    return config
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """Make other processes wait while this one migrates."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine) -> None:
+    """Bring the schema to the latest migration unless it is there already."""
+    config = alembic_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        if _revision(connection) == head:
+            return
+    with engine.begin() as connection:
+        _lock_for_migration(connection)
+        if _revision(connection) != head:  # another process may have just migrated
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+
+def _run_values(run: RunState) -> dict:
+    return {
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "outputs": encode_refs(run.outputs),
+        "error": run.error,
+    }
+
+
+def _node_values(node: NodeState) -> dict:
+    return {
+        "status": node.status,
+        "attempt": node.attempt,
+        "started_at": node.started_at,
+        "finished_at": node.finished_at,
+        "notebook": node.notebook,
+        "outputs": encode_refs(node.outputs),
+        "error": node.error,
+    }
+
+
+def _node_record(row: NodeRun) -> NodeRunRecord:
+    return NodeRunRecord(
+        run_id=row.run_id,
+        node_id=row.node_id,
+        status=row.status,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        notebook=row.notebook,
+        outputs=decode_refs(row.outputs),
+        error=row.error,
+    )
+
+
+def _run_record(row: Run, content_hash: str, nodes: list[NodeRunRecord] | None = None) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        version_id=row.version_id,
+        content_hash=content_hash,
+        workflow_name=row.workflow_name,
+        workflow_path=row.workflow_path,
+        status=row.status,
+        inputs=decode_refs(row.inputs),
+        outputs=decode_refs(row.outputs),
+        error=row.error,
+        trigger=row.trigger,
+        user=row.user,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        run_dir=row.run_dir,
+        nodes=nodes,
+    )
+
+
+class RunStore:
+    """Runs, node runs and events in the database at ``db_url``.
+
+    Opening it creates the SQLite folder if needed and migrates the schema to the
+    latest version. It is the engine's ``RunListener``: ``begin`` stores a new run,
+    ``record`` each of its events.
+    """
+
+    def __init__(self, db_url: str):
+        url = make_url(db_url)
+        is_sqlite = url.get_backend_name() == "sqlite"
+        if is_sqlite and url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url)
+        if is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        upgrade(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def begin(self, run: RunState) -> None:
+        """Store a new run: its workflow version (once per content), run and node rows."""
+        try:
+            self._insert_run(run)
+        except IntegrityError:
+            # Another process stored the same workflow version meanwhile: use theirs.
+            self._insert_run(run)
+
+    def _insert_run(self, run: RunState) -> None:
+        workflow = run.workflow
+        with self._session.begin() as session:
+            version_id = session.scalar(
+                select(WorkflowVersion.id).where(WorkflowVersion.content_hash == workflow.content_hash)
+            )
+            if version_id is None:
+                version_id = session.execute(
+                    insert(WorkflowVersion).values(
+                        content_hash=workflow.content_hash,
+                        name=workflow.name,
+                        spec=workflow.document,
+                        created_at=run.created_at,
+                        created_by=run.user,
+                    )
+                ).inserted_primary_key[0]
+            session.execute(
+                insert(Run).values(
+                    id=run.run_id,
+                    version_id=version_id,
+                    workflow_name=workflow.name,
+                    workflow_path=str(workflow.path) if workflow.path is not None else None,
+                    inputs=encode_refs(run.inputs),
+                    trigger=run.trigger,
+                    user=run.user,
+                    created_at=run.created_at,
+                    run_dir=str(run.run_dir),
+                    **_run_values(run),
+                )
+            )
+            if run.nodes:
+                session.execute(
+                    insert(NodeRun),
+                    [{"run_id": run.run_id, "node_id": node_id, **_node_values(node)} for node_id, node in run.nodes.items()],
+                )
+
+    def record(self, run: RunState, event: Event) -> None:
+        """Append ``event`` and save the run and the event's node as they are now."""
+        with self._session.begin() as session:
+            session.execute(
+                insert(RunEvent).values(
+                    run_id=event.run_id,
+                    node_id=event.node_id,
+                    type=event.type,
+                    data=encode_refs(event.data),
+                    time=event.time,
+                )
+            )
+            session.execute(update(Run).where(Run.id == run.run_id).values(**_run_values(run)))
+            if event.node_id is not None:
+                values = _node_values(run.nodes[event.node_id])
+                updated = session.execute(
+                    update(NodeRun)
+                    .where(NodeRun.run_id == run.run_id, NodeRun.node_id == event.node_id)
+                    .values(**values)
+                )
+                if updated.rowcount == 0:  # a node the engine added after ``begin``
+                    session.execute(insert(NodeRun).values(run_id=run.run_id, node_id=event.node_id, **values))
+
+    def _resolve(self, session: Session, run_id: str) -> str:
+        if not run_id:
+            raise KeyError("no run id given")
+        if session.get(Run, run_id) is not None:
+            return run_id
+        matches = session.scalars(
+            select(Run.id).where(Run.id.startswith(run_id, autoescape=True)).order_by(Run.id).limit(6)
+        ).all()
+        if not matches:
+            raise KeyError(f"no run with id {run_id!r}")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise AmbiguousRunId(f"run id prefix {run_id!r} matches several runs: {shown}")
+        return matches[0]
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with this id or unique id prefix, with its nodes.
+
+        Raises ``KeyError`` if no run matches, :class:`AmbiguousRunId` if several do.
+        """
+        with self._session() as session:
+            run_id = self._resolve(session, run_id)
+            row, content_hash = session.execute(
+                select(Run, WorkflowVersion.content_hash).join(WorkflowVersion).where(Run.id == run_id)
+            ).one()
+            nodes = session.scalars(
+                select(NodeRun)
+                .where(NodeRun.run_id == run_id)
+                .order_by(NodeRun.started_at.is_(None), NodeRun.started_at, NodeRun.node_id)
+            ).all()
+            return _run_record(row, content_hash, [_node_record(node) for node in nodes])
+
+    def list_runs(self, limit: int = 50, workflow: str | None = None, status: str | None = None) -> list[RunRecord]:
+        """The newest runs first, optionally of one workflow name and one status (no nodes)."""
+        query = select(Run, WorkflowVersion.content_hash).join(WorkflowVersion)
+        if workflow is not None:
+            query = query.where(Run.workflow_name == workflow)
+        if status is not None:
+            query = query.where(Run.status == status)
+        query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
+        with self._session() as session:
+            return [_run_record(row, content_hash) for row, content_hash in session.execute(query)]
+
+    def events(self, run_id: str, after_id: int = 0) -> list[EventRecord]:
+        """The events of a run (full id) with an id above ``after_id``, in order."""
+        query = select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.id > after_id).order_by(RunEvent.id)
+        with self._session() as session:
+            return [
+                EventRecord(
+                    id=row.id,
+                    run_id=row.run_id,
+                    node_id=row.node_id,
+                    type=row.type,
+                    data=decode_refs(row.data),
+                    time=row.time,
+                )
+                for row in session.scalars(query)
+            ]
+
+    def get_version(self, content_hash: str) -> VersionRecord:
+        """The stored workflow document with this content hash; ``KeyError`` if none."""
+        with self._session() as session:
+            row = session.scalar(select(WorkflowVersion).where(WorkflowVersion.content_hash == content_hash))
+            if row is None:
+                raise KeyError(f"no workflow version with content hash {content_hash!r}")
+            return VersionRecord(
+                id=row.id,
+                content_hash=row.content_hash,
+                name=row.name,
+                spec=row.spec,
+                created_at=row.created_at,
+                created_by=row.created_by,
+            )
