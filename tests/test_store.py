@@ -53,29 +53,30 @@ def make_run(tmp_path, run_id="0" * 32, document=DOCUMENT, created_at=T0) -> Run
 
 def artifact(tmp_path) -> ArtifactRef:
     path = tmp_path / "table.parquet"
-    return ArtifactRef({"uri": path.as_uri(), "format": "parquet", "type": "pandas.DataFrame", "size": 10, "sha256": "ab" * 32})
+    meta = {"uri": path.as_uri(), "format": "parquet", "type": "pandas.DataFrame", "size": 10, "sha256": "ab" * 32}
+    return ArtifactRef(meta)
 
 
 def play(store, run, ref):
     """Drive ``run`` through a successful execution as the engine would."""
     node = run.nodes["a"]
-    steps = [
-        ("run.started", None, lambda: setattr(run, "status", RunStatus.RUNNING) or setattr(run, "started_at", T0)),
-        ("node.triggered", "a", lambda: setattr(node, "status", NodeStatus.QUEUED)),
-        ("node.started", "a", lambda: (setattr(node, "status", NodeStatus.RUNNING), setattr(node, "attempt", 1),
-                                       setattr(node, "started_at", T0 + timedelta(seconds=1)))),
-        ("node.finished", "a", lambda: (setattr(node, "status", NodeStatus.SUCCEEDED),
-                                        setattr(node, "finished_at", T0 + timedelta(seconds=3.5)),
-                                        setattr(node, "notebook", str(run.run_dir / "a.ipynb")),
-                                        node.outputs.update(table=ref, count=7))),
-        ("run.finished", None, lambda: (setattr(run, "status", RunStatus.SUCCEEDED),
-                                        setattr(run, "finished_at", T0 + timedelta(seconds=4)),
-                                        run.outputs.update(table=ref))),
-    ]
-    for index, (kind, node_id, change) in enumerate(steps):
-        change()
-        data = {"outputs": {"table": ref}} if kind == "node.finished" else {"step": index}
-        store.record(run, Event(kind, run.run_id, node_id, data, time=T0 + timedelta(seconds=index)))
+
+    def emit(kind, node_id, data, seconds):
+        store.record(run, Event(kind, run.run_id, node_id, data, time=T0 + timedelta(seconds=seconds)))
+
+    run.status, run.started_at = RunStatus.RUNNING, T0
+    emit("run.started", None, {}, 0)
+    node.status = NodeStatus.QUEUED
+    emit("node.triggered", "a", {}, 0.5)
+    node.status, node.attempt, node.started_at = NodeStatus.RUNNING, 1, T0 + timedelta(seconds=1)
+    emit("node.started", "a", {"attempt": 1}, 1)
+    node.status, node.finished_at = NodeStatus.SUCCEEDED, T0 + timedelta(seconds=3.5)
+    node.notebook = str(run.run_dir / "a.ipynb")
+    node.outputs.update(table=ref, count=7)
+    emit("node.finished", "a", {"outputs": {"table": ref}}, 3.5)
+    run.status, run.finished_at = RunStatus.SUCCEEDED, T0 + timedelta(seconds=4)
+    run.outputs.update(table=ref)
+    emit("run.finished", None, {"status": "succeeded"}, 4)
 
 
 def test_migration_creates_the_schema_of_the_models(tmp_path):
@@ -146,7 +147,8 @@ def test_run_round_trips_with_nodes_events_and_artifacts(store, tmp_path):
     assert events[0].node_id is None and events[1].node_id == "a"
     assert events[3].data["outputs"]["table"].meta == ref.meta
     assert events[4].time == T0 + timedelta(seconds=4)
-    assert [event.type for event in store.events(run.run_id, after_id=events[2].id)] == ["node.finished", "run.finished"]
+    later = store.events(run.run_id, after_id=events[2].id)
+    assert [event.type for event in later] == ["node.finished", "run.finished"]
     assert store.events(run.run_id, after_id=events[-1].id) == []
 
     payload = json.loads(json.dumps(stored.to_dict()))

@@ -14,7 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, event, insert, make_url, select, update
+from sqlalchemy import Connection, Engine, create_engine, insert, make_url, select, update
+from sqlalchemy.event import listen
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -195,7 +196,7 @@ def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine) -> None:
+def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest migration unless it is there already."""
     config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -278,10 +279,10 @@ class RunStore:
         url = make_url(db_url)
         is_sqlite = url.get_backend_name() == "sqlite"
         if is_sqlite and url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url)
         if is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            listen(self.engine, "connect", _sqlite_pragmas)
         upgrade(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -328,10 +329,8 @@ class RunStore:
                 )
             )
             if run.nodes:
-                session.execute(
-                    insert(NodeRun),
-                    [{"run_id": run.run_id, "node_id": node_id, **_node_values(node)} for node_id, node in run.nodes.items()],
-                )
+                rows = [{"run_id": run.run_id, "node_id": key, **_node_values(node)} for key, node in run.nodes.items()]
+                session.execute(insert(NodeRun), rows)
 
     def record(self, run: RunState, event: Event) -> None:
         """Append ``event`` and save the run and the event's node as they are now."""

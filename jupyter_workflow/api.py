@@ -1,0 +1,49 @@
+"""The Python API: run a workflow file from a script or a notebook."""
+
+import asyncio
+import getpass
+from concurrent.futures import ThreadPoolExecutor
+
+from jupyter_workflow.config import resolve_config
+from jupyter_workflow.engine import Engine, RunListener, RunState
+from jupyter_workflow.model import load_workflow
+from jupyter_workflow.store import RunStore
+
+
+def run_blocking(coroutine):
+    """Run ``coroutine`` to completion, also from inside a running event loop (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-workflow") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def run(
+    path,
+    inputs: dict | None = None,
+    parallel: int | None = None,
+    *,
+    db_url: str | None = None,
+    runs_dir: str | None = None,
+    trigger: str = "api",
+    listeners: list[RunListener] = (),
+) -> RunState:
+    """Run the workflow file at ``path`` with ``inputs`` and wait for the end.
+
+    Returns the final :class:`~jupyter_workflow.engine.RunState`: ``status``,
+    ``outputs`` (artifacts as ``ArtifactRef``, whose ``load()`` gives the object),
+    ``error`` and ``nodes`` (per node: status, duration, executed notebook, outputs,
+    error). The run is kept in the run store. Invalid workflows or inputs raise
+    :class:`~jupyter_workflow.model.InvalidWorkflow` before anything runs.
+    """
+    settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
+    workflow = load_workflow(path, inputs=inputs or {})
+    store = RunStore(settings.db_url)
+    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=[store, *listeners])
+    try:
+        return run_blocking(engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
+    finally:
+        engine.close()
+        store.close()

@@ -1,0 +1,1 @@
+"""The ``jupyter workflow`` command line."""

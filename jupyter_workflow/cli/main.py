@@ -1,0 +1,307 @@
+"""``jupyter workflow``: run, validate, inspect and draw workflows; query past runs.
+
+Exit codes: 0 success, 1 the run failed, 2 invalid input (message on stderr).
+"""
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from jupyter_workflow.cli.display import Progress, format_seconds, format_value, table
+from jupyter_workflow.config import resolve_config
+from jupyter_workflow.model.problems import InvalidWorkflow
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported on stderr with exit code 2."""
+
+
+def parse_assignments(pairs: list[str], declarations: dict) -> dict:
+    """``NAME=VALUE`` pairs as input values: JSON unless the input is declared a string."""
+    values = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-p expects NAME=VALUE, got {pair!r}")
+        if declarations.get(name, {}).get("type") == "string":
+            values[name] = text
+            continue
+        try:
+            values[name] = json.loads(text)
+        except json.JSONDecodeError:
+            values[name] = text
+    return values
+
+
+def read_declarations(path: str) -> dict:
+    """The input declarations of a workflow file, or {} if it cannot be read (validation reports why)."""
+    try:
+        inputs = json.loads(Path(path).read_text(encoding="utf-8")).get("inputs", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return inputs if isinstance(inputs, dict) else {}
+
+
+def _settings(args):
+    return resolve_config(db_url=args.db, runs_dir=getattr(args, "runs_dir", None), parallel=getattr(args, "parallel", None))
+
+
+def _open_store(args):
+    from jupyter_workflow.store import RunStore
+
+    return RunStore(_settings(args).db_url)
+
+
+def node_summary(nodes) -> dict:
+    return {
+        node.node_id: {
+            "status": node.status,
+            "attempt": node.attempt,
+            "duration_s": node.duration_s,
+            "notebook": node.notebook,
+            "error": node.error,
+        }
+        for node in nodes
+    }
+
+
+def print_nodes(nodes, colour: bool) -> None:
+    rows = [
+        [n.node_id, n.status, format_seconds(n.duration_s), str(n.attempt or ""), n.notebook or ""] for n in nodes
+    ]
+    print(table(["node", "status", "duration", "attempts", "notebook"], rows, [n.status for n in nodes], colour))
+    for node in nodes:
+        if node.error:
+            print(f"\n{node.node_id} failed: {node.error['ename']}: {node.error['evalue']}")
+            if node.error.get("traceback"):
+                print(node.error["traceback"])
+
+
+def print_outputs(outputs: dict) -> None:
+    if outputs:
+        print("\noutputs:")
+        for name, value in outputs.items():
+            print(f"  {name} = {format_value(value)}")
+
+
+def command_run(args) -> int:
+    from jupyter_workflow.engine import Engine, RunStatus
+    from jupyter_workflow.model import load_workflow
+    from jupyter_workflow.runtime.artifacts import encode_refs
+    from jupyter_workflow.store import RunStore
+
+    inputs = parse_assignments(args.param, read_declarations(args.file))
+    workflow = load_workflow(args.file, inputs=inputs)
+    settings = _settings(args)
+    store = RunStore(settings.db_url)
+    live = sys.stdout.isatty() and not args.json
+    progress = Progress(sys.stderr if args.json else sys.stdout, live=live)
+    listeners = [store] if args.json else [store, progress]
+    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=listeners)
+
+    async def run_with_progress():
+        ticker = asyncio.ensure_future(progress.animate()) if live else None
+        try:
+            return await engine.run(workflow, inputs, trigger="cli", user=getpass.getuser())
+        finally:
+            if ticker:
+                ticker.cancel()
+
+    try:
+        run = asyncio.run(run_with_progress())
+    finally:
+        engine.close()
+        store.close()
+    nodes = [run.nodes[node_id] for node_id in progress.order or run.nodes]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_id": run.run_id,
+                    "status": run.status,
+                    "duration_s": run.duration_s,
+                    "outputs": encode_refs(run.outputs),
+                    "error": run.error,
+                    "nodes": node_summary(nodes),
+                },
+                indent=2,
+            )
+        )
+    else:
+        if live:
+            progress.draw()
+        print()
+        print_nodes(nodes, sys.stdout.isatty())
+        print_outputs(run.outputs)
+        print(f"\nrun {run.run_id} {run.status} in {format_seconds(run.duration_s)}")
+        print(f"executed notebooks: {run.run_dir / 'nodes'}")
+    return EXIT_OK if run.status == RunStatus.SUCCEEDED else EXIT_FAILED
+
+
+def command_validate(args) -> int:
+    from jupyter_workflow.model import load_workflow
+
+    inputs = parse_assignments(args.param, read_declarations(args.file)) if args.param else None
+    workflow = load_workflow(args.file, inputs=inputs)
+    if args.json:
+        print(json.dumps({"valid": True, "errors": []}))
+    else:
+        print(f"{args.file}: valid ({len(workflow.nodes)} nodes)")
+    return EXIT_OK
+
+
+def command_inspect(args) -> int:
+    from jupyter_workflow.model.components import NotANotebook, inspect_notebook
+
+    try:
+        component = inspect_notebook(args.notebook)
+    except NotANotebook as error:
+        raise UsageError(str(error)) from None
+    if args.json:
+        print(json.dumps(component.to_dict(), indent=2, default=str))
+        return EXIT_OK
+    print(f"{component.title} ({component.path})")
+    if component.description:
+        print(component.description)
+    if not component.has_parameters_cell:
+        print("\nno cell tagged 'parameters': this notebook takes no parameters")
+    else:
+        rows = [[p.name, p.type or "any", p.default_source, p.help] for p in component.parameters.values()]
+        print("\nparameters:\n" + table(["name", "type", "default", "help"], rows))
+    if component.outputs:
+        rows = [[name, spec.get("type", ""), spec.get("description", "")] for name, spec in component.outputs.items()]
+        print("\noutputs:\n" + table(["name", "type", "description"], rows))
+    return EXIT_OK
+
+
+def command_runs_list(args) -> int:
+    store = _open_store(args)
+    try:
+        runs = store.list_runs(limit=args.limit, workflow=args.workflow, status=args.status)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([run.to_dict() for run in runs], indent=2))
+        return EXIT_OK
+    if not runs:
+        print("no runs yet")
+        return EXIT_OK
+    rows = [
+        [r.id[:12], r.workflow_name, r.status, r.trigger, r.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+         format_seconds(r.duration_s)]
+        for r in runs
+    ]
+    colour = sys.stdout.isatty()
+    print(table(["run", "workflow", "status", "trigger", "started", "duration"], rows, [r.status for r in runs], colour))
+    return EXIT_OK
+
+
+def command_runs_show(args) -> int:
+    from jupyter_workflow.store import AmbiguousRunId
+
+    store = _open_store(args)
+    try:
+        run = store.get_run(args.run_id)
+    except (KeyError, AmbiguousRunId) as error:
+        raise UsageError(error.args[0]) from None
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2))
+        return EXIT_OK
+    print(f"run {run.id}: {run.workflow_name} {run.status} in {format_seconds(run.duration_s)}")
+    print(f"trigger {run.trigger}, user {run.user}, started {run.created_at.astimezone():%Y-%m-%d %H:%M:%S}")
+    print(f"inputs: {json.dumps(run.inputs, ensure_ascii=False)}\n")
+    print_nodes(run.nodes, sys.stdout.isatty())
+    print_outputs(run.outputs)
+    return EXIT_OK
+
+
+def command_graph(args) -> int:
+    from jupyter_workflow.model import load_workflow
+    from jupyter_workflow.model.graph import to_dot, to_mermaid
+
+    workflow = load_workflow(args.file)
+    states = None
+    if args.run:
+        from jupyter_workflow.store import AmbiguousRunId
+
+        store = _open_store(args)
+        try:
+            states = {node.node_id: node.status for node in store.get_run(args.run).nodes}
+        except (KeyError, AmbiguousRunId) as error:
+            raise UsageError(error.args[0]) from None
+        finally:
+            store.close()
+    print((to_dot if args.format == "dot" else to_mermaid)(workflow, states), end="")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jupyter workflow", description="Workflows of parameterized notebooks.")
+    parser.add_argument("--db", help="run store URL (default: $JUPYTER_WORKFLOW_DB_URL or SQLite in the Jupyter data dir)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a workflow file")
+    run.add_argument("file", help="a *.workflow.json file")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="an input value")
+    run.add_argument("--parallel", type=int, help="nodes run at once (default: CPU count)")
+    run.add_argument("--runs-dir", help="folder for executed notebooks and artifacts")
+    run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run.set_defaults(handler=command_run)
+
+    validate = commands.add_parser("validate", help="check a workflow file and list every problem")
+    validate.add_argument("file")
+    validate.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    validate.add_argument("--json", action="store_true")
+    validate.set_defaults(handler=command_validate)
+
+    inspect = commands.add_parser("inspect", help="show a notebook's parameters and outputs")
+    inspect.add_argument("notebook")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(handler=command_inspect)
+
+    runs = commands.add_parser("runs", help="past runs").add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
+    listing = runs.add_parser("list", help="recent runs, newest first")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--workflow")
+    listing.add_argument("--status")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=command_runs_list)
+    show = runs.add_parser("show", help="one run with its nodes (a unique prefix of the id is enough)")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=command_runs_show)
+
+    graph = commands.add_parser("graph", help="draw a workflow as Graphviz dot or Mermaid")
+    graph.add_argument("file")
+    graph.add_argument("--run", help="colour nodes by their state in this run")
+    graph.add_argument("--format", choices=["dot", "mermaid"], default="dot")
+    graph.set_defaults(handler=command_graph)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InvalidWorkflow as error:
+        if getattr(args, "json", False):
+            print(json.dumps({"valid": False, **error.to_dict()}, indent=2))
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    except UsageError as error:
+        print(f"jupyter workflow: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("\ncancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
