@@ -1,0 +1,28 @@
+"""Shared fixtures: every test gets its own run store (a real SQLite file) and runs folder."""
+
+import hashlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+
+@pytest.fixture
+def workflow_home(tmp_path, monkeypatch):
+    """A private SQLite store and runs folder, set through the documented environment variables."""
+    home = SimpleNamespace(db_url=f"sqlite:///{tmp_path / 'store' / 'workflow.db'}", runs_dir=tmp_path / "runs")
+    monkeypatch.setenv("JUPYTER_WORKFLOW_DB_URL", home.db_url)
+    monkeypatch.setenv("JUPYTER_WORKFLOW_RUNS_DIR", str(home.runs_dir))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))
+    return home
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every notebook under ``folder``: proves sources are left untouched."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*.ipynb"))}
+
+
+def unchanged(before: dict[str, str], folder: Path) -> bool:
+    """Whether every notebook digested in ``before`` still has the same bytes."""
+    after = file_digests(folder)
+    return all(after.get(path) == digest for path, digest in before.items())

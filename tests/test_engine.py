@@ -1,0 +1,373 @@
+"""The engine with real kernels: data passing, parallelism, failures, retries, timeouts."""
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import file_digests, unchanged
+from nbformat.v4 import new_code_cell, new_notebook
+from notebook_factory import make_notebook, write_workflow
+
+import jupyter_workflow
+from jupyter_workflow.store import RunStore
+
+RECORD = "from jupyter_workflow import record\n"
+
+
+def workflow(tmp_path, nodes: dict, **extra) -> Path:
+    return write_workflow(tmp_path / "test.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes, **extra})
+
+
+def test_a_million_row_dataframe_flows_to_the_next_node(tmp_path, workflow_home):
+    make_notebook(
+        tmp_path / "produce.ipynb",
+        "rows = 10",
+        RECORD + "import numpy as np, pandas as pd\n"
+        "frame = pd.DataFrame({'i': np.arange(rows), 'x': np.arange(rows) * 0.5, 'k': np.arange(rows) % 7})\n"
+        "record('table', frame)",
+    )
+    make_notebook(
+        tmp_path / "consume.ipynb",
+        "table = None",
+        RECORD + "record('kind', type(table).__name__)\nrecord('rows', len(table))\n"
+        "record('total', int(table['i'].sum()))\nrecord('columns', list(table.columns))",
+    )
+    path = workflow(
+        tmp_path,
+        {
+            "produce": {"notebook": "produce.ipynb", "parameters": {"rows": 1_000_000}},
+            "consume": {"notebook": "consume.ipynb", "parameters": {"table": {"output": "produce.table"}}},
+        },
+    )
+    before = file_digests(tmp_path)
+    run = jupyter_workflow.run(path)
+
+    assert run.status == "succeeded", run.error
+    consumed = run.nodes["consume"].outputs
+    assert consumed == {"kind": "DataFrame", "rows": 1_000_000, "total": 999_999 * 1_000_000 // 2, "columns": ["i", "x", "k"]}
+    artifact = run.nodes["produce"].outputs["table"]
+    assert artifact.meta["format"] == "parquet" and artifact.path.is_file()
+    assert artifact.path.stat().st_size == artifact.meta["size"]
+    # The data travels as a file: the executed notebooks carry only a reference.
+    assert Path(run.nodes["produce"].notebook).stat().st_size < 50_000
+    assert Path(run.nodes["consume"].notebook).stat().st_size < 50_000
+    assert unchanged(before, tmp_path)
+
+
+def test_independent_nodes_run_at_the_same_time(tmp_path, workflow_home):
+    make_notebook(
+        tmp_path / "sleep.ipynb",
+        "seconds = 2.0",
+        RECORD + "import time\nstart = time.time()\ntime.sleep(seconds)\nrecord('start', start)\nrecord('end', time.time())",
+    )
+    path = workflow(
+        tmp_path,
+        {"left": {"notebook": "sleep.ipynb"}, "right": {"notebook": "sleep.ipynb"}},
+    )
+    run = jupyter_workflow.run(path, parallel=2)
+
+    assert run.status == "succeeded", run.error
+    left, right = run.nodes["left"].outputs, run.nodes["right"].outputs
+    # Both sleeps overlap in time, and the run takes less than the two nodes back to back.
+    assert left["start"] < right["end"] and right["start"] < left["end"]
+    assert run.duration_s < run.nodes["left"].duration_s + run.nodes["right"].duration_s
+
+
+def test_a_failing_node_keeps_its_traceback_and_notebook_and_skips_downstream(tmp_path, workflow_home):
+    notebook = new_notebook(
+        cells=[
+            new_code_cell("limit = 41", metadata={"tags": ["parameters"]}),
+            new_code_cell("print('before the failure')\nraise ValueError(f'bad value {limit + 1}')"),
+            new_code_cell("print('never reached')"),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(notebook, tmp_path / "boom.ipynb")
+    make_notebook(tmp_path / "ok.ipynb", "value = 1", RECORD + "record('value', value)")
+    path = workflow(
+        tmp_path,
+        {
+            "boom": {"notebook": "boom.ipynb"},
+            "after_boom": {"notebook": "ok.ipynb", "after": ["boom"]},
+            "uses_boom": {"notebook": "ok.ipynb", "parameters": {"value": {"output": "boom.value"}}},
+            "independent": {"notebook": "ok.ipynb"},
+            "last": {"notebook": "ok.ipynb", "after": ["uses_boom"]},
+        },
+    )
+    before = file_digests(tmp_path)
+    run = jupyter_workflow.run(path, parallel=2)
+
+    assert run.status == "failed"
+    assert run.error["node"] == "boom" and run.error["ename"] == "ValueError"
+    assert run.error["evalue"] == "bad value 42"
+    boom = run.nodes["boom"]
+    assert boom.status == "failed" and "ValueError" in boom.error["traceback"]
+    assert "\x1b[" not in boom.error["traceback"]
+    executed = nbformat.read(boom.notebook, as_version=4)
+    outputs = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert any(o.get("ename") == "ValueError" for o in outputs)
+    assert any("before the failure" in o.get("text", "") for o in outputs)
+    assert not any("never reached" in o.get("text", "") for o in outputs)
+    assert {n: run.nodes[n].status for n in ("after_boom", "uses_boom", "last", "independent")} == {
+        "after_boom": "skipped",
+        "uses_boom": "skipped",
+        "last": "skipped",
+        "independent": "succeeded",
+    }
+    assert unchanged(before, tmp_path)
+    stored = RunStore(workflow_home.db_url).get_run(run.run_id)
+    assert stored.status == "failed" and stored.error["ename"] == "ValueError"
+    assert {n.node_id: n.status for n in stored.nodes}["last"] == "skipped"
+
+
+def test_retries_run_a_failed_node_again_and_keep_each_attempt(tmp_path, workflow_home):
+    make_notebook(
+        tmp_path / "flaky.ipynb",
+        "counter = ''\nfail_times = 1",
+        RECORD + "import pathlib\np = pathlib.Path(counter)\nn = int(p.read_text()) if p.exists() else 0\n"
+        "p.write_text(str(n + 1))\nif n < fail_times:\n    raise RuntimeError(f'attempt {n + 1} fails')\n"
+        "record('attempts', n + 1)",
+    )
+    path = workflow(
+        tmp_path,
+        {
+            "flaky": {
+                "notebook": "flaky.ipynb",
+                "parameters": {"counter": str(tmp_path / "flaky.count")},
+                "retries": 2,
+                "retry_delay": 0.2,
+            },
+            "hopeless": {
+                "notebook": "flaky.ipynb",
+                "parameters": {"counter": str(tmp_path / "hopeless.count"), "fail_times": 99},
+                "retries": 1,
+            },
+        },
+    )
+    run = jupyter_workflow.run(path, parallel=2)
+
+    flaky, hopeless = run.nodes["flaky"], run.nodes["hopeless"]
+    assert flaky.status == "succeeded" and flaky.attempt == 2 and flaky.outputs == {"attempts": 2}
+    assert Path(flaky.notebook).with_name("flaky.attempt-1.ipynb").is_file()
+    assert hopeless.status == "failed" and hopeless.attempt == 2
+    assert hopeless.error["evalue"] == "attempt 2 fails"
+    assert (tmp_path / "hopeless.count").read_text() == "2"
+    events = RunStore(workflow_home.db_url).events(run.run_id)
+    assert [e.data["attempt"] for e in events if e.type == "node.started" and e.node_id == "flaky"] == [1, 2]
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"  # a zombie is dead
+
+
+def test_a_timeout_kills_the_nodes_kernel(tmp_path, workflow_home):
+    pid_file = tmp_path / "kernel.pid"
+    make_notebook(
+        tmp_path / "hang.ipynb",
+        "pid_file = ''",
+        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
+    )
+    path = workflow(tmp_path, {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}, "timeout": 4}})
+    run = jupyter_workflow.run(path)
+
+    assert run.status == "failed"
+    error = run.nodes["hang"].error
+    assert error["ename"] == "TimeoutError" and "timeout of 4 s" in error["evalue"]
+    assert _process_gone(int(pid_file.read_text()))
+    assert run.nodes["hang"].duration_s < 600
+
+
+TRICKY_STRINGS = [
+    "plain",
+    "it's \"quoted\" both ways",
+    'ends with a backslash \\',
+    "C:\\new\\table\\x41",
+    "line one\nline two\r\nline three\ttabbed",
+    '"""; import pathlib; pathlib.Path("PWNED").write_text("x"); """',
+    "'''; import pathlib; pathlib.Path('PWNED').write_text('x'); '''",
+    "\\'); import pathlib; pathlib.Path('PWNED').write_text('x') #",
+    "{braces} {0} %s %(name)s",
+    "unicode: café, 東京, emoji 🚀, nul-free",
+]
+
+
+def test_parameter_strings_arrive_unchanged_and_never_run_as_code(tmp_path, workflow_home):
+    make_notebook(
+        tmp_path / "echo.ipynb",
+        "text = ''\nitems = []\nmapping = {}",
+        RECORD + "record('text', text)\nrecord('items', items)\nrecord('mapping', mapping)",
+    )
+    nodes = {
+        f"echo_{index}": {
+            "notebook": "echo.ipynb",
+            "parameters": {"text": value, "items": [value, {"k": value}], "mapping": {value: value}},
+        }
+        for index, value in enumerate(TRICKY_STRINGS)
+    }
+    nodes["from_input"] = {"notebook": "echo.ipynb", "parameters": {"text": {"input": "text"}}}
+    path = workflow(tmp_path, nodes, inputs={"text": {"type": "string"}})
+    run = jupyter_workflow.run(path, inputs={"text": TRICKY_STRINGS[5]}, parallel=4)
+
+    assert run.status == "succeeded", run.error
+    for index, value in enumerate(TRICKY_STRINGS):
+        assert run.nodes[f"echo_{index}"].outputs == {"text": value, "items": [value, {"k": value}], "mapping": {value: value}}
+    assert run.nodes["from_input"].outputs["text"] == TRICKY_STRINGS[5]
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_map_and_fan_in_bindings(tmp_path, workflow_home):
+    make_notebook(
+        tmp_path / "emit.ipynb",
+        "name = 'a'\nsize = 1",
+        RECORD + "record('items', [name] * size)\nrecord('info', {'name': name, 'size': size, name: True})",
+    )
+    make_notebook(
+        tmp_path / "collect.ipynb",
+        "joined = []\nmerged = {}\nlisted = []\nupper = ''\nnot_binding = {}",
+        RECORD + "record('got', {'joined': joined, 'merged': merged, 'listed': listed, 'upper': upper, 'literal': not_binding})",
+    )
+    path = workflow(
+        tmp_path,
+        {
+            "a": {"notebook": "emit.ipynb", "parameters": {"name": "a", "size": 2}},
+            "b": {"notebook": "emit.ipynb", "parameters": {"name": "b", "size": 1}},
+            "collect": {
+                "notebook": "collect.ipynb",
+                "parameters": {
+                    "joined": {"outputs": ["a.items", "b.items"], "reduce": "concat"},
+                    "merged": {"outputs": ["a.info", "b.info"], "reduce": "merge"},
+                    "listed": {"outputs": ["b.info", "a.info"], "reduce": "list"},
+                    "upper": {"output": "a.info", "map": "name"},
+                    "not_binding": {"value": {"output": "looks.like_a_binding"}},
+                },
+            },
+        },
+        outputs={"sizes": {"outputs": ["a.info", "b.info"], "reduce": "list"}, "first": {"output": "a.items", "map": "[0]"}},
+    )
+    run = jupyter_workflow.run(path, parallel=2)
+
+    assert run.status == "succeeded", run.error
+    assert run.nodes["collect"].outputs["got"] == {
+        "joined": ["a", "a", "b"],
+        "merged": {"name": "b", "size": 1, "a": True, "b": True},
+        "listed": [{"name": "b", "size": 1, "b": True}, {"name": "a", "size": 2, "a": True}],
+        "upper": "a",
+        "literal": {"output": "looks.like_a_binding"},
+    }
+    assert run.outputs == {"sizes": [{"name": "a", "size": 2, "a": True}, {"name": "b", "size": 1, "b": True}], "first": "a"}
+
+
+def test_rich_values_travel_as_artifacts(tmp_path, workflow_home):
+    make_notebook(
+        tmp_path / "emit.ipynb",
+        "",
+        RECORD + "import numpy as np, pathlib\n"
+        "record('array', np.arange(12).reshape(3, 4))\n"
+        "record('blob', bytes(range(256)))\n"
+        "pathlib.Path('note.txt').write_text('hello file')\n"
+        "record('file', pathlib.Path('note.txt'))\n"
+        "record('big', list(range(300_000)))\n"
+        "record('scalar', np.float64(2.5))",
+    )
+    make_notebook(
+        tmp_path / "check.ipynb",
+        "array = None\nblob = None\nfile = None\nbig = None\nscalar = 0.0",
+        RECORD + "record('summary', {'array': [type(array).__name__, array.shape[0], int(array.sum())],"
+        " 'blob': [type(blob).__name__, len(blob), blob[255]], 'file': file.read_text(),"
+        " 'big': [len(big), big[-1]], 'scalar': scalar})",
+    )
+    names = ["array", "blob", "file", "big", "scalar"]
+    path = workflow(
+        tmp_path,
+        {
+            "emit": {"notebook": "emit.ipynb"},
+            "check": {"notebook": "check.ipynb", "parameters": {n: {"output": f"emit.{n}"} for n in names}},
+        },
+    )
+    run = jupyter_workflow.run(path)
+
+    assert run.status == "succeeded", run.error
+    assert run.nodes["check"].outputs["summary"] == {
+        "array": ["memmap", 3, 66],
+        "blob": ["bytes", 256, 255],
+        "file": "hello file",
+        "big": [300_000, 299_999],
+        "scalar": 2.5,
+    }
+    formats = {n: getattr(run.nodes["emit"].outputs[n], "meta", {}).get("format") for n in names}
+    assert formats == {"array": "npy", "blob": "bytes", "file": "file", "big": "json", "scalar": None}
+
+
+def test_unrecordable_values_and_missing_outputs_fail_with_clear_errors(tmp_path, workflow_home):
+    make_notebook(tmp_path / "bad.ipynb", "", RECORD + "record('thing', object())")
+    make_notebook(tmp_path / "silent.ipynb", "", "x = 1")
+    make_notebook(tmp_path / "take.ipynb", "value = None", "")
+    path = workflow(
+        tmp_path,
+        {
+            "bad": {"notebook": "bad.ipynb"},
+            "silent": {"notebook": "silent.ipynb"},
+            "take": {"notebook": "take.ipynb", "parameters": {"value": {"output": "silent.answer"}}},
+        },
+    )
+    run = jupyter_workflow.run(path, parallel=2)
+
+    assert run.status == "failed"
+    bad = run.nodes["bad"].error
+    assert bad["ename"] == "UnrecordableValue" and "builtins.object" in bad["evalue"]
+    take = run.nodes["take"].error
+    assert take["ename"] == "BindingError"
+    assert "node 'silent' did not record an output 'answer'" in take["evalue"]
+
+
+def test_every_transition_is_in_the_event_log(tmp_path, workflow_home):
+    make_notebook(tmp_path / "one.ipynb", "x = 1", RECORD + "record('x', x)")
+    path = workflow(tmp_path, {"a": {"notebook": "one.ipynb"}, "b": {"notebook": "one.ipynb", "after": ["a"]}})
+    run = jupyter_workflow.run(path)
+
+    events = RunStore(workflow_home.db_url).events(run.run_id)
+    a_events = [(e.type, e.data.get("to")) for e in events if e.node_id == "a"]
+    assert a_events == [
+        ("node.triggered", None),
+        ("node.status.changed", "queued"),
+        ("node.started", None),
+        ("node.status.changed", "running"),
+        ("node.status.changed", "succeeded"),
+        ("node.finished", None),
+    ]
+    assert events[0].type == "run.started" and events[-1].type == "run.finished"
+    assert [e.id for e in events] == sorted(e.id for e in events)
+    b_started = next(e for e in events if e.node_id == "b" and e.type == "node.started")
+    a_finished = next(e for e in events if e.node_id == "a" and e.type == "node.finished")
+    assert a_finished.id < b_started.id
+
+
+def test_the_python_api_works_inside_a_running_event_loop(tmp_path, workflow_home):
+    make_notebook(tmp_path / "one.ipynb", "x = 1", RECORD + "record('double', x * 2)")
+    path = workflow(tmp_path, {"a": {"notebook": "one.ipynb", "parameters": {"x": {"input": "x"}}}},
+                    inputs={"x": {"type": "integer", "default": 1}}, outputs={"double": {"output": "a.double"}})
+
+    async def inside_a_notebook():
+        return jupyter_workflow.run(path, inputs={"x": 21})
+
+    run = asyncio.run(inside_a_notebook())
+    assert run.status == "succeeded" and run.outputs == {"double": 42}
+
+
+def test_invalid_inputs_are_refused_before_anything_runs(tmp_path, workflow_home):
+    make_notebook(tmp_path / "one.ipynb", "x = 1", "")
+    path = workflow(tmp_path, {"a": {"notebook": "one.ipynb", "parameters": {"x": {"input": "x"}}}},
+                    inputs={"x": {"type": "integer", "minimum": 0}})
+    with pytest.raises(jupyter_workflow.model.InvalidWorkflow) as caught:
+        jupyter_workflow.run(path, inputs={"x": -1, "y": 2})
+    assert [p.pointer for p in caught.value.problems] == ["/inputs/y", "/inputs/x"]
+    assert not workflow_home.runs_dir.exists()
+    assert json.loads(json.dumps(caught.value.to_dict()))["errors"][1]["message"] == "-1 is less than the minimum 0"
