@@ -128,7 +128,9 @@ def _comments_by_line(source: str) -> dict[int, str]:
 def parse_parameters_cell(source: str) -> dict[str, Parameter]:
     """Parameters declared by Python source (the body of a ``parameters`` cell)."""
     try:
-        tree = ast.parse(source, type_comments=True)
+        # Type comments are read from the tokens below: ast's own type-comment parsing
+        # rejects valid code such as a comment line starting with "# type:".
+        tree = ast.parse(source)
     except SyntaxError as error:
         raise NotANotebook(f"the parameters cell is not valid Python: {error.msg} (line {error.lineno})") from None
     comments = _comments_by_line(source)
@@ -141,19 +143,24 @@ def parse_parameters_cell(source: str) -> dict[str, Parameter]:
             and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name)
         ):
-            name, value, annotation = statement.targets[0].id, statement.value, statement.type_comment
+            name, value, annotation = statement.targets[0].id, statement.value, None
         else:
             continue
         default_source = ast.get_source_segment(source, value) or ast.unparse(value)
         try:
-            default = ast.literal_eval(value)
-        except ValueError:
-            default = None
+            default, literal = ast.literal_eval(value), True
+        except (ValueError, TypeError, SyntaxError, RecursionError):  # not a literal: {[]: 1} raises TypeError
+            default, literal = None, False
         comment = comments.get(statement.end_lineno, "")
         if comment.startswith("type:"):
-            comment = ""
+            # ``# type: int  help text``: like papermill, the first word is the type, the rest is help.
+            type_word, _, comment = comment[len("type:") :].strip().partition(" ")
+            comment = comment.strip().lstrip("#").strip()
+            if isinstance(statement, ast.Assign) and type_word and type_word != "ignore":
+                annotation = type_word
         if annotation:
             type_name, nullable = _annotation_type(annotation)
+            nullable = nullable or (literal and default is None)  # `x: int = None` takes None
         else:
             type_name, nullable = _literal_type(default), default is None
         parameters[name] = Parameter(
@@ -198,7 +205,10 @@ def inspect_notebook(path) -> Component:
     kernelspec = metadata.get("kernelspec", {})
     language = metadata.get("language_info", {}).get("name") or kernelspec.get("language") or "python"
     parameters_known = language == "python"
-    parameters = parse_parameters_cell(_source(parameters_cell)) if parameters_cell and parameters_known else {}
+    try:
+        parameters = parse_parameters_cell(_source(parameters_cell)) if parameters_cell and parameters_known else {}
+    except NotANotebook as error:
+        raise NotANotebook(f"{path}: {error}") from None
     for name, hints in extra.get("parameters", {}).items():
         if name in parameters:
             parameters[name].hints = dict(hints)

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
 from jupyter_workflow.model.graph import find_cycle
 from jupyter_workflow.model.problems import Problem, pointer
-from jupyter_workflow.model.spec import FORMAT, FanIn, InputRef, Literal, OutputRef, Workflow, parse_workflow
+from jupyter_workflow.model.spec import BINDING_KEYS, FORMAT, FanIn, InputRef, Literal, OutputRef, Workflow, parse_workflow
 
 TYPE_WORDS = {
     "string": "a string",
@@ -68,38 +68,61 @@ def describe(value) -> str:
     return noun + text
 
 
-def _humanize(error) -> tuple[str, str]:
-    """Pointer and sentence for one jsonschema error."""
+NAME_WORDS = {"nodes": "node id", "inputs": "input name", "outputs": "output name", "parameters": "parameter name"}
+BOUND_WORDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "greater than",
+    "exclusiveMaximum": "less than",
+}
+
+
+def _humanize(error) -> list[tuple[str, str]]:
+    """Pointers and sentences for one jsonschema error."""
     path = list(error.absolute_path)
     validator, instance = error.validator, error.instance
     if validator == "additionalProperties" and isinstance(instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = [key for key in instance if key not in error.schema.get("properties", {})]
+        properties = error.schema.get("properties", {})
+        given = [key for key in BINDING_KEYS if key in instance]
+        if len(given) > 1 and set(properties) & set(BINDING_KEYS):
+            return [(pointer(*path), f"a binding takes exactly one of the keys {', '.join(BINDING_KEYS)}; "
+                                     f"this one has {', '.join(given)}")]
+        allowed = sorted(properties)
         hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-        return pointer(*path, unknown[0]), f"unknown key {unknown[0]!r}{hint}"
+        return [(pointer(*path, key), f"unknown key {key!r}{hint}") for key in instance if key not in properties]
     if validator == "required":
         missing = error.message.split("'")[1]
-        return pointer(*path), f"missing required key {missing!r}"
-    if validator == "propertyNames":
-        return pointer(*path, instance), f"{instance!r} is not a valid name: use letters, digits and _, not starting with a digit"
+        return [(pointer(*path), f"missing required key {missing!r}")]
+    if "propertyNames" in error.absolute_schema_path:
+        word = NAME_WORDS.get(path[-1] if path else "", "name")
+        return [(pointer(*path, instance),
+                 f"{instance!r} is not a valid {word}: use letters, digits and _, not starting with a digit")]
     if validator == "const" and path == ["format"]:
-        return "/format", f"format must be {FORMAT!r}, got {describe(instance)}"
+        return [("/format", f"format must be {FORMAT!r}, got {describe(instance)}")]
     if validator == "type":
         expected = error.validator_value
         words = " or ".join(TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-        return pointer(*path), f"expected {words}, got {describe(instance)}"
+        return [(pointer(*path), f"expected {words}, got {describe(instance)}")]
     if validator == "pattern":
         if error.validator_value.endswith("\\.ipynb$"):
-            return pointer(*path), f"{instance!r} is not a notebook path (it must end in .ipynb)"
+            return [(pointer(*path), f"{instance!r} is not a notebook path (it must end in .ipynb)")]
         if "\\." in error.validator_value:
-            return pointer(*path), f"{instance!r} is not an output reference of the form NODE.NAME"
-        return pointer(*path), f"{instance!r} is not a valid name: use letters, digits and _, not starting with a digit"
+            return [(pointer(*path), f"{instance!r} is not an output reference of the form NODE.NAME")]
+        return [(pointer(*path), f"{instance!r} is not a valid name: use letters, digits and _, not starting with a digit")]
     if validator == "enum":
         choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
-        return pointer(*path), f"must be one of {choices}, got {describe(instance)}"
+        return [(pointer(*path), f"must be one of {choices}, got {describe(instance)}")]
+    if validator in BOUND_WORDS:
+        return [(pointer(*path), f"must be {BOUND_WORDS[validator]} {error.validator_value}, got {describe(instance)}")]
+    if validator == "uniqueItems":
+        repeated = [item for index, item in enumerate(instance) if item in instance[:index]]
+        if repeated:
+            return [(pointer(*path), f"lists {json.dumps(repeated[0])} more than once")]
+    if validator in ("minLength", "minItems") and error.validator_value == 1:
+        return [(pointer(*path), "must not be empty")]
     if validator == "minProperties" and path == ["nodes"]:
-        return "/nodes", "a workflow needs at least one node"
-    return pointer(*path), error.message
+        return [("/nodes", "a workflow needs at least one node")]
+    return [(pointer(*path), error.message)]
 
 
 def schema_problems(document) -> list[Problem]:
@@ -107,8 +130,8 @@ def schema_problems(document) -> list[Problem]:
     validator = Draft202012Validator(workflow_schema())
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        where, message = _humanize(error)
-        problems.append(Problem(where, message))
+        for where, message in _humanize(error):
+            problems.append(Problem(where, message))
     return list(dict.fromkeys(problems))
 
 
@@ -133,8 +156,13 @@ def value_problems(declaration: dict, value, where: str) -> list[Problem]:
     return problems
 
 
-def check_inputs(declarations: dict[str, dict], values: dict) -> tuple[dict, list[Problem]]:
-    """Input values completed with defaults, and the problems found in them."""
+def check_inputs(
+    declarations: dict[str, dict], values: dict, *, check_defaults: bool = True
+) -> tuple[dict, list[Problem]]:
+    """Input values completed with defaults, and the problems found in them.
+
+    ``check_defaults=False`` leaves defaults unchecked (when they are reported already).
+    """
     problems, resolved = [], {}
     for name in values:
         if name not in declarations:
@@ -145,11 +173,25 @@ def check_inputs(declarations: dict[str, dict], values: dict) -> tuple[dict, lis
             resolved[name] = values[name]
         elif "default" in declaration:
             resolved[name] = declaration["default"]
+            if not check_defaults:
+                continue
         else:
             problems.append(Problem(pointer("inputs", name), f"input {name!r} is required and has no default"))
             continue
         problems += value_problems(declaration, resolved[name], pointer("inputs", name))
     return resolved, problems
+
+
+def _jmespath_reason(error) -> str:
+    """One line saying what is wrong in a JMESPath expression (jmespath's own text spans lines)."""
+    if isinstance(error, jmespath.exceptions.IncompleteExpressionError):
+        return "the expression ends too early"
+    if isinstance(error, jmespath.exceptions.LexerError):
+        reason = getattr(error, "message", "") or "unexpected character"
+    else:
+        reason = getattr(error, "msg", "") or str(error).splitlines()[0]
+    position = getattr(error, "lex_position", None)
+    return reason + (f" (at character {position + 1})" if isinstance(position, int) else "")
 
 
 def _notebook_problem(root: Path, relative: str) -> str | None:
@@ -158,6 +200,8 @@ def _notebook_problem(root: Path, relative: str) -> str | None:
     resolved = (root / relative).resolve()
     if not resolved.is_relative_to(root.resolve()):
         return f"{relative!r} resolves outside the workflow's folder ({root.resolve()})"
+    if resolved.is_dir():
+        return f"{relative!r} is a folder, not a notebook file"
     if not resolved.is_file():
         return f"notebook {relative!r} does not exist (looked for {resolved})"
     return None
@@ -260,7 +304,7 @@ class _SemanticCheck:
                 try:
                     jmespath.compile(binding.map)
                 except jmespath.exceptions.JMESPathError as error:
-                    self.add(pointer(*where, "map"), f"invalid JMESPath expression {binding.map!r}: {error}")
+                    self.add(pointer(*where, "map"), f"invalid JMESPath expression {binding.map!r}: {_jmespath_reason(error)}")
         elif isinstance(binding, FanIn):
             for index, ref in enumerate(binding.refs):
                 self.check_output_ref(ref, (*where, "outputs", index), consumer)
@@ -310,5 +354,6 @@ def validate_document(document, root, inputs: dict | None = None) -> list[Proble
     checker = _SemanticCheck(workflow, set(document["nodes"]), set(sections["inputs"]))
     problems += checker.run()
     if inputs is not None:
-        problems += check_inputs(workflow.inputs, inputs)[1]
+        # A bad default is reported once, at /inputs/NAME/default, not again as a value.
+        problems += check_inputs(workflow.inputs, inputs, check_defaults=False)[1]
     return problems
