@@ -184,11 +184,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def _sqlite_autocommit_driver(dbapi_connection, connection_record) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin."""
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    """Take SQLite's write lock at the start of each transaction.
+
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" if another process wrote in between; an immediate one waits its turn.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _lock_for_migration(connection: Connection) -> None:
-    """Make other processes wait while this one migrates."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql":
+    """Make other processes wait while this one migrates (SQLite transactions already do)."""
+    if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
 
 
@@ -282,7 +294,9 @@ class RunStore:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url)
         if is_sqlite:
+            listen(self.engine, "connect", _sqlite_autocommit_driver)
             listen(self.engine, "connect", _sqlite_pragmas)
+            listen(self.engine, "begin", _sqlite_begin_immediate)
         upgrade(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
