@@ -88,10 +88,15 @@ class Progress:
             statuses.append(node.status)
         text = table(["node", "state", "elapsed", "attempt"], rows, statuses, colour=True)
         total = f"elapsed {time.monotonic() - self.started:.1f}s"
-        output = "".join("\x1b[1A\x1b[2K" for _ in range(self.drawn_lines))
-        self.stream.write(output + text + "\n" + total + "\n")
+        self.clear()
+        self.stream.write(text + "\n" + total + "\n")
         self.stream.flush()
         self.drawn_lines = text.count("\n") + 2
+
+    def clear(self) -> None:
+        """Erase the live table (before the final table replaces it)."""
+        self.stream.write("\x1b[1A\x1b[2K" * self.drawn_lines)
+        self.drawn_lines = 0
 
     async def animate(self, interval: float = 0.5) -> None:
         """Keep elapsed times moving while nodes run (live mode only)."""

@@ -134,7 +134,7 @@ def command_run(args) -> int:
         )
     else:
         if live:
-            progress.draw()
+            progress.clear()
         print()
         print_nodes(nodes, sys.stdout.isatty())
         print_outputs(run.outputs)

@@ -11,8 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlparse
-from urllib.request import url2pathname
+from urllib.parse import unquote, urlparse
 
 INLINE_LIMIT_BYTES = 1_000_000
 
@@ -53,7 +52,7 @@ def uri_to_path(uri: str) -> Path:
     parsed = urlparse(uri)
     if parsed.scheme not in ("", "file"):
         raise ValueError(f"only file artifacts can be opened here, not {uri!r}")
-    return Path(url2pathname(parsed.path))
+    return Path(unquote(parsed.path))
 
 
 def _plain_scalar(value):
