@@ -41,7 +41,7 @@ def run(
     settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
     workflow = load_workflow(path, inputs=inputs or {})
     store = RunStore(settings.db_url)
-    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=[store, *listeners])
+    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=[store, *listeners], cache=store)
     try:
         return run_blocking(engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
     finally:

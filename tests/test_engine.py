@@ -371,3 +371,42 @@ def test_invalid_inputs_are_refused_before_anything_runs(tmp_path, workflow_home
     assert [p.pointer for p in caught.value.problems] == ["/inputs/y", "/inputs/x"]
     assert not workflow_home.runs_dir.exists()
     assert json.loads(json.dumps(caught.value.to_dict()))["errors"][1]["message"] == "-1 is less than the minimum 0"
+
+
+def test_cacheable_nodes_reuse_an_earlier_identical_result(tmp_path, workflow_home):
+    counter = tmp_path / "executions.txt"
+    make_notebook(
+        tmp_path / "expensive.ipynb",
+        "size = 3\ncounter = ''",
+        RECORD + "import pathlib, pandas as pd\n"
+        "with open(counter, 'a') as log:\n    log.write('x')\n"
+        "record('frame', pd.DataFrame({'v': range(size)}))",
+    )
+    make_notebook(tmp_path / "total.ipynb", "frame = None", RECORD + "record('total', int(frame['v'].sum()))")
+    path = workflow(
+        tmp_path,
+        {
+            "expensive": {"notebook": "expensive.ipynb", "cache": True,
+                          "parameters": {"size": {"input": "size"}, "counter": str(counter)}},
+            "total": {"notebook": "total.ipynb", "parameters": {"frame": {"output": "expensive.frame"}}},
+        },
+        inputs={"size": {"type": "integer", "default": 3}},
+        outputs={"total": {"output": "total.total"}},
+    )
+    first = jupyter_workflow.run(path)
+    second = jupyter_workflow.run(path)
+    other_input = jupyter_workflow.run(path, inputs={"size": 4})
+
+    assert [r.outputs["total"] for r in (first, second, other_input)] == [3, 3, 6]
+    assert counter.read_text() == "xx"  # the second run did not execute the notebook again
+    assert second.nodes["expensive"].status == "cached"
+    assert second.nodes["expensive"].notebook == first.nodes["expensive"].notebook
+    assert second.nodes["total"].status == "succeeded"
+    assert other_input.nodes["expensive"].status == "succeeded"
+    events = RunStore(workflow_home.db_url).events(second.run_id)
+    cached = [e for e in events if e.node_id == "expensive" and e.type == "node.status.changed"]
+    assert [(e.data["to"], e.data["from_run"]) for e in cached] == [("cached", first.run_id)]
+
+    first.nodes["expensive"].outputs["frame"].path.unlink()  # a reused result needs its artifacts
+    assert jupyter_workflow.run(path).nodes["expensive"].status == "succeeded"
+    assert counter.read_text() == "xxx"

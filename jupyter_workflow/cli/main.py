@@ -102,7 +102,7 @@ def command_run(args) -> int:
     live = sys.stdout.isatty() and not args.json
     progress = Progress(sys.stderr if args.json else sys.stdout, live=live)
     listeners = [store] if args.json else [store, progress]
-    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=listeners)
+    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=listeners, cache=store)
 
     async def run_with_progress():
         ticker = asyncio.ensure_future(progress.animate()) if live else None

@@ -2,7 +2,8 @@
 
 Each node waits for its upstream nodes, resolves its parameters, and runs through the
 executor with at most ``parallel`` nodes at once. A node whose upstream did not succeed
-is skipped; a failed attempt is retried per the node's ``retries``/``retry_delay``; every
+is skipped; a failed attempt is retried per the node's ``retries``/``retry_delay``; a node
+with ``"cache": true`` reuses an earlier result for the same notebook and parameters. Every
 state change is an event sent to the listeners (the run store, a progress display).
 """
 
@@ -11,8 +12,18 @@ import uuid
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
+from jupyter_workflow.engine.cache import cache_key
 from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask, PapermillExecutor, error_info
-from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunListener, RunState, RunStatus, now
+from jupyter_workflow.engine.state import (
+    Event,
+    NodeState,
+    NodeStatus,
+    ResultCache,
+    RunListener,
+    RunState,
+    RunStatus,
+    now,
+)
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.model.spec import Workflow
 from jupyter_workflow.model.validation import check_inputs
@@ -29,11 +40,13 @@ class Engine:
         parallel: int = 1,
         executor: NodeExecutor | None = None,
         listeners: list[RunListener] = (),
+        cache: ResultCache | None = None,
     ):
         self.runs_dir = Path(runs_dir)
         self.parallel = max(1, parallel)
         self.executor = executor or PapermillExecutor(max_workers=self.parallel)
         self.listeners = list(listeners)
+        self.cache = cache
 
     def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
@@ -88,13 +101,27 @@ class Engine:
         if not_ok:
             self._transition(run, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
             return
-        self._transition(run, node, NodeStatus.QUEUED)
         spec = run.workflow.nodes[node_id]
+        outputs = {up: state.outputs for up, state in run.nodes.items() if state.status in DONE_OK}
+        try:
+            parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
+        except BindingError as error:
+            node.error = error_info("BindingError", str(error))
+            self._transition(run, node, NodeStatus.FAILED, error=node.error)
+            return
+        if spec.cache and self.cache is not None:
+            node.cache_key = cache_key(run.workflow.notebook_path(node_id), spec.kernel, parameters)
+            earlier = self.cache.find_cached(node.cache_key)
+            if earlier is not None:
+                node.outputs, node.notebook = earlier.outputs, earlier.notebook
+                self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)
+                return
+        self._transition(run, node, NodeStatus.QUEUED)
         async with slots:
             for attempt in range(1, spec.retries + 2):
                 node.attempt = attempt
                 self._transition(run, node, NodeStatus.RUNNING, attempt=attempt)
-                outcome = await self._attempt(run, node_id)
+                outcome = await self._attempt(run, node_id, parameters)
                 if outcome.succeeded:
                     node.outputs = outcome.outputs
                     self._transition(run, node, NodeStatus.SUCCEEDED)
@@ -107,16 +134,10 @@ class Engine:
         node.error = outcome.error
         self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
 
-    async def _attempt(self, run: RunState, node_id: str) -> NodeOutcome:
+    async def _attempt(self, run: RunState, node_id: str, parameters: dict) -> NodeOutcome:
         spec = run.workflow.nodes[node_id]
-        node = run.nodes[node_id]
-        outputs = {up: state.outputs for up, state in run.nodes.items() if state.status in DONE_OK}
-        try:
-            parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
-        except BindingError as error:
-            return NodeOutcome(error=error_info("BindingError", str(error)))
         output_notebook = run.run_dir / "nodes" / f"{node_id}.ipynb"
-        node.notebook = str(output_notebook)
+        run.nodes[node_id].notebook = str(output_notebook)
         task = NodeTask(
             run_id=run.run_id,
             node_id=node_id,

@@ -49,7 +49,8 @@ class NodeState:
     """One node's run: status, attempt count, times, executed notebook, outputs, error.
 
     ``outputs`` maps output names to JSON values or ``ArtifactRef``s; ``error`` is
-    ``{"ename", "evalue", "traceback"}`` when the node failed.
+    ``{"ename", "evalue", "traceback"}`` when the node failed. ``cache_key`` identifies
+    the node's inputs (notebook, kernel, parameters) when the node is cacheable.
     """
 
     node_id: str
@@ -60,6 +61,7 @@ class NodeState:
     notebook: str | None = None
     outputs: dict = field(default_factory=dict)
     error: dict | None = None
+    cache_key: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -98,6 +100,21 @@ class Event:
     node_id: str | None
     data: dict
     time: datetime = field(default_factory=now)
+
+
+class CachedResult(Protocol):
+    """An earlier node result: the run it came from, its notebook and outputs."""
+
+    run_id: str
+    notebook: str | None
+    outputs: dict
+
+
+class ResultCache(Protocol):
+    """Where the engine finds earlier results of cacheable nodes."""
+
+    def find_cached(self, cache_key: str) -> CachedResult | None:
+        """The latest succeeded node run with this key whose artifacts still exist, or None."""
 
 
 class RunListener(Protocol):

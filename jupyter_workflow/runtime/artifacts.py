@@ -173,25 +173,31 @@ def load_artifact(ref):
 ARTIFACT_KEY = "$artifact"
 
 
+def iter_refs(value):
+    """Every ``ArtifactRef`` in ``value``, however deeply nested."""
+    if isinstance(value, ArtifactRef):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_refs(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from iter_refs(item)
+
+
 def contains_artifact(value) -> bool:
     """Whether ``value`` is, or holds somewhere inside, an ``ArtifactRef``."""
-    if isinstance(value, ArtifactRef):
-        return True
-    if isinstance(value, dict):
-        return any(contains_artifact(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(contains_artifact(item) for item in value)
-    return False
+    return next(iter_refs(value), None) is not None
 
 
-def encode_refs(value):
-    """A JSON-safe copy of ``value`` where each ``ArtifactRef`` becomes ``{"$artifact": meta}``."""
+def encode_refs(value, describe=lambda ref: ref.meta):
+    """A JSON-safe copy of ``value`` where each ``ArtifactRef`` becomes ``{"$artifact": describe(ref)}``."""
     if isinstance(value, ArtifactRef):
-        return {ARTIFACT_KEY: value.meta}
+        return {ARTIFACT_KEY: describe(value)}
     if isinstance(value, dict):
-        return {key: encode_refs(item) for key, item in value.items()}
+        return {key: encode_refs(item, describe) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [encode_refs(item) for item in value]
+        return [encode_refs(item, describe) for item in value]
     return value
 
 

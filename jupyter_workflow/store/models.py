@@ -92,6 +92,7 @@ class NodeRun(Base):
     notebook: Mapped[str | None] = mapped_column(Text)
     outputs: Mapped[dict] = mapped_column(JSON)
     error: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    cache_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class RunEvent(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
-from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs
+from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_refs
 from jupyter_workflow.store.models import NodeRun, Run, RunEvent, WorkflowVersion
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -241,6 +241,7 @@ def _node_values(node: NodeState) -> dict:
         "notebook": node.notebook,
         "outputs": encode_refs(node.outputs),
         "error": node.error,
+        "cache_key": node.cache_key,
     }
 
 
@@ -427,6 +428,20 @@ class RunStore:
                 )
                 for row in session.scalars(query)
             ]
+
+    def find_cached(self, cache_key: str) -> NodeRunRecord | None:
+        """The latest succeeded node run with ``cache_key`` whose artifacts still exist."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(NodeRun)
+                .where(NodeRun.cache_key == cache_key, NodeRun.status.in_(("succeeded", "cached")))
+                .order_by(NodeRun.finished_at.desc())
+                .limit(10)
+            )
+            for record in map(_node_record, rows):
+                if all(ref.path.exists() for ref in iter_refs(record.outputs)):
+                    return record
+        return None
 
     def get_version(self, content_hash: str) -> VersionRecord:
         """The stored workflow document with this content hash; ``KeyError`` if none."""

@@ -65,11 +65,13 @@ def upgrade() -> None:
         sa.Column("notebook", sa.Text(), nullable=True),
         sa.Column("outputs", sa.JSON(), nullable=False),
         sa.Column("error", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("cache_key", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_node_runs_run_id_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_node_runs")),
         sa.UniqueConstraint("run_id", "node_id", name=op.f("uq_node_runs_run_id_node_id")),
     )
     op.create_index(op.f("ix_node_runs_run_id"), "node_runs", ["run_id"])
+    op.create_index(op.f("ix_node_runs_cache_key"), "node_runs", ["cache_key"])
 
     op.create_table(
         "run_events",
