@@ -1,11 +1,12 @@
 # Quick start: `make lab` (JupyterLab with the examples), `make demo` (headless run), `make test`.
+# `make bench` prints the benchmark table.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless asked explicitly.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab demo test clean
+.PHONY: lab demo test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ demo: $(VENV)/.installed-examples
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
