@@ -1,6 +1,7 @@
 """Shared fixtures: every test gets its own run store (a real SQLite file) and runs folder."""
 
 import hashlib
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,3 +27,13 @@ def unchanged(before: dict[str, str], folder: Path) -> bool:
     """Whether every notebook digested in ``before`` still has the same bytes."""
     after = file_digests(folder)
     return all(after.get(path) == digest for path, digest in before.items())
+
+
+def process_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie waiting to be reaped counts as ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"

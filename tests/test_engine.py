@@ -2,12 +2,11 @@
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import file_digests, unchanged
+from conftest import file_digests, process_gone, unchanged
 from nbformat.v4 import new_code_cell, new_notebook
 from notebook_factory import make_notebook, write_workflow
 
@@ -159,15 +158,6 @@ def test_retries_run_a_failed_node_again_and_keep_each_attempt(tmp_path, workflo
     assert [e.data["attempt"] for e in events if e.type == "node.started" and e.node_id == "flaky"] == [1, 2]
 
 
-def _process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"  # a zombie is dead
-
-
 def test_a_timeout_kills_the_nodes_kernel(tmp_path, workflow_home):
     pid_file = tmp_path / "kernel.pid"
     make_notebook(
@@ -181,7 +171,7 @@ def test_a_timeout_kills_the_nodes_kernel(tmp_path, workflow_home):
     assert run.status == "failed"
     error = run.nodes["hang"].error
     assert error["ename"] == "TimeoutError" and "timeout of 4 s" in error["evalue"]
-    assert _process_gone(int(pid_file.read_text()))
+    assert process_gone(int(pid_file.read_text()))
     assert run.nodes["hang"].duration_s < 600
 
 
@@ -410,3 +400,37 @@ def test_cacheable_nodes_reuse_an_earlier_identical_result(tmp_path, workflow_ho
     first.nodes["expensive"].outputs["frame"].path.unlink()  # a reused result needs its artifacts
     assert jupyter_workflow.run(path).nodes["expensive"].status == "succeeded"
     assert counter.read_text() == "xxx"
+
+
+def test_a_map_that_fails_at_run_time_fails_only_its_node(tmp_path, workflow_home):
+    make_notebook(tmp_path / "text.ipynb", "", RECORD + "record('text', 'not numbers')")
+    make_notebook(tmp_path / "take.ipynb", "value = 0", "")
+    path = workflow(
+        tmp_path,
+        {
+            "text": {"notebook": "text.ipynb"},
+            "total": {"notebook": "take.ipynb", "parameters": {"value": {"output": "text.text", "map": "sum(@)"}}},
+            "after": {"notebook": "take.ipynb", "after": ["total"]},
+        },
+    )
+    run = jupyter_workflow.run(path)
+
+    assert run.status == "failed" and run.nodes["after"].status == "skipped"
+    error = run.nodes["total"].error
+    assert error["ename"] == "BindingError" and "map 'sum(@)' failed on text.text" in error["evalue"]
+    assert RunStore(workflow_home.db_url).get_run(run.run_id).status == "failed"
+
+
+def test_a_node_waiting_to_retry_leaves_its_slot_to_others(tmp_path, workflow_home):
+    make_notebook(tmp_path / "fail.ipynb", "", "raise RuntimeError('always')")
+    make_notebook(tmp_path / "ok.ipynb", "", "")
+    path = workflow(
+        tmp_path,
+        {"flaky": {"notebook": "fail.ipynb", "retries": 1, "retry_delay": 3}, "other": {"notebook": "ok.ipynb"}},
+    )
+    run = jupyter_workflow.run(path, parallel=1)
+
+    events = RunStore(workflow_home.db_url).events(run.run_id)
+    starts = [(e.node_id, e.data["attempt"]) for e in events if e.type == "node.started"]
+    assert starts == [("flaky", 1), ("other", 1), ("flaky", 2)]
+    assert run.nodes["other"].status == "succeeded" and run.nodes["flaky"].status == "failed"

@@ -3,6 +3,7 @@
 import copy
 
 import jmespath
+import jmespath.exceptions
 
 from jupyter_workflow.model.spec import Binding, FanIn, InputRef, Literal, OutputRef
 from jupyter_workflow.runtime.artifacts import contains_artifact
@@ -22,7 +23,10 @@ def _output(ref: OutputRef, outputs: dict[str, dict]):
         return value
     if contains_artifact(value):
         raise BindingError(f"cannot apply map {ref.map!r} to {ref}: it is an artifact, not a JSON value")
-    return jmespath.search(ref.map, value)
+    try:
+        return jmespath.search(ref.map, value)
+    except jmespath.exceptions.JMESPathError as error:
+        raise BindingError(f"map {ref.map!r} failed on {ref}: {error}") from None
 
 
 def _reduce(binding: FanIn, values: list):

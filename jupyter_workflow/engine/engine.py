@@ -8,6 +8,7 @@ state change is an event sent to the listeners (the run store, a progress displa
 """
 
 import asyncio
+import traceback
 import uuid
 from pathlib import Path
 
@@ -42,7 +43,7 @@ class Engine:
         listeners: list[RunListener] = (),
         cache: ResultCache | None = None,
     ):
-        self.runs_dir = Path(runs_dir)
+        self.runs_dir = Path(runs_dir).expanduser().resolve()
         self.parallel = max(1, parallel)
         self.executor = executor or PapermillExecutor(max_workers=self.parallel)
         self.listeners = list(listeners)
@@ -101,7 +102,16 @@ class Engine:
         if not_ok:
             self._transition(run, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
             return
-        spec = run.workflow.nodes[node_id]
+        try:
+            await self._execute_node(run, node, slots)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a fault around the notebook fails this node, not the whole run
+            node.error = error_info(type(error).__name__, str(error), traceback.format_exc())
+            self._transition(run, node, NodeStatus.FAILED, error=node.error)
+
+    async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
+        spec = run.workflow.nodes[node.node_id]
         outputs = {up: state.outputs for up, state in run.nodes.items() if state.status in DONE_OK}
         try:
             parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
@@ -110,27 +120,27 @@ class Engine:
             self._transition(run, node, NodeStatus.FAILED, error=node.error)
             return
         if spec.cache and self.cache is not None:
-            node.cache_key = cache_key(run.workflow.notebook_path(node_id), spec.kernel, parameters)
+            node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
             earlier = self.cache.find_cached(node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
                 self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)
                 return
         self._transition(run, node, NodeStatus.QUEUED)
-        async with slots:
-            for attempt in range(1, spec.retries + 2):
-                node.attempt = attempt
+        for attempt in range(1, spec.retries + 2):
+            node.attempt = attempt
+            async with slots:  # a node waiting to retry leaves its slot to others
                 self._transition(run, node, NodeStatus.RUNNING, attempt=attempt)
-                outcome = await self._attempt(run, node_id, parameters)
-                if outcome.succeeded:
-                    node.outputs = outcome.outputs
-                    self._transition(run, node, NodeStatus.SUCCEEDED)
-                    return
-                if attempt > spec.retries:
-                    break
-                self._keep_failed_attempt(node, attempt)
-                self._transition(run, node, NodeStatus.QUEUED, retry_in_s=spec.retry_delay, error=outcome.error)
-                await asyncio.sleep(spec.retry_delay)
+                outcome = await self._attempt(run, node.node_id, parameters)
+            if outcome.succeeded:
+                node.outputs = outcome.outputs
+                self._transition(run, node, NodeStatus.SUCCEEDED)
+                return
+            if attempt > spec.retries:
+                break
+            self._keep_failed_attempt(node, attempt)
+            self._transition(run, node, NodeStatus.QUEUED, retry_in_s=spec.retry_delay, error=outcome.error)
+            await asyncio.sleep(spec.retry_delay)
         node.error = outcome.error
         self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
 

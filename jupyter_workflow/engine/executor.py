@@ -153,13 +153,13 @@ class PapermillExecutor:
         from jupyter_workflow.engine.records import read_records
 
         register_translator()
-        notebook = nbformat.read(task.notebook, as_version=4)
-        task.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
-        kernel_name = task.kernel_name or notebook_kernel_name(notebook)
-        # papermill formats output paths with the parameters: escape braces.
-        output_path = str(task.output_notebook).replace("{", "{{").replace("}", "}}")
         try:
+            notebook = nbformat.read(task.notebook, as_version=4)
+            task.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
+            kernel_name = task.kernel_name or notebook_kernel_name(notebook)
+            # papermill formats output paths with the parameters: escape braces.
+            output_path = str(task.output_notebook).replace("{", "{{").replace("}", "}}")
             executed = papermill.execute_notebook(
                 notebook,
                 output_path,
@@ -171,11 +171,11 @@ class PapermillExecutor:
                 resources={"metadata": {"path": str(task.cwd)}},
                 shutdown_kernel="immediate",
             )
+            return NodeOutcome(outputs=read_records(executed))
         except PapermillExecutionError as error:
             return NodeOutcome(error=error_info(error.ename, error.evalue, error.traceback))
-        except Exception as error:  # the kernel died, could not start, or papermill failed
+        except Exception as error:  # unreadable notebook, kernel died or did not start, bad record
             return NodeOutcome(error=error_info(type(error).__name__, str(error)))
-        return NodeOutcome(outputs=read_records(executed))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

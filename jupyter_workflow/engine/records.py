@@ -12,7 +12,10 @@ def read_records(notebook) -> dict:
             if not isinstance(payload, dict) or "name" not in payload:
                 continue
             if "artifact" in payload:
-                outputs[payload["name"]] = ArtifactRef(payload["artifact"])
+                meta = payload["artifact"]
+                if not isinstance(meta, dict) or not {"uri", "format", "sha256"} <= set(meta):
+                    raise ValueError(f"the record of {payload['name']!r} has a malformed artifact reference")
+                outputs[payload["name"]] = ArtifactRef(meta)
             else:
                 outputs[payload["name"]] = payload.get("value")
     return outputs
