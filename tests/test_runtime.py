@@ -69,3 +69,23 @@ def test_record_publishes_display_data_with_the_versioned_mime_type(tmp_path, mo
     assert Path(ArtifactRef(artifact).path).parent == tmp_path and artifact["type"] == "pandas.DataFrame"
     with pytest.raises(ValueError, match="identifier"):
         record("not a name", 1)
+
+
+def test_recorded_objects_shaped_like_references_stay_plain_values(tmp_path):
+    lookalike = {"$artifact": {"uri": "file:///etc/hostname", "format": "bytes"}}
+    nested = {"$value": {"$artifact": 1}}
+    ref = write_artifact(tmp_path, "blob", b"x")
+    for value in (lookalike, nested, [lookalike, ref], {"a": nested}):
+        assert decode_refs(json.loads(json.dumps(encode_refs(value)))) == value
+
+
+def test_recorded_files_are_named_after_their_output(tmp_path):
+    out = tmp_path / "artifacts"
+    out.mkdir()
+    for folder, text in (("x", "one"), ("y", "two")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "data.csv").write_text(text)
+    first = write_artifact(out, "first", tmp_path / "x" / "data.csv")
+    second = write_artifact(out, "second", tmp_path / "y" / "data.csv")
+    assert (first.load().read_text(), second.load().read_text()) == ("one", "two")
+    assert first.path.name == "first.csv"

@@ -127,7 +127,7 @@ def write_artifact(folder: Path, name: str, value) -> ArtifactRef:
             raise UnrecordableValue(f"cannot record file {str(value)!r}: no such file")
         path, fmt, kind = source, "file", "file"
         if source.parent != folder.resolve():
-            path = folder / source.name
+            path = folder / f"{name}{source.suffix}"
             shutil.copyfile(source, path)
     else:
         try:
@@ -171,6 +171,7 @@ def load_artifact(ref):
 
 
 ARTIFACT_KEY = "$artifact"
+VALUE_KEY = "$value"
 
 
 def iter_refs(value):
@@ -191,11 +192,16 @@ def contains_artifact(value) -> bool:
 
 
 def encode_refs(value, describe=lambda ref: ref.meta):
-    """A JSON-safe copy of ``value`` where each ``ArtifactRef`` becomes ``{"$artifact": describe(ref)}``."""
+    """A JSON-safe copy of ``value`` where each ``ArtifactRef`` becomes ``{"$artifact": describe(ref)}``.
+
+    A plain object that has only the key ``$artifact`` or ``$value`` is wrapped as
+    ``{"$value": ...}``, so decoding never mistakes a recorded value for a reference.
+    """
     if isinstance(value, ArtifactRef):
         return {ARTIFACT_KEY: describe(value)}
     if isinstance(value, dict):
-        return {key: encode_refs(item, describe) for key, item in value.items()}
+        encoded = {key: encode_refs(item, describe) for key, item in value.items()}
+        return {VALUE_KEY: encoded} if set(value) in ({ARTIFACT_KEY}, {VALUE_KEY}) else encoded
     if isinstance(value, (list, tuple)):
         return [encode_refs(item, describe) for item in value]
     return value
@@ -206,6 +212,8 @@ def decode_refs(value):
     if isinstance(value, dict):
         if set(value) == {ARTIFACT_KEY}:
             return ArtifactRef(value[ARTIFACT_KEY])
+        if set(value) == {VALUE_KEY}:
+            return {key: decode_refs(item) for key, item in value[VALUE_KEY].items()}
         return {key: decode_refs(item) for key, item in value.items()}
     if isinstance(value, list):
         return [decode_refs(item) for item in value]
