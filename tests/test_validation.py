@@ -395,3 +395,13 @@ def test_the_shipped_schema_is_a_valid_draft_2020_12_schema():
     validator = Draft202012Validator(schema)
     assert validator.is_valid(base())
     assert not validator.is_valid(patched((("nodes", "a", "surprise"), True)))
+
+
+def test_identifiers_with_a_trailing_newline_are_rejected(tmp_path):
+    make_notebook(tmp_path / "n.ipynb", "x = 1")
+    document = {
+        "format": "jupyter-workflow/1",
+        "nodes": {"a\n": {"notebook": "n.ipynb"}, "b": {"notebook": "n.ipynb", "parameters": {"x": {"output": "a.y\n"}}}},
+    }
+    pointers = [p.pointer for p in validate_document(document, tmp_path)]
+    assert "/nodes/a\n" in pointers and "/nodes/b/parameters/x/output" in pointers

@@ -188,30 +188,41 @@ def read_notebook_json(path: Path) -> dict:
     return document
 
 
+def _mapping(container: dict, key: str, where: str, path: Path) -> dict:
+    """``container[key]`` (default ``{}``), which must be a JSON object."""
+    value = container.get(key, {})
+    if not isinstance(value, dict):
+        raise NotANotebook(f"{path} is not a valid notebook: {where} must be an object")
+    return value
+
+
+def _is_parameters_cell(cell, path: Path) -> bool:
+    if not isinstance(cell, dict):
+        raise NotANotebook(f"{path} is not a valid notebook: each cell must be an object")
+    tags = _mapping(cell, "metadata", "a cell's metadata", path).get("tags", [])
+    return cell.get("cell_type") == "code" and isinstance(tags, list) and "parameters" in tags
+
+
 def inspect_notebook(path) -> Component:
     """The component view of the notebook at ``path``."""
     path = Path(path)
     document = read_notebook_json(path)
-    metadata = document.get("metadata", {})
-    extra = metadata.get(METADATA_KEY, {})
-    parameters_cell = next(
-        (
-            cell
-            for cell in document["cells"]
-            if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", [])
-        ),
-        None,
-    )
-    kernelspec = metadata.get("kernelspec", {})
-    language = metadata.get("language_info", {}).get("name") or kernelspec.get("language") or "python"
+    metadata = _mapping(document, "metadata", "metadata", path)
+    extra = _mapping(metadata, METADATA_KEY, f"metadata.{METADATA_KEY}", path)
+    kernelspec = _mapping(metadata, "kernelspec", "metadata.kernelspec", path)
+    language_info = _mapping(metadata, "language_info", "metadata.language_info", path)
+    hints = _mapping(extra, "parameters", f"metadata.{METADATA_KEY}.parameters", path)
+    outputs = _mapping(extra, "outputs", f"metadata.{METADATA_KEY}.outputs", path)
+    parameters_cell = next((cell for cell in document["cells"] if _is_parameters_cell(cell, path)), None)
+    language = language_info.get("name") or kernelspec.get("language") or "python"
     parameters_known = language == "python"
     try:
         parameters = parse_parameters_cell(_source(parameters_cell)) if parameters_cell and parameters_known else {}
     except NotANotebook as error:
         raise NotANotebook(f"{path}: {error}") from None
-    for name, hints in extra.get("parameters", {}).items():
-        if name in parameters:
-            parameters[name].hints = dict(hints)
+    for name, parameter_hints in hints.items():
+        if name in parameters and isinstance(parameter_hints, dict):
+            parameters[name].hints = dict(parameter_hints)
     return Component(
         path=path,
         title=extra.get("title") or path.stem.replace("_", " "),
@@ -221,5 +232,5 @@ def inspect_notebook(path) -> Component:
         has_parameters_cell=parameters_cell is not None,
         parameters_known=parameters_known,
         parameters=parameters,
-        outputs=dict(extra.get("outputs", {})),
+        outputs=dict(outputs),
     )

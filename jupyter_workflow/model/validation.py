@@ -355,5 +355,7 @@ def validate_document(document, root, inputs: dict | None = None) -> list[Proble
     problems += checker.run()
     if inputs is not None:
         # A bad default is reported once, at /inputs/NAME/default, not again as a value.
-        problems += check_inputs(workflow.inputs, inputs, check_defaults=False)[1]
+        # Inputs whose declaration failed the schema still exist: check their values loosely.
+        declarations = {name: {} for name in sections["inputs"]} | workflow.inputs
+        problems += check_inputs(declarations, inputs, check_defaults=False)[1]
     return problems
