@@ -2,7 +2,7 @@
 
 import asyncio
 import getpass
-from concurrent.futures import ThreadPoolExecutor
+import threading
 
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import Engine, RunListener, RunState
@@ -11,13 +11,37 @@ from jupyter_workflow.store import RunStore
 
 
 def run_blocking(coroutine):
-    """Run ``coroutine`` to completion, also from inside a running event loop (a notebook)."""
+    """Run ``coroutine`` to completion, also from inside a running event loop (a notebook).
+
+    There the coroutine runs on a loop of its own in a thread; interrupting the caller
+    (the kernel's stop button) cancels it, which cancels the run and kills its kernels.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-workflow") as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+
+    def drive():
+        try:
+            loop.run_until_complete(task)
+        except BaseException:  # the task keeps its outcome; task.result() re-raises it below
+            pass
+
+    thread = threading.Thread(target=drive, name="jupyter-workflow")
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join()
+        raise
+    finally:
+        if not thread.is_alive():
+            loop.close()
+    return task.result()
 
 
 def run(

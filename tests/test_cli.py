@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import process_gone
 from notebook_factory import make_notebook, write_workflow
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
@@ -140,3 +141,34 @@ def test_the_db_flag_beats_the_environment(small_workflow, workflow_home, tmp_pa
     assert cli("--db", other, "run", str(small_workflow), "--json").returncode == 0
     assert "squares" in cli("--db", other, "runs", "list").stdout
     assert cli("runs", "list").stdout.strip() == "no runs yet"
+
+
+def test_sigterm_cancels_the_run_and_kills_its_kernels(tmp_path, workflow_home):
+    import signal
+    import time
+
+    pid_file = tmp_path / "kernel.pid"
+    make_notebook(
+        tmp_path / "hang.ipynb",
+        "pid_file = ''",
+        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
+    )
+    path = write_workflow(
+        tmp_path / "hang.workflow.json",
+        {"format": "jupyter-workflow/1", "nodes": {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}},
+    )
+    process = subprocess.Popen([str(JUPYTER), "workflow", "run", str(path), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not pid_file.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert pid_file.exists(), process.stderr.read() if process.poll() is not None else "the node never started"
+    time.sleep(0.3)  # the pid is written before the sleep starts
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130 and "cancelled" in stderr
+    runs = json.loads(cli("runs", "list", "--json").stdout)
+    assert [r["status"] for r in runs] == ["cancelled"]
+    shown = json.loads(cli("runs", "show", runs[0]["id"], "--json").stdout)
+    assert shown["nodes"][0]["status"] == "cancelled"
+    assert process_gone(int(pid_file.read_text()))

@@ -7,12 +7,14 @@ import argparse
 import asyncio
 import getpass
 import json
+import signal
 import sys
 from pathlib import Path
 
 from jupyter_workflow.cli.display import Progress, format_seconds, format_value, table
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.model.problems import InvalidWorkflow
+from jupyter_workflow.store.store import StoreUnavailable
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -105,6 +107,8 @@ def command_run(args) -> int:
     engine = Engine(settings.runs_dir, settings.max_parallel, listeners=listeners, cache=store)
 
     async def run_with_progress():
+        # SIGTERM (a scheduler stopping the job) cancels the run like Ctrl-C does.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
         ticker = asyncio.ensure_future(progress.animate()) if live else None
         try:
             return await engine.run(workflow, inputs, trigger="cli", user=getpass.getuser())
@@ -298,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"jupyter workflow: {error}", file=sys.stderr)
         return EXIT_INVALID
-    except KeyboardInterrupt:
+    except StoreUnavailable as error:
+        print(f"jupyter workflow: {error}\n(set it with --db or JUPYTER_WORKFLOW_DB_URL)", file=sys.stderr)
+        return EXIT_INVALID
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ncancelled", file=sys.stderr)
         return 130
 

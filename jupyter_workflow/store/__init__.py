@@ -6,7 +6,8 @@ from jupyter_workflow.store.store import (
     NodeRunRecord,
     RunRecord,
     RunStore,
+    StoreUnavailable,
     VersionRecord,
 )
 
-__all__ = ["AmbiguousRunId", "EventRecord", "NodeRunRecord", "RunRecord", "RunStore", "VersionRecord"]
+__all__ = ["AmbiguousRunId", "EventRecord", "NodeRunRecord", "RunRecord", "RunStore", "StoreUnavailable", "VersionRecord"]

@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, insert, make_url, select, update
 from sqlalchemy.event import listen
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
@@ -27,6 +27,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Key of the PostgreSQL advisory lock held while migrating.
 MIGRATION_LOCK_KEY = 0x6A7077
+
+
+class StoreUnavailable(RuntimeError):
+    """The configured database cannot be opened (bad URL, missing driver, no access)."""
+
+
+def _safe_url(db_url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return repr(db_url)
 
 
 class AmbiguousRunId(LookupError):
@@ -289,16 +301,19 @@ class RunStore:
     """
 
     def __init__(self, db_url: str):
-        url = make_url(db_url)
-        is_sqlite = url.get_backend_name() == "sqlite"
-        if is_sqlite and url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url)
-        if is_sqlite:
-            listen(self.engine, "connect", _sqlite_autocommit_driver)
-            listen(self.engine, "connect", _sqlite_pragmas)
-            listen(self.engine, "begin", _sqlite_begin_immediate)
-        upgrade(self.engine)
+        try:
+            url = make_url(db_url)
+            is_sqlite = url.get_backend_name() == "sqlite"
+            if is_sqlite and url.database and url.database != ":memory:":
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(url)
+            if is_sqlite:
+                listen(self.engine, "connect", _sqlite_autocommit_driver)
+                listen(self.engine, "connect", _sqlite_pragmas)
+                listen(self.engine, "begin", _sqlite_begin_immediate)
+            upgrade(self.engine)
+        except (SQLAlchemyError, ImportError, OSError) as error:
+            raise StoreUnavailable(f"cannot open the run store {_safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
