@@ -22,25 +22,25 @@ def run_blocking(coroutine):
         return asyncio.run(coroutine)
     loop = asyncio.new_event_loop()
     task = loop.create_task(coroutine)
+    finished = threading.Event()  # not Thread.join: an interrupted join leaves the thread's state wrong
 
     def drive():
         try:
             loop.run_until_complete(task)
         except BaseException:  # the task keeps its outcome; task.result() re-raises it below
             pass
+        finally:
+            loop.close()
+            finished.set()
 
-    thread = threading.Thread(target=drive, name="jupyter-workflow")
-    thread.start()
+    threading.Thread(target=drive, name="jupyter-workflow").start()
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        while not finished.wait(0.1):
+            pass
     except KeyboardInterrupt:
         loop.call_soon_threadsafe(task.cancel)
-        thread.join()
+        finished.wait()
         raise
-    finally:
-        if not thread.is_alive():
-            loop.close()
     return task.result()
 
 

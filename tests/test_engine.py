@@ -434,3 +434,40 @@ def test_a_node_waiting_to_retry_leaves_its_slot_to_others(tmp_path, workflow_ho
     starts = [(e.node_id, e.data["attempt"]) for e in events if e.type == "node.started"]
     assert starts == [("flaky", 1), ("other", 1), ("flaky", 2)]
     assert run.nodes["other"].status == "succeeded" and run.nodes["flaky"].status == "failed"
+
+
+INTERRUPTED_NOTEBOOK_SESSION = """
+import asyncio, os, signal, sys, threading
+import jupyter_workflow
+
+async def cell():  # what a notebook cell runs: an event loop is already running
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as ipykernel's interrupt does
+    threading.Timer(float(sys.argv[2]), os.kill, (os.getpid(), signal.SIGINT)).start()
+    try:
+        jupyter_workflow.run(sys.argv[1])
+    except KeyboardInterrupt:
+        print("interrupted")
+
+asyncio.new_event_loop().run_until_complete(cell())
+"""
+
+
+def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, workflow_home):
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "kernel.pid"
+    make_notebook(
+        tmp_path / "hang.ipynb",
+        "pid_file = ''",
+        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
+    )
+    path = workflow(tmp_path, {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}})
+    session = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_NOTEBOOK_SESSION, str(path), "8"], capture_output=True, text=True, timeout=120
+    )
+
+    assert "interrupted" in session.stdout, session.stderr
+    [stored] = RunStore(workflow_home.db_url).list_runs()
+    assert stored.status == "cancelled"
+    assert process_gone(int(pid_file.read_text()))
