@@ -1,7 +1,12 @@
 """The run store on real SQLite files: migrations, the RunListener protocol, queries."""
 
+import base64
 import json
+import os
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -11,10 +16,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.event import listen, remove
 
 from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunState, RunStatus
-from jupyter_workflow.model.spec import parse_workflow
+from jupyter_workflow.model.spec import canonical_json, parse_workflow
 from jupyter_workflow.runtime.artifacts import ArtifactRef
 from jupyter_workflow.store import AmbiguousRunId, RunStore
 from jupyter_workflow.store.models import Base
@@ -22,7 +28,7 @@ from jupyter_workflow.store.store import alembic_config
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
 DOCUMENT = {"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "a.ipynb"}}}
-TABLES = {"workflow_versions", "runs", "node_runs", "run_events"}
+TABLES = {"workflow_versions", "runs", "node_runs", "run_events", "audit_log"}
 
 
 @pytest.fixture
@@ -107,7 +113,7 @@ def test_reopening_does_not_run_migrations(db_url, monkeypatch):
 
     monkeypatch.setattr(command, "upgrade", fail)
     store = RunStore(db_url)
-    assert store.list_runs() == []
+    assert store.list_runs() == ([], None)
     store.close()
 
 
@@ -169,7 +175,7 @@ def test_failed_node_keeps_its_error(store, tmp_path):
     stored = store.get_run(run.run_id)
     assert stored.status == "failed" and stored.error == {"node": "a", **error}
     assert (stored.nodes[0].status, stored.nodes[0].attempt, stored.nodes[0].error) == ("failed", 2, error)
-    assert store.list_runs(status="failed")[0].id == run.run_id
+    assert store.list_runs(status="failed")[0][0].id == run.run_id
 
 
 def test_same_spec_is_stored_once(store, tmp_path):
@@ -195,12 +201,22 @@ def test_list_runs_newest_first_and_filtered(store, tmp_path):
         run = make_run(tmp_path, f"{index:032x}", {**DOCUMENT, "name": name}, T0 + timedelta(minutes=index))
         store.begin(run)
 
-    assert [run.id[-1] for run in store.list_runs()] == ["2", "1", "0"]
-    assert [run.id[-1] for run in store.list_runs(workflow="one")] == ["2", "0"]
-    assert [run.id[-1] for run in store.list_runs(limit=1)] == ["2"]
-    assert store.list_runs(status="running") == []
-    assert all(run.nodes is None for run in store.list_runs())
-    assert "nodes" not in store.list_runs()[0].to_dict()
+    def ids(**filters):
+        runs, cursor = store.list_runs(**filters)
+        assert cursor is None
+        return [run.id[-1] for run in runs]
+
+    assert ids() == ["2", "1", "0"]
+    assert ids(workflow="one") == ["2", "0"]
+    assert [run.id[-1] for run in store.list_runs(limit=1)[0]] == ["2"]
+    assert store.list_runs(status="running") == ([], None)
+    assert ids(trigger="cli") == ["2", "1", "0"] and ids(trigger="schedule") == []
+    assert ids(since=T0 + timedelta(minutes=1)) == ["2", "1"]
+    assert ids(until=T0 + timedelta(minutes=1)) == ["0"]
+    assert store.list_runs(limit=0) == ([], None)
+    runs, _ = store.list_runs()
+    assert all(run.nodes is None for run in runs)
+    assert "nodes" not in runs[0].to_dict()
 
 
 def test_get_run_by_prefix(store, tmp_path):
@@ -230,7 +246,7 @@ def test_two_stores_share_one_file(db_url, tmp_path):
         first.record(run_one, Event("run.started", run_one.run_id, None, {}))
 
         assert second.get_run("1").status == "running"
-        assert {run.id for run in first.list_runs()} == {"1" * 32, "2" * 32}
+        assert {run.id for run in first.list_runs()[0]} == {"1" * 32, "2" * 32}
         assert [event.type for event in second.events(run_one.run_id)] == ["run.started"]
     finally:
         first.close()
@@ -257,8 +273,322 @@ def test_concurrent_first_opens_migrate_once(db_url, tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(stores[0].list_runs()) == 6
+    assert len(stores[0].list_runs()[0]) == 6
     with stores[0].engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM workflow_versions").scalar() == 1
     for store in stores:
         store.close()
+
+
+def test_begin_records_host_pid_and_retry_of(store, tmp_path):
+    first = make_run(tmp_path, "1" * 32)
+    store.begin(first)
+    retry = make_run(tmp_path, "2" * 32)
+    retry.retry_of = first.run_id  # RunState may not declare the field yet
+    store.begin(retry)
+
+    stored = store.get_run(first.run_id)
+    assert (stored.host, stored.pid, stored.retry_of) == (socket.gethostname(), os.getpid(), None)
+    stored = store.get_run(retry.run_id)
+    assert stored.retry_of == first.run_id
+    payload = stored.to_dict()
+    assert (payload["retry_of"], payload["host"], payload["pid"]) == (first.run_id, socket.gethostname(), os.getpid())
+    assert store.list_runs()[0][0].retry_of == first.run_id
+
+
+def test_record_returns_the_growing_event_ids(store, tmp_path):
+    run = make_run(tmp_path)
+    store.begin(run)
+    ids = [store.record(run, Event(kind, run.run_id, None, {})) for kind in ("run.started", "a", "b", "c")]
+    assert all(isinstance(event_id, int) for event_id in ids)
+    assert ids == sorted(set(ids))
+    assert [event.id for event in store.events(run.run_id)] == ids
+    assert [event.type for event in store.events(run.run_id, after_id=ids[1])] == ["b", "c"]
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def set_process(store, run_id, host, pid):
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE runs SET host = :host, pid = :pid WHERE id = :id"),
+                           {"host": host, "pid": pid, "id": run_id})
+
+
+def test_recover_interrupted_marks_runs_of_dead_processes(store, tmp_path):
+    pid, host = dead_pid(), socket.gethostname()
+    workflow = {"format": "jupyter-workflow/1",
+                "nodes": {"a": {"notebook": "a.ipynb"}, "b": {"notebook": "b.ipynb"}, "c": {"notebook": "c.ipynb"}}}
+
+    dead = make_run(tmp_path, "d" * 32, workflow)
+    store.begin(dead)
+    dead.status, dead.started_at = RunStatus.RUNNING, T0
+    dead.nodes["a"].status, dead.nodes["a"].finished_at = NodeStatus.SUCCEEDED, T0 + timedelta(seconds=1)
+    store.record(dead, Event("node.finished", dead.run_id, "a", {}))
+    dead.nodes["b"].status = NodeStatus.RUNNING
+    store.record(dead, Event("node.started", dead.run_id, "b", {}))
+    set_process(store, dead.run_id, host, pid)
+
+    unknown = make_run(tmp_path, "0" * 32)  # stored before host and pid were recorded
+    store.begin(unknown)
+    set_process(store, unknown.run_id, None, None)
+
+    alive = make_run(tmp_path, "a" * 32)  # this very process
+    store.begin(alive)
+    elsewhere = make_run(tmp_path, "e" * 32)
+    store.begin(elsewhere)
+    set_process(store, elsewhere.run_id, "another-" + host, pid)
+    done = make_run(tmp_path, "f" * 32)
+    done.status = RunStatus.SUCCEEDED
+    store.begin(done)
+    set_process(store, done.run_id, host, pid)
+
+    assert sorted(store.recover_interrupted()) == sorted([dead.run_id, unknown.run_id])
+
+    stored = store.get_run(dead.run_id)
+    assert stored.status == "interrupted"
+    assert stored.finished_at is not None and stored.finished_at.tzinfo is not None
+    nodes = {node.node_id: node for node in stored.nodes}
+    assert {key: node.status for key, node in nodes.items()} == {"a": "succeeded", "b": "cancelled", "c": "cancelled"}
+    assert nodes["a"].finished_at == T0 + timedelta(seconds=1)
+    assert nodes["b"].finished_at == nodes["c"].finished_at == stored.finished_at
+    events = store.events(dead.run_id)
+    assert [(event.type, event.node_id) for event in events[-2:]] == [("run.interrupted", None), ("run.finished", None)]
+    assert events[-2].data == {
+        "reason": f"the process running it (pid {pid} on {host}) ended before the run finished"}
+    assert events[-1].data == {"status": "interrupted"}
+
+    assert store.get_run(unknown.run_id).status == "interrupted"
+    assert "ended before the run finished" in store.events(unknown.run_id)[-2].data["reason"]
+    for run, status in ((alive, "pending"), (elsewhere, "pending"), (done, "succeeded")):
+        assert store.get_run(run.run_id).status == status
+        assert store.events(run.run_id) == []
+    assert store.recover_interrupted() == []  # nothing left to recover
+    assert len(store.events(dead.run_id)) == len(events)
+
+
+def test_recover_interrupted_counts_a_process_of_another_user_as_alive(store, tmp_path, monkeypatch):
+    run = make_run(tmp_path)
+    store.begin(run)
+    set_process(store, run.run_id, socket.gethostname(), 1)
+
+    def kill(pid, signal):
+        assert (pid, signal) == (1, 0)
+        raise PermissionError
+
+    monkeypatch.setattr(os, "kill", kill)
+    assert store.recover_interrupted() == []
+    assert store.get_run(run.run_id).status == "pending"
+
+
+STATUSES = ["succeeded", "failed", "running"]
+TRIGGERS = ["cli", "api"]
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory):
+    """A store of 250 runs, three per minute (so that times tie), of two workflows,
+    statuses and triggers; and the runs newest first. Shared: only read from it."""
+    tmp_path = tmp_path_factory.mktemp("paged")
+    store = RunStore(f"sqlite:///{tmp_path / 'workflow.db'}")
+    expected = []
+    for index in range(250):
+        run = make_run(tmp_path, f"{(index * 7919) % 1000:032x}", {**DOCUMENT, "name": ["one", "two"][index % 2]},
+                       T0 + timedelta(minutes=index // 3))
+        run.status, run.trigger = STATUSES[index % 3], TRIGGERS[index % 5 == 0]
+        store.begin(run)
+        expected.append(run)
+    expected.sort(key=lambda run: (run.created_at, run.run_id), reverse=True)
+    yield store, expected
+    store.close()
+
+
+def all_pages(store, limit, **filters):
+    seen, cursor, pages = [], None, 0
+    while True:
+        runs, cursor = store.list_runs(limit=limit, cursor=cursor, **filters)
+        assert len(runs) <= limit
+        seen.extend(run.id for run in runs)
+        pages += 1
+        if cursor is None:
+            return seen, pages
+        assert len(runs) == limit
+
+
+@pytest.mark.parametrize("limit", [1, 7, 50, 250, 500])
+def test_list_runs_pages_return_every_run_once_in_order(paged, limit):
+    store, many_runs = paged
+    seen, pages = all_pages(store, limit)
+    assert seen == [run.run_id for run in many_runs]
+    assert pages == max(1, -(-250 // limit))
+
+
+@pytest.mark.parametrize("filters", [
+    {"workflow": "two"},
+    {"status": "failed"},
+    {"trigger": "api"},
+    {"workflow": "one", "status": "running", "trigger": "cli"},
+    {"since": T0 + timedelta(minutes=10), "until": T0 + timedelta(minutes=50)},
+    {"status": "succeeded", "since": T0 + timedelta(minutes=30, seconds=1)},
+    {"workflow": "nothing"},
+])
+def test_list_runs_pages_with_filters(paged, filters):
+    store, many_runs = paged
+    def matches(run):
+        return (run.workflow.name == filters.get("workflow", run.workflow.name)
+                and run.status == filters.get("status", run.status)
+                and run.trigger == filters.get("trigger", run.trigger)
+                and run.created_at >= filters.get("since", run.created_at)
+                and (run.created_at < filters["until"] if "until" in filters else True))
+
+    expected = [run.run_id for run in many_runs if matches(run)]
+    assert all_pages(store, 11, **filters)[0] == expected
+    assert all_pages(store, 1000, **filters) == (expected, 1)
+
+
+def test_list_runs_query_plans_use_an_index_for_the_order(paged):
+    store, _ = paged
+    statements = []
+
+    def capture(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM runs" in statement:
+            statements.append((statement, parameters))
+
+    listen(store.engine, "before_cursor_execute", capture)
+    try:
+        _, cursor = store.list_runs(limit=5)
+        for filters in ({}, {"status": "failed"}, {"workflow": "one"}, {"trigger": "api"}):
+            store.list_runs(limit=5, **filters)
+            store.list_runs(limit=5, cursor=cursor, since=T0, **filters)
+    finally:
+        remove(store.engine, "before_cursor_execute", capture)
+
+    assert len(statements) == 9
+    with store.engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                          parameters))
+            assert "USING INDEX ix_runs_" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+            assert "SCAN runs" not in plan or "USING INDEX ix_runs_created_at_id" in plan, plan
+
+
+@pytest.mark.parametrize("cursor", [
+    "", "not base64!", "bm90IGpzb24", base64.urlsafe_b64encode(b'["2026-01-01T00:00:00", "x"]').decode(),
+    base64.urlsafe_b64encode(b'["yesterday", "x"]').decode(), base64.urlsafe_b64encode(b'{"a": 1}').decode(),
+    base64.urlsafe_b64encode(b'["2026-01-01T00:00:00+00:00", 5]').decode(), base64.urlsafe_b64encode(b"\xff").decode(),
+])
+def test_list_runs_rejects_a_malformed_cursor(store, cursor):
+    with pytest.raises(ValueError, match="^invalid cursor$"):
+        store.list_runs(cursor=cursor)
+
+
+def test_list_runs_wants_aware_times(store):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.list_runs(since=datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.list_runs(until=datetime(2026, 1, 1))
+
+
+def test_list_runs_since_and_until_in_another_time_zone(store, tmp_path):
+    for index in range(3):
+        store.begin(make_run(tmp_path, f"{index:032x}", created_at=T0 + timedelta(hours=index)))
+    plus_two = timezone(timedelta(hours=2))
+    since = (T0 + timedelta(hours=1)).astimezone(plus_two)
+    runs, _ = store.list_runs(since=since)
+    assert [run.id[-1] for run in runs] == ["2", "1"]
+
+
+def test_versions_save_list_and_get(store, tmp_path):
+    first = store.save_version(DOCUMENT, "demo", "ada")
+    workflow = parse_workflow(DOCUMENT, tmp_path, tmp_path / "demo.workflow.json")
+    assert first.content_hash == workflow.content_hash
+    assert first.spec == DOCUMENT and (first.name, first.created_by) == ("demo", "ada")
+    assert first.created_at.tzinfo is not None
+
+    reordered = json.loads(canonical_json(DOCUMENT))  # same content, keys in another order
+    reordered = dict(reversed(list(reordered.items())))
+    again = store.save_version(reordered, "renamed", "bob")
+    assert again == first  # the first save keeps its name, author and time
+
+    second = store.save_version({**DOCUMENT, "title": "v2"}, "demo", None)
+    other = store.save_version({**DOCUMENT, "name": "other"}, "other", "bob")
+    assert len({first.id, second.id, other.id}) == 3
+
+    assert [version.id for version in store.list_versions()] == [other.id, second.id, first.id]
+    assert [version.id for version in store.list_versions(name="demo")] == [second.id, first.id]
+    assert [version.id for version in store.list_versions(limit=1)] == [other.id]
+    assert store.list_versions(name="missing") == []
+    assert store.get_version(second.content_hash) == second
+    assert json.loads(json.dumps(second.to_dict()))["created_by"] is None
+
+    run = make_run(tmp_path)  # a run of a saved version reuses it
+    store.begin(run)
+    assert store.get_run(run.run_id).version_id == first.id
+    assert len(store.list_versions()) == 3
+
+
+def test_save_version_from_many_threads_stores_one_version(store):
+    results, errors = [], []
+
+    def save():
+        try:
+            results.append(store.save_version(DOCUMENT, "demo", "ada"))
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=save) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({version.id for version in results}) == 1
+    assert len(store.list_versions()) == 1
+
+
+def test_audit_log(store):
+    before = datetime.now(timezone.utc)
+    store.audit("ada", "run.start", "1" * 32, {"workflow": "demo.workflow.json"})
+    store.audit("bob", "file.save", "/home/bob/demo.workflow.json")
+    store.audit(None, "run.cancel", "1" * 32, {"reason": "user"})
+    long_target = "/data/" + "x" * 300
+    store.audit("ada", "file.save", long_target)
+
+    entries = store.audit_log()
+    assert [entry.action for entry in entries] == ["file.save", "run.cancel", "file.save", "run.start"]
+    assert [entry.id for entry in entries] == sorted((entry.id for entry in entries), reverse=True)
+    assert all(entry.time >= before and entry.time.tzinfo is not None for entry in entries)
+    assert entries[1].user is None and entries[1].details == {"reason": "user"}
+    assert entries[2].details == {}
+    assert len(entries[0].target) == 255 and entries[0].details == {"target": long_target}
+
+    assert [entry.user for entry in store.audit_log(action="file.save")] == ["ada", "bob"]
+    assert [entry.action for entry in store.audit_log(target="1" * 32)] == ["run.cancel", "run.start"]
+    assert [entry.action for entry in store.audit_log(action="run.start", target="1" * 32)] == ["run.start"]
+    assert len(store.audit_log(limit=2)) == 2
+    assert store.audit_log(action="missing") == []
+
+    payload = json.loads(json.dumps(entries[-1].to_dict()))
+    assert payload == {"id": entries[-1].id, "time": entries[-1].time.isoformat(), "user": "ada",
+                       "action": "run.start", "target": "1" * 32, "details": {"workflow": "demo.workflow.json"}}
+
+
+def test_store_methods_from_worker_threads(store, tmp_path):
+    import asyncio
+
+    async def main():
+        runs = [make_run(tmp_path, f"{index:032x}") for index in range(10)]
+        await asyncio.gather(*(asyncio.to_thread(store.begin, run) for run in runs))
+        ids = await asyncio.gather(*(asyncio.to_thread(store.record, run, Event("run.started", run.run_id, None, {}))
+                                     for run in runs))
+        await asyncio.gather(*(asyncio.to_thread(store.audit, "ada", "run.start", run.run_id) for run in runs))
+        listed, _ = await asyncio.to_thread(store.list_runs, 100)
+        return ids, listed
+
+    ids, listed = asyncio.run(main())
+    assert len(set(ids)) == 10 and len(listed) == 10
+    assert len(store.audit_log()) == 10

@@ -186,7 +186,7 @@ def command_inspect(args) -> int:
 def command_runs_list(args) -> int:
     store = _open_store(args)
     try:
-        runs = store.list_runs(limit=args.limit, workflow=args.workflow, status=args.status)
+        runs, _ = store.list_runs(limit=args.limit, workflow=args.workflow, status=args.status)
     finally:
         store.close()
     if args.json:

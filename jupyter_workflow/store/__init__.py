@@ -1,7 +1,8 @@
-"""The run store: runs, node runs and their events in a SQL database (SQLite by default)."""
+"""The run store: runs, their events, workflow versions and the audit log in a SQL database."""
 
 from jupyter_workflow.store.store import (
     AmbiguousRunId,
+    AuditRecord,
     EventRecord,
     NodeRunRecord,
     RunRecord,
@@ -10,4 +11,13 @@ from jupyter_workflow.store.store import (
     VersionRecord,
 )
 
-__all__ = ["AmbiguousRunId", "EventRecord", "NodeRunRecord", "RunRecord", "RunStore", "StoreUnavailable", "VersionRecord"]
+__all__ = [
+    "AmbiguousRunId",
+    "AuditRecord",
+    "EventRecord",
+    "NodeRunRecord",
+    "RunRecord",
+    "RunStore",
+    "StoreUnavailable",
+    "VersionRecord",
+]

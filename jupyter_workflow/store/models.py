@@ -1,11 +1,22 @@
-"""The run store's tables: workflow versions, runs, node runs and the event log.
+"""The run store's tables: workflow versions, runs, node runs, the event log, the audit log.
 
 Every change to these models needs a migration in ``migrations/versions``.
 """
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -56,24 +67,40 @@ class WorkflowVersion(Base):
 
 
 class Run(Base):
-    """One execution of one workflow version with its input values."""
+    """One execution of one workflow version with its input values.
+
+    ``host`` and ``pid`` name the process that executes it, so that a run whose process
+    died can be told from one still going; ``retry_of`` is the run it repeats.
+
+    Runs are listed newest first by ``(created_at, id)`` and paged by that key; each
+    index ends with it so that a filter on one column still reads the runs in order.
+    """
 
     __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_created_at_id", "created_at", "id"),
+        Index("ix_runs_workflow_name_created_at_id", "workflow_name", "created_at", "id"),
+        Index("ix_runs_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_runs_trigger_created_at_id", "trigger", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
-    workflow_name: Mapped[str] = mapped_column(String(255), index=True)
+    workflow_name: Mapped[str] = mapped_column(String(255))
     workflow_path: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32))
     inputs: Mapped[dict] = mapped_column(JSON)
     outputs: Mapped[dict] = mapped_column(JSON)
     error: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     trigger: Mapped[str] = mapped_column(String(64))
     user: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_dir: Mapped[str] = mapped_column(Text)
+    retry_of: Mapped[str | None] = mapped_column(String(32), index=True)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class NodeRun(Base):
@@ -108,3 +135,23 @@ class RunEvent(Base):
     type: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON)
     time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One action of a user: who did what to which run, file or version, and when."""
+
+    __tablename__ = "audit_log"
+    # AUTOINCREMENT: SQLite never reuses an entry id, even after rows are deleted.
+    __table_args__ = (
+        Index("ix_audit_log_time_id", "time", "id"),
+        Index("ix_audit_log_action_time_id", "action", "time", "id"),
+        Index("ix_audit_log_target_time_id", "target", "time", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+    user: Mapped[str | None] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[dict] = mapped_column(JSON)

@@ -2,31 +2,48 @@
 
 :class:`RunStore` is the engine's :class:`~jupyter_workflow.engine.state.RunListener`
 that persists runs, and answers the queries of the CLI, the server and the widgets with
-plain records. Any SQLAlchemy URL works; SQLite files run in WAL mode so that several
-processes can share one.
+plain records. It also keeps the saved workflow versions and an audit log of who did
+what. Any SQLAlchemy URL works; SQLite files run in WAL mode so that several processes
+can share one.
+
+Every method opens its own session on the one engine, so a store may be called from any
+thread (for instance through ``asyncio.to_thread``).
 """
 
+import base64
+import binascii
+import hashlib
+import json
+import os
+import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, insert, make_url, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, func, insert, make_url, or_, select, update
 from sqlalchemy.event import listen
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
+from jupyter_workflow.model.spec import canonical_json
 from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_refs
-from jupyter_workflow.store.models import NodeRun, Run, RunEvent, WorkflowVersion
+from jupyter_workflow.store.models import AuditEntry, NodeRun, Run, RunEvent, WorkflowVersion
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Key of the PostgreSQL advisory lock held while migrating.
 MIGRATION_LOCK_KEY = 0x6A7077
+
+# The status of a run whose process ended before the run did (set by ``recover_interrupted``).
+INTERRUPTED = "interrupted"
+UNFINISHED_RUN_STATUSES = ("pending", "running")
+FINAL_NODE_STATUSES = ("succeeded", "failed", "skipped", "cancelled", "cached")
+AUDIT_TARGET_LENGTH = 255
 
 
 class StoreUnavailable(RuntimeError):
@@ -103,6 +120,9 @@ class RunRecord:
     finished_at: datetime | None
     run_dir: str
     nodes: list[NodeRunRecord] | None = None
+    retry_of: str | None = None
+    host: str | None = None
+    pid: int | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -127,6 +147,9 @@ class RunRecord:
             "finished_at": _iso(self.finished_at),
             "duration_s": self.duration_s,
             "run_dir": self.run_dir,
+            "retry_of": self.retry_of,
+            "host": self.host,
+            "pid": self.pid,
         }
         if self.nodes is not None:
             result["nodes"] = [node.to_dict() for node in self.nodes]
@@ -176,6 +199,29 @@ class VersionRecord:
             "spec": self.spec,
             "created_at": _iso(self.created_at),
             "created_by": self.created_by,
+        }
+
+
+@dataclass
+class AuditRecord:
+    """One entry of the audit log: ``user`` did ``action`` to ``target`` at ``time``."""
+
+    id: int
+    time: datetime
+    user: str | None
+    action: str
+    target: str | None
+    details: dict
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ISO-8601 time."""
+        return {
+            "id": self.id,
+            "time": _iso(self.time),
+            "user": self.user,
+            "action": self.action,
+            "target": self.target,
+            "details": self.details,
         }
 
 
@@ -257,6 +303,73 @@ def _node_values(node: NodeState) -> dict:
     }
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (a zombie counts as alive)."""
+    if os.name == "nt":
+        # os.kill(pid, 0) would terminate the process on Windows: never call a run dead there.
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    except (OverflowError, ValueError):  # not a valid pid on this system
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _encode_cursor(created_at: datetime, run_id: str) -> str:
+    payload = json.dumps([created_at.isoformat(), run_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) key of the last run of a page; ``ValueError`` if malformed."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
+        created_at, run_id = payload
+        created_at = datetime.fromisoformat(created_at)
+        if created_at.tzinfo is None or not isinstance(run_id, str):
+            raise ValueError
+    except (TypeError, ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValueError("invalid cursor") from None
+    return created_at, run_id
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value.isoformat()}")
+
+
+def _version_record(row: WorkflowVersion) -> VersionRecord:
+    return VersionRecord(
+        id=row.id,
+        content_hash=row.content_hash,
+        name=row.name,
+        spec=row.spec,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+def _audit_record(row: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        id=row.id, time=row.time, user=row.user, action=row.action, target=row.target, details=row.details
+    )
+
+
+def _interrupted_reason(host: str | None, pid: int | None) -> str:
+    process = f"pid {pid}" if pid is not None else "pid unknown"
+    return f"the process running it ({process} on {host or 'an unknown host'}) ended before the run finished"
+
+
 def _node_record(row: NodeRun) -> NodeRunRecord:
     return NodeRunRecord(
         run_id=row.run_id,
@@ -289,6 +402,9 @@ def _run_record(row: Run, content_hash: str, nodes: list[NodeRunRecord] | None =
         finished_at=row.finished_at,
         run_dir=row.run_dir,
         nodes=nodes,
+        retry_of=row.retry_of,
+        host=row.host,
+        pid=row.pid,
     )
 
 
@@ -321,7 +437,11 @@ class RunStore:
         self.engine.dispose()
 
     def begin(self, run: RunState) -> None:
-        """Store a new run: its workflow version (once per content), run and node rows."""
+        """Store a new run: its workflow version (once per content), run and node rows.
+
+        The run is marked as executed by this process on this host (see
+        :meth:`recover_interrupted`); ``run.retry_of``, if set, names the run it repeats.
+        """
         try:
             self._insert_run(run)
         except IntegrityError:
@@ -355,6 +475,9 @@ class RunStore:
                     user=run.user,
                     created_at=run.created_at,
                     run_dir=str(run.run_dir),
+                    retry_of=getattr(run, "retry_of", None),
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
                     **_run_values(run),
                 )
             )
@@ -362,10 +485,14 @@ class RunStore:
                 rows = [{"run_id": run.run_id, "node_id": key, **_node_values(node)} for key, node in run.nodes.items()]
                 session.execute(insert(NodeRun), rows)
 
-    def record(self, run: RunState, event: Event) -> None:
-        """Append ``event`` and save the run and the event's node as they are now."""
+    def record(self, run: RunState, event: Event) -> int:
+        """Append ``event`` and save the run and the event's node as they are now.
+
+        Returns the id of the stored event: the position clients resume from
+        (``events(run_id, after_id=...)``).
+        """
         with self._session.begin() as session:
-            session.execute(
+            event_id = session.execute(
                 insert(RunEvent).values(
                     run_id=event.run_id,
                     node_id=event.node_id,
@@ -373,7 +500,7 @@ class RunStore:
                     data=encode_refs(event.data),
                     time=event.time,
                 )
-            )
+            ).inserted_primary_key[0]
             session.execute(update(Run).where(Run.id == run.run_id).values(**_run_values(run)))
             if event.node_id is not None:
                 values = _node_values(run.nodes[event.node_id])
@@ -384,6 +511,61 @@ class RunStore:
                 )
                 if updated.rowcount == 0:  # a node the engine added after ``begin``
                     session.execute(insert(NodeRun).values(run_id=run.run_id, node_id=event.node_id, **values))
+        return event_id
+
+    def recover_interrupted(self) -> list[str]:
+        """Mark the unfinished runs whose process has ended as ``interrupted``.
+
+        A run that is ``pending`` or ``running`` counts as orphaned when its process is
+        on this host and no longer alive, or when its host or pid is unknown. Its
+        unfinished nodes become ``cancelled``, and ``run.interrupted`` then
+        ``run.finished`` events are appended. Runs of live processes and of other hosts
+        are left alone. Returns the ids of the runs marked, oldest first.
+        """
+        hostname = socket.gethostname()
+        with self._session() as session:
+            candidates = session.execute(
+                select(Run.id, Run.host, Run.pid)
+                .where(
+                    Run.status.in_(UNFINISHED_RUN_STATUSES),
+                    or_(Run.host == hostname, Run.host.is_(None), Run.pid.is_(None)),
+                )
+                .order_by(Run.created_at, Run.id)
+            ).all()
+        recovered = []
+        for run_id, host, pid in candidates:
+            if host is not None and pid is not None and _process_alive(pid):
+                continue
+            if self._mark_interrupted(run_id, _interrupted_reason(host, pid)):
+                recovered.append(run_id)
+        return recovered
+
+    def _mark_interrupted(self, run_id: str, reason: str) -> bool:
+        """Interrupt one run in one transaction, unless it finished meanwhile."""
+        with self._session.begin() as session:
+            finished_at = _utcnow()
+            updated = session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status.in_(UNFINISHED_RUN_STATUSES))
+                .values(status=INTERRUPTED, finished_at=finished_at)
+            )
+            if updated.rowcount == 0:
+                return False
+            session.execute(
+                update(NodeRun)
+                .where(NodeRun.run_id == run_id, NodeRun.status.not_in(FINAL_NODE_STATUSES))
+                .values(status="cancelled", finished_at=finished_at)
+            )
+            session.execute(
+                insert(RunEvent),
+                [
+                    {"run_id": run_id, "node_id": None, "type": "run.interrupted", "data": {"reason": reason},
+                     "time": finished_at},
+                    {"run_id": run_id, "node_id": None, "type": "run.finished", "data": {"status": INTERRUPTED},
+                     "time": finished_at},
+                ],
+            )
+        return True
 
     def _resolve(self, session: Session, run_id: str) -> str:
         if not run_id:
@@ -417,20 +599,58 @@ class RunStore:
             ).all()
             return _run_record(row, content_hash, [_node_record(node) for node in nodes])
 
-    def list_runs(self, limit: int = 50, workflow: str | None = None, status: str | None = None) -> list[RunRecord]:
-        """The newest runs first, optionally of one workflow name and one status (no nodes)."""
+    def list_runs(
+        self,
+        limit: int = 50,
+        workflow: str | None = None,
+        status: str | None = None,
+        trigger: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+    ) -> tuple[list[RunRecord], str | None]:
+        """One page of runs (without nodes), newest first, and the cursor of the next page.
+
+        ``workflow``, ``status`` and ``trigger`` select runs with that value; ``since``
+        (inclusive) and ``until`` (exclusive) bound ``created_at`` and must be
+        timezone-aware. The cursor is None on the last page; pass it back, with the same
+        filters, for the page after. Raises ``ValueError("invalid cursor")`` for a cursor
+        this store did not make.
+        """
+        _require_aware("since", since)
+        _require_aware("until", until)
+        if limit <= 0:
+            return [], None
         query = select(Run, WorkflowVersion.content_hash).join(WorkflowVersion)
         if workflow is not None:
             query = query.where(Run.workflow_name == workflow)
         if status is not None:
             query = query.where(Run.status == status)
-        query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
+        if trigger is not None:
+            query = query.where(Run.trigger == trigger)
+        if since is not None:
+            query = query.where(Run.created_at >= since)
+        if until is not None:
+            query = query.where(Run.created_at < until)
+        if cursor is not None:
+            after_created_at, after_id = _decode_cursor(cursor)
+            # (created_at, id) < key, spelled so that the first term bounds an index range.
+            query = query.where(
+                Run.created_at <= after_created_at,
+                or_(Run.created_at < after_created_at, and_(Run.created_at == after_created_at, Run.id < after_id)),
+            )
+        query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
         with self._session() as session:
-            return [_run_record(row, content_hash) for row, content_hash in session.execute(query)]
+            rows = session.execute(query).all()
+        runs = [_run_record(row, content_hash) for row, content_hash in rows[:limit]]
+        next_cursor = _encode_cursor(runs[-1].created_at, runs[-1].id) if len(rows) > limit else None
+        return runs, next_cursor
 
-    def events(self, run_id: str, after_id: int = 0) -> list[EventRecord]:
-        """The events of a run (full id) with an id above ``after_id``, in order."""
-        query = select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.id > after_id).order_by(RunEvent.id)
+    def events(self, run_id: str | None, after_id: int = 0) -> list[EventRecord]:
+        """The events of a run (full id; None: of all runs) with an id above ``after_id``, in order."""
+        query = select(RunEvent).where(RunEvent.id > after_id).order_by(RunEvent.id)
+        if run_id is not None:
+            query = query.where(RunEvent.run_id == run_id)
         with self._session() as session:
             return [
                 EventRecord(
@@ -443,6 +663,11 @@ class RunStore:
                 )
                 for row in session.scalars(query)
             ]
+
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 when there is none)."""
+        with self._session() as session:
+            return session.scalar(select(func.max(RunEvent.id))) or 0
 
     def find_cached(self, cache_key: str) -> NodeRunRecord | None:
         """The latest succeeded node run with ``cache_key`` whose artifacts still exist."""
@@ -464,11 +689,63 @@ class RunStore:
             row = session.scalar(select(WorkflowVersion).where(WorkflowVersion.content_hash == content_hash))
             if row is None:
                 raise KeyError(f"no workflow version with content hash {content_hash!r}")
-            return VersionRecord(
-                id=row.id,
-                content_hash=row.content_hash,
-                name=row.name,
-                spec=row.spec,
-                created_at=row.created_at,
-                created_by=row.created_by,
+            return _version_record(row)
+
+    def save_version(self, document: dict, name: str, user: str | None) -> VersionRecord:
+        """Store a workflow document once per content and return its version.
+
+        The content hash is that of ``Workflow.content_hash`` (SHA-256 of the canonical
+        JSON). A document stored before keeps its first name, time and author.
+        """
+        content_hash = hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+        try:
+            return self._get_or_insert_version(content_hash, document, name, user)
+        except IntegrityError:
+            # Another thread or process stored the same document meanwhile: use theirs.
+            return self._get_or_insert_version(content_hash, document, name, user)
+
+    def _get_or_insert_version(self, content_hash: str, document: dict, name: str, user: str | None) -> VersionRecord:
+        with self._session.begin() as session:
+            row = session.scalar(select(WorkflowVersion).where(WorkflowVersion.content_hash == content_hash))
+            if row is None:
+                row = WorkflowVersion(
+                    content_hash=content_hash, name=name, spec=document, created_at=_utcnow(), created_by=user
+                )
+                session.add(row)
+                session.flush()
+            return _version_record(row)
+
+    def list_versions(self, name: str | None = None, limit: int = 100) -> list[VersionRecord]:
+        """The stored workflow versions, newest first, optionally of one workflow name."""
+        query = select(WorkflowVersion)
+        if name is not None:
+            query = query.where(WorkflowVersion.name == name)
+        query = query.order_by(WorkflowVersion.created_at.desc(), WorkflowVersion.id.desc()).limit(max(limit, 0))
+        with self._session() as session:
+            return [_version_record(row) for row in session.scalars(query)]
+
+    def audit(self, user: str | None, action: str, target: str | None, details: dict | None = None) -> None:
+        """Append to the audit log that ``user`` did ``action`` (e.g. ``run.cancel``) to ``target``.
+
+        ``details`` must be JSON-serialisable. A target longer than 255 characters is
+        stored cut, and whole in ``details["target"]``.
+        """
+        details = dict(details or {})
+        if target is not None and len(target) > AUDIT_TARGET_LENGTH:
+            details.setdefault("target", target)
+            target = target[:AUDIT_TARGET_LENGTH]
+        with self._session.begin() as session:
+            session.execute(
+                insert(AuditEntry).values(time=_utcnow(), user=user, action=action, target=target, details=details)
             )
+
+    def audit_log(self, limit: int = 100, action: str | None = None, target: str | None = None) -> list[AuditRecord]:
+        """The latest audit log entries first, optionally of one action and one target."""
+        query = select(AuditEntry)
+        if action is not None:
+            query = query.where(AuditEntry.action == action)
+        if target is not None:
+            query = query.where(AuditEntry.target == target)
+        query = query.order_by(AuditEntry.time.desc(), AuditEntry.id.desc()).limit(max(limit, 0))
+        with self._session() as session:
+            return [_audit_record(row) for row in session.scalars(query)]

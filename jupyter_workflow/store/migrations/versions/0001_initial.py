@@ -1,4 +1,4 @@
-"""Initial schema: workflow versions, runs, node runs, run events.
+"""Initial schema: workflow versions, runs, node runs, run events, audit log.
 
 Revision ID: 0001
 Revises:
@@ -44,14 +44,20 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("run_dir", sa.Text(), nullable=False),
+        sa.Column("retry_of", sa.String(length=32), nullable=True),
+        sa.Column("host", sa.String(length=255), nullable=True),
+        sa.Column("pid", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["version_id"], ["workflow_versions.id"], name=op.f("fk_runs_version_id_workflow_versions")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
-    op.create_index(op.f("ix_runs_created_at"), "runs", ["created_at"])
-    op.create_index(op.f("ix_runs_status"), "runs", ["status"])
-    op.create_index(op.f("ix_runs_workflow_name"), "runs", ["workflow_name"])
+    # Runs are listed newest first by (created_at, id), optionally filtered on one column.
+    op.create_index("ix_runs_created_at_id", "runs", ["created_at", "id"])
+    op.create_index("ix_runs_workflow_name_created_at_id", "runs", ["workflow_name", "created_at", "id"])
+    op.create_index("ix_runs_status_created_at_id", "runs", ["status", "created_at", "id"])
+    op.create_index("ix_runs_trigger_created_at_id", "runs", ["trigger", "created_at", "id"])
+    op.create_index(op.f("ix_runs_retry_of"), "runs", ["retry_of"])
 
     op.create_table(
         "node_runs",
@@ -89,8 +95,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_run_events_run_id"), "run_events", ["run_id"])
 
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user", sa.String(length=255), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("target", sa.String(length=255), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_audit_log_time_id", "audit_log", ["time", "id"])
+    op.create_index("ix_audit_log_action_time_id", "audit_log", ["action", "time", "id"])
+    op.create_index("ix_audit_log_target_time_id", "audit_log", ["target", "time", "id"])
+
 
 def downgrade() -> None:
+    op.drop_table("audit_log")
     op.drop_table("run_events")
     op.drop_table("node_runs")
     op.drop_table("runs")
