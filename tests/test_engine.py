@@ -468,6 +468,6 @@ def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, wor
     )
 
     assert "interrupted" in session.stdout, session.stderr
-    [stored] = RunStore(workflow_home.db_url).list_runs()
+    [stored], _ = RunStore(workflow_home.db_url).list_runs()
     assert stored.status == "cancelled"
     assert process_gone(int(pid_file.read_text()))

@@ -95,9 +95,11 @@ class Engine:
         return run
 
     async def _run_node(self, run: RunState, node_id: str, upstream: set[str], tasks, slots) -> None:
+        node = run.nodes[node_id]
+        if node.status in DONE_OK:  # reused from the run this one retries
+            return
         if upstream:
             await asyncio.gather(*(tasks[up] for up in upstream))
-        node = run.nodes[node_id]
         not_ok = sorted(up for up in upstream if run.nodes[up].status not in DONE_OK)
         if not_ok:
             self._transition(run, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
@@ -121,7 +123,7 @@ class Engine:
             return
         if spec.cache and self.cache is not None:
             node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
-            earlier = self.cache.find_cached(node.cache_key)
+            earlier = await asyncio.to_thread(self.cache.find_cached, node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
                 self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)
@@ -157,8 +159,21 @@ class Engine:
             artifacts_dir=run.run_dir / "artifacts" / node_id,
             kernel_name=spec.kernel,
             timeout=spec.timeout,
+            on_output=self._output_relay(run, node_id),
         )
         return await self.executor.execute(task)
+
+    def _output_relay(self, run: RunState, node_id: str):
+        """A callback, safe from any thread, that turns a node's stdout/stderr into events."""
+        loop = asyncio.get_running_loop()
+
+        def relay(stream: str, text: str) -> None:
+            try:
+                loop.call_soon_threadsafe(self._emit, run, "node.output", node_id, {"stream": stream, "text": text})
+            except RuntimeError:  # the loop is gone: the run was cancelled and torn down
+                pass
+
+        return relay
 
     @staticmethod
     def _keep_failed_attempt(node: NodeState, attempt: int) -> None:

@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
 
@@ -33,6 +33,7 @@ class NodeTask:
     artifacts_dir: Path
     kernel_name: str | None = None
     timeout: float | None = None
+    on_output: Callable[[str, str], None] | None = None  # (stream name, text) as the node prints
 
     @property
     def cwd(self) -> Path:
@@ -114,6 +115,26 @@ def _node_kernel_manager(handle: KernelHandle, env: dict):
     return NodeKernelManager
 
 
+class _StreamRelay:
+    """A write-only file that hands each write of a node's stream to a callback."""
+
+    def __init__(self, name: str, callback: Callable[[str, str], None]):
+        self.name, self.callback = name, callback
+
+    def write(self, text: str) -> None:
+        self.callback(self.name, text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _stream_files(on_output) -> dict:
+    """papermill's ``stdout_file``/``stderr_file`` arguments relaying to ``on_output``."""
+    if on_output is None:
+        return {}
+    return {"stdout_file": _StreamRelay("stdout", on_output), "stderr_file": _StreamRelay("stderr", on_output)}
+
+
 def notebook_kernel_name(notebook) -> str:
     return notebook.metadata.get("kernelspec", {}).get("name") or "python3"
 
@@ -170,6 +191,7 @@ class PapermillExecutor:
                 kernel_manager_class=_node_kernel_manager(handle, {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}),
                 resources={"metadata": {"path": str(task.cwd)}},
                 shutdown_kernel="immediate",
+                **_stream_files(task.on_output),
             )
             return NodeOutcome(outputs=read_records(executed))
         except PapermillExecutionError as error:

@@ -31,7 +31,8 @@ class RunStatus:
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+    INTERRUPTED = "interrupted"  # its process ended before it finished (set by the store)
+    FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, INTERRUPTED})
 
 
 def now() -> datetime:
@@ -78,6 +79,7 @@ class RunState:
     run_dir: Path
     trigger: str = "api"
     user: str | None = None
+    retry_of: str | None = None
     status: str = RunStatus.PENDING
     created_at: datetime = field(default_factory=now)
     started_at: datetime | None = None

@@ -130,12 +130,16 @@ class Workflow:
 
     @property
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the document: a version's identity."""
-        return hashlib.sha256(canonical_json(self.document).encode("utf-8")).hexdigest()
+        return content_hash(self.document)
 
 
 def canonical_json(document) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(document) -> str:
+    """SHA-256 of the canonical JSON of a workflow document: a version's identity."""
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
 
 
 def parse_node(node_id: str, raw: dict) -> Node:
