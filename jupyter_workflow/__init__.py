@@ -10,6 +10,13 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "record", "run"]
 
 
+def _jupyter_server_extension_points():
+    """The Jupyter server extension: the REST API and live events under /workflow/api/."""
+    from jupyter_workflow.server import WorkflowExtension
+
+    return [{"module": "jupyter_workflow.server", "app": WorkflowExtension}]
+
+
 def __getattr__(name):
     if name == "run":
         from jupyter_workflow.api import run

@@ -37,3 +37,12 @@ def process_gone(pid: int) -> bool:
         return True
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"
+
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_server_config(workflow_home):
+    """A real Jupyter server with the extension enabled, on the test's private store."""
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_workflow": True}}}

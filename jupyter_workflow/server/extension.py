@@ -1,0 +1,42 @@
+"""The Jupyter server extension: REST API and live run events under ``/workflow/api/``."""
+
+from pathlib import Path
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Unicode
+
+from jupyter_workflow.config import resolve_config
+from jupyter_workflow.server.handlers import routes
+from jupyter_workflow.server.service import RunService
+
+
+class WorkflowExtension(ExtensionApp):
+    """Stores workflows and runs, and runs workflows in the background on the server's loop.
+
+    The run store, runs folder and parallelism come from ``c.WorkflowConfig`` in the
+    server's configuration (or ``JUPYTER_WORKFLOW_DB_URL`` / ``JUPYTER_WORKFLOW_RUNS_DIR``):
+    the same store as the ``jupyter workflow`` command line.
+    """
+
+    name = "jupyter_workflow"
+    load_other_extensions = True
+
+    root_dir = Unicode(
+        "", config=True, help="Folder whose workflows and notebooks the API serves (default: the server's root_dir)."
+    )
+
+    def initialize_settings(self):
+        settings = resolve_config(config=self.serverapp.config)
+        root = Path(self.root_dir or self.serverapp.root_dir).expanduser().resolve()
+        self.service = RunService(settings, root)
+        interrupted = self.service.store.recover_interrupted()
+        if interrupted:
+            self.log.warning("marked %d runs interrupted (their process had ended): %s", len(interrupted), ", ".join(interrupted))
+        self.settings["jupyter_workflow_service"] = self.service
+        self.log.info("jupyter-workflow: runs in %s, store %s", settings.runs_dir, settings.db_url.split("@")[-1])
+
+    def initialize_handlers(self):
+        self.handlers.extend(routes())
+
+    async def stop_extension(self):
+        await self.service.stop()

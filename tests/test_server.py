@@ -1,0 +1,280 @@
+"""The server extension against a real Jupyter server: REST, live events, restarts, security."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import process_gone
+from notebook_factory import make_notebook, write_workflow
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import websocket_connect
+
+from jupyter_workflow.store import RunStore
+
+RECORD = "from jupyter_workflow import record\n"
+JUPYTER = Path(sys.executable).parent / "jupyter"
+
+
+async def call(jp_fetch, *path, method="GET", body=None, params=None, expect=200):
+    """A request to /workflow/api/...; checks the status and returns the JSON body."""
+    kwargs = {"method": method, "raise_error": False, "params": params}
+    if body is not None:
+        kwargs["body"] = json.dumps(body)
+    elif method in ("POST", "PUT"):
+        kwargs["body"] = "{}"
+    response = await jp_fetch("workflow", "api", *path, **kwargs)
+    text = response.body.decode()
+    assert response.code == expect, text
+    return json.loads(text) if text else None
+
+
+async def wait_finished(jp_fetch, run_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = await call(jp_fetch, "runs", run_id)
+        if run["status"] not in ("pending", "running"):
+            return run
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+@pytest.fixture
+def square_workflow(jp_root_dir):
+    make_notebook(
+        jp_root_dir / "square.ipynb",
+        "x: int = 2\nfail_file = ''",
+        RECORD + "import pathlib\nprint(f'squaring {x}')\n"
+        "if fail_file and pathlib.Path(fail_file).exists():\n    pathlib.Path(fail_file).unlink()\n"
+        "    raise RuntimeError('failing once')\nrecord('square', x * x)",
+        metadata={"jupyter_workflow": {"outputs": {"square": {"type": "integer"}}}},
+    )
+    return write_workflow(
+        jp_root_dir / "squares.workflow.json",
+        {
+            "format": "jupyter-workflow/1",
+            "name": "squares",
+            "inputs": {"x": {"type": "integer", "default": 3}, "fail_file": {"type": "string", "default": ""}},
+            "nodes": {
+                "first": {"notebook": "square.ipynb", "parameters": {"x": {"input": "x"}}},
+                "second": {
+                    "notebook": "square.ipynb",
+                    "parameters": {"x": {"output": "first.square"}, "fail_file": {"input": "fail_file"}},
+                },
+            },
+            "outputs": {"result": {"output": "second.square"}},
+        },
+    )
+
+
+@pytest.fixture
+def hang_workflow(jp_root_dir):
+    make_notebook(
+        jp_root_dir / "hang.ipynb",
+        "pid_file = ''",
+        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
+    )
+    pid_file = jp_root_dir / "kernel.pid"
+    path = write_workflow(
+        jp_root_dir / "hang.workflow.json",
+        {"format": "jupyter-workflow/1", "nodes": {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}},
+    )
+    return path, pid_file
+
+
+async def test_a_run_starts_at_once_streams_its_events_and_reports_its_tree(jp_fetch, jp_ws_fetch, square_workflow):
+    started = await call(jp_fetch, "runs", method="POST", body={"path": "squares.workflow.json", "inputs": {"x": 4}}, expect=202)
+    run_id = started["run_id"]
+    socket = await jp_ws_fetch("workflow", "api", "runs", run_id, "events")
+    events = []
+    while not events or events[-1]["type"] != "run.finished":
+        events.append(json.loads(await asyncio.wait_for(socket.read_message(), 120)))
+    socket.close()
+
+    types = [e["type"] for e in events]
+    assert types[0] == "run.started" and types[-1] == "run.finished"
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    for node in ("first", "second"):
+        node_types = [e["type"] for e in events if e["node_id"] == node]
+        assert node_types[0] == "node.triggered" and node_types[-1] == "node.finished" and "node.started" in node_types
+    printed = "".join(e["data"]["text"] for e in events if e["type"] == "node.output" and e["node_id"] == "first")
+    assert "squaring 4" in printed
+
+    run = await call(jp_fetch, "runs", run_id)
+    assert run["status"] == "succeeded" and run["outputs"] == {"result": 256} and run["trigger"] == "server"
+    tree = {n["node_id"]: n for n in run["nodes"]}
+    assert tree["first"]["outputs"] == {"square": 16} and tree["second"]["outputs"] == {"square": 256}
+    assert all(n["status"] == "succeeded" and n["attempt"] == 1 and n["duration_s"] > 0 for n in tree.values())
+    notebook = await call(jp_fetch, "runs", run_id, "nodes", "first", "notebook")
+    assert notebook["nbformat"] == 4 and any("# Parameters" in "".join(c["source"]) for c in notebook["cells"])
+
+    # A client that resumes from an event id gets exactly what came after it.
+    resume_from = events[2]["id"]
+    socket = await jp_ws_fetch("workflow", "api", "runs", run_id, "events", params={"after": str(resume_from)})
+    resumed = [json.loads(await asyncio.wait_for(socket.read_message(), 10)) for _ in events[3:]]
+    socket.close()
+    assert [e["id"] for e in resumed] == [e["id"] for e in events[3:]]
+
+
+async def test_cancel_kills_the_kernels_of_a_run(jp_fetch, hang_workflow):
+    _, pid_file = hang_workflow
+    run_id = (await call(jp_fetch, "runs", method="POST", body={"path": "hang.workflow.json"}, expect=202))["run_id"]
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)
+    asked = time.monotonic()
+    run = await call(jp_fetch, "runs", run_id, "cancel", method="POST")
+    while not process_gone(int(pid_file.read_text())) and time.monotonic() - asked < 2:
+        await asyncio.sleep(0.05)
+    assert process_gone(int(pid_file.read_text())), "the kernel outlived the cancel by 2 s"
+    assert run["status"] == "cancelled" and run["nodes"][0]["status"] == "cancelled"
+    again = await call(jp_fetch, "runs", run_id, "cancel", method="POST", expect=409)
+    assert "not running" in again["message"]
+
+
+async def test_retry_reruns_only_what_failed(jp_fetch, square_workflow, jp_root_dir):
+    fail_once = jp_root_dir / "fail-once"
+    fail_once.write_text("x")
+    body = {"path": "squares.workflow.json", "inputs": {"fail_file": str(fail_once)}}
+    first = await wait_finished(jp_fetch, (await call(jp_fetch, "runs", method="POST", body=body, expect=202))["run_id"])
+    assert first["status"] == "failed"
+    first_notebook = {n["node_id"]: n["notebook"] for n in first["nodes"]}["first"]
+    stamp = os.stat(first_notebook).st_mtime_ns
+
+    retried = await call(jp_fetch, "runs", first["id"], "retry", method="POST", expect=202)
+    second = await wait_finished(jp_fetch, retried["run_id"])
+    assert second["status"] == "succeeded" and second["retry_of"] == first["id"] and second["outputs"] == {"result": 81}
+    nodes = {n["node_id"]: n for n in second["nodes"]}
+    assert nodes["first"]["status"] == "cached" and nodes["first"]["notebook"] == first_notebook
+    assert os.stat(first_notebook).st_mtime_ns == stamp  # not executed again
+    assert nodes["second"]["status"] == "succeeded" and nodes["second"]["notebook"] != first_notebook
+
+
+@pytest.fixture
+def run_left_running(workflow_home, hang_workflow):
+    """A CLI run killed with SIGKILL: its row still says 'running' and nobody runs it."""
+    path, pid_file = hang_workflow
+    process = subprocess.Popen([str(JUPYTER), "workflow", "run", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the orphaned kernel
+    store = RunStore(workflow_home.db_url)
+    [run], _ = store.list_runs()
+    store.close()
+    assert run.status == "running"
+    return run.id
+
+
+async def test_a_restart_marks_runs_of_dead_processes_interrupted_and_retry_completes_them(
+    run_left_running, jp_fetch, hang_workflow, jp_root_dir
+):
+    run = await call(jp_fetch, "runs", run_left_running)
+    assert run["status"] == "interrupted" and run["nodes"][0]["status"] == "cancelled"
+    events = RunStore(os.environ["JUPYTER_WORKFLOW_DB_URL"]).events(run_left_running)
+    assert events[-2].type == "run.interrupted" and "ended before the run finished" in events[-2].data["reason"]
+
+    make_notebook(jp_root_dir / "hang.ipynb", "pid_file = ''", "")  # the fixed notebook
+    retried = await call(jp_fetch, "runs", run_left_running, "retry", method="POST", expect=202)
+    assert (await wait_finished(jp_fetch, retried["run_id"]))["status"] == "succeeded"
+
+
+async def test_versions_conflicts_and_restore(jp_fetch, square_workflow):
+    current = await call(jp_fetch, "workflows", params={"path": "squares.workflow.json"})
+    spec = current["spec"]
+    changed = {**spec, "title": "Squares, titled"}
+    saved = await call(jp_fetch, "workflows", method="PUT",
+                       body={"path": "squares.workflow.json", "spec": changed, "base_version": current["version"]})
+    stale = await call(jp_fetch, "workflows", method="PUT",
+                       body={"path": "squares.workflow.json", "spec": spec, "base_version": current["version"]}, expect=409)
+    assert stale["errors"][0]["pointer"] == "/base_version" and saved["version"] in stale["message"]
+
+    original = (await call(jp_fetch, "workflows", method="PUT",
+                           body={"path": "copy.workflow.json", "spec": spec, "base_version": None}))["version"]
+    versions = [v["content_hash"] for v in (await call(jp_fetch, "versions", params={"name": "squares"}))["versions"]]
+    assert saved["version"] in versions and original in versions
+    diff = await call(jp_fetch, "versions", original, "diff", saved["version"])
+    assert '+  "title": "Squares, titled"' in diff["diff"]
+
+    await call(jp_fetch, "versions", original, "restore", method="POST",
+               body={"path": "squares.workflow.json", "base_version": current["version"]}, expect=409)
+    restored = await call(jp_fetch, "versions", original, "restore", method="POST",
+                          body={"path": "squares.workflow.json", "base_version": saved["version"]})
+    assert restored["version"] == original
+    assert json.loads(square_workflow.read_text()) == spec
+
+    audit = (await call(jp_fetch, "audit"))["entries"]
+    assert [e["action"] for e in audit][:3] == ["version.restore", "workflow.save", "workflow.save"]
+    assert all(e["user"] for e in audit)
+
+
+async def test_components_validate_and_bad_input(jp_fetch, square_workflow):
+    components = (await call(jp_fetch, "components"))["components"]
+    assert [c["path"] for c in components] == ["square.ipynb"]
+    assert components[0]["parameters"]["x"]["type"] == "integer"
+    one = await call(jp_fetch, "components", "square.ipynb")
+    assert one["outputs"] == {"square": {"type": "integer"}}
+    await call(jp_fetch, "components", "missing.ipynb", expect=404)
+    await call(jp_fetch, "components", params={"folder": "../.."}, expect=403)
+
+    assert (await call(jp_fetch, "validate", method="POST", body={"path": "squares.workflow.json"}))["valid"] is True
+    broken = {"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "square.ipynb", "parameters": {"y": 1}}}}
+    result = await call(jp_fetch, "validate", method="POST", body={"spec": broken})
+    assert result == {"valid": False, "errors": [{"pointer": "/nodes/a/parameters/y",
+                                                   "message": result["errors"][0]["message"]}]}
+    refused = await call(jp_fetch, "runs", method="POST", body={"spec": broken}, expect=422)
+    assert refused["errors"][0]["pointer"] == "/nodes/a/parameters/y"
+    bad_input = await call(jp_fetch, "runs", method="POST",
+                           body={"path": "squares.workflow.json", "inputs": {"x": "four"}}, expect=422)
+    assert bad_input["errors"][0]["pointer"] == "/inputs/x"
+    escape = await call(jp_fetch, "runs", method="POST", body={"path": "../outside.workflow.json"}, expect=403)
+    assert "outside the server root" in escape["message"]
+    await call(jp_fetch, "runs", method="POST", body={"path": "squares.workflow.json", "spec": {}}, expect=400)
+    await call(jp_fetch, "runs", "feedface", expect=404)
+    for response in (escape, refused, bad_input):
+        assert "Traceback" not in json.dumps(response)
+
+
+async def test_the_cli_and_the_server_share_one_store(jp_fetch, square_workflow, workflow_home):
+    done = subprocess.run([str(JUPYTER), "workflow", "run", str(square_workflow), "--json"], capture_output=True, text=True)
+    cli_run = json.loads(done.stdout)["run_id"]
+    server_run = (await call(jp_fetch, "runs", method="POST", body={"path": "squares.workflow.json"}, expect=202))["run_id"]
+    await wait_finished(jp_fetch, server_run)
+    listed = await call(jp_fetch, "runs", params={"limit": "1"})
+    assert len(listed["runs"]) == 1 and listed["next_cursor"]
+    rest = await call(jp_fetch, "runs", params={"cursor": listed["next_cursor"]})
+    assert [r["id"] for r in listed["runs"] + rest["runs"]] == [server_run, cli_run]
+    assert [r["trigger"] for r in (await call(jp_fetch, "runs", params={"trigger": "cli"}))["runs"]] == ["cli"]
+    cli_list = subprocess.run([str(JUPYTER), "workflow", "runs", "list", "--json"], capture_output=True, text=True)
+    assert {r["id"] for r in json.loads(cli_list.stdout)} == {cli_run, server_run}
+
+
+ROUTES = [
+    ("GET", "openapi.json"), ("GET", "components"), ("GET", "components/square.ipynb"), ("POST", "validate"),
+    ("GET", "runs"), ("POST", "runs"), ("GET", "runs/" + "0" * 32), ("POST", "runs/" + "0" * 32 + "/cancel"),
+    ("POST", "runs/" + "0" * 32 + "/retry"), ("GET", "runs/" + "0" * 32 + "/nodes/a/notebook"),
+    ("GET", "versions"), ("GET", "versions/" + "0" * 64), ("GET", "versions/" + "0" * 64 + "/diff/" + "1" * 64),
+    ("POST", "versions/" + "0" * 64 + "/restore"), ("GET", "workflows?path=x.workflow.json"), ("PUT", "workflows"),
+    ("GET", "audit"),
+]
+
+
+async def test_every_route_refuses_unauthenticated_requests(http_server_client, jp_http_port, jp_base_url):
+    for method, route in ROUTES:
+        response = await http_server_client.fetch(
+            f"{jp_base_url}workflow/api/{route}", method=method, body="{}" if method in ("POST", "PUT") else None,
+            raise_error=False,
+        )
+        assert response.code in (401, 403), (method, route, response.code)
+    for route in ("events", "runs/" + "0" * 32 + "/events"):
+        with pytest.raises(HTTPClientError) as refused:
+            await websocket_connect(f"ws://localhost:{jp_http_port}{jp_base_url}workflow/api/{route}")
+        assert refused.value.code in (401, 403)
