@@ -12,9 +12,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# One stamp per set of extras, redone when the package metadata changes.
+# One stamp per set of extras, redone when the package metadata changes. An editable
+# install skips the package's data files: the file that enables the server extension
+# is put where a wheel install puts it.
 $(VENV)/.installed-%: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install -q -e '.[$*]'
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	cp jupyter-config/jupyter_server_config.d/jupyter_workflow.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $@
 
 lab: $(VENV)/.installed-examples $(VENV)/.installed-lab
