@@ -41,6 +41,11 @@ class ApiError(web.HTTPError):
         self.errors = errors or []
 
 
+def unprocessable(error: InvalidWorkflow) -> ApiError:
+    """422 listing every problem of an invalid workflow or of its inputs."""
+    return ApiError(422, str(error).splitlines()[0], [problem.to_dict() for problem in error.problems])
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -73,6 +78,14 @@ class WorkflowHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
+    def workflow_source(self) -> tuple[str | None, dict | None, dict]:
+        """``path`` or ``spec`` (exactly one) and ``inputs`` from the JSON body."""
+        body = self.body()
+        path, spec = field(body, "path", str), field(body, "spec", dict)
+        if (path is None) == (spec is None):
+            raise ApiError(400, "give exactly one of 'path' and 'spec'")
+        return path, spec, field(body, "inputs", dict, default={})
+
     def body(self) -> dict:
         """The request's JSON object body; 400 if it is not one."""
         try:
@@ -93,7 +106,7 @@ class WorkflowHandler(ExtensionHandlerMixin, APIHandler):
         try:
             return await asyncio.to_thread(function, *args, **kwargs)
         except InvalidWorkflow as error:
-            raise ApiError(422, str(error).splitlines()[0], [p.to_dict() for p in error.problems]) from None
+            raise unprocessable(error) from None
         except PathOutsideRoot as error:
             raise ApiError(403, str(error)) from None
         except AmbiguousRunId as error:
@@ -173,12 +186,7 @@ class ValidateHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.body()
-        path = field(body, "path", str)
-        spec = field(body, "spec", dict)
-        inputs = field(body, "inputs", dict)
-        if (path is None) == (spec is None):
-            raise ApiError(400, "give exactly one of 'path' and 'spec'")
+        path, spec, inputs = self.workflow_source()
         try:
             workflow = await self.call(self.service.load, path, spec, inputs)
         except ApiError as error:
@@ -207,18 +215,13 @@ class RunsHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.body()
-        path = field(body, "path", str)
-        spec = field(body, "spec", dict)
-        inputs = field(body, "inputs", dict, default={})
-        if (path is None) == (spec is None):
-            raise ApiError(400, "give exactly one of 'path' and 'spec'")
+        path, spec, inputs = self.workflow_source()
         workflow = await self.call(self.service.load, path, spec, inputs)
         user = user_name(self)
         try:
             run_id = self.service.start(workflow, inputs, user)
         except InvalidWorkflow as error:
-            raise ApiError(422, str(error).splitlines()[0], [p.to_dict() for p in error.problems]) from None
+            raise unprocessable(error) from None
         await self.call(self.service.store.audit, user, "run.start", run_id, {"workflow": workflow.name, "path": path})
         self.reply({"run_id": run_id}, status=202)
 
@@ -276,7 +279,7 @@ class RetryHandler(WorkflowHandler):
         except RunStillActive as error:
             raise ApiError(409, str(error)) from None
         except InvalidWorkflow as error:
-            raise ApiError(422, str(error).splitlines()[0], [p.to_dict() for p in error.problems]) from None
+            raise unprocessable(error) from None
         except AmbiguousRunId as error:
             raise ApiError(400, error.args[0]) from None
         except KeyError as error:
