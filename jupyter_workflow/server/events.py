@@ -3,7 +3,8 @@
 import asyncio
 import dataclasses
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
 
 from jupyter_workflow.engine.state import Event, RunState
 from jupyter_workflow.runtime.artifacts import encode_refs
@@ -31,17 +32,17 @@ class EventHub:
 
     def subscribe(self, run_id: str | None = None) -> asyncio.Queue:
         """A queue receiving the events of ``run_id`` (all runs when None)."""
-        queue = asyncio.Queue()
-        self._subscribers[queue] = run_id
-        return queue
+        subscriber = asyncio.Queue()
+        self._subscribers[subscriber] = run_id
+        return subscriber
 
-    def unsubscribe(self, queue: asyncio.Queue) -> None:
-        self._subscribers.pop(queue, None)
+    def unsubscribe(self, subscriber: asyncio.Queue) -> None:
+        self._subscribers.pop(subscriber, None)
 
     def publish(self, payload: dict) -> None:
-        for queue, run_id in list(self._subscribers.items()):
+        for subscriber, run_id in list(self._subscribers.items()):
             if run_id is None or run_id == payload["run_id"]:
-                queue.put_nowait(payload)
+                subscriber.put_nowait(payload)
 
 
 def _snapshot(run: RunState) -> RunState:
@@ -52,25 +53,72 @@ def _snapshot(run: RunState) -> RunState:
 class ThreadedJournal:
     """A ``RunListener`` that stores events on one worker thread, in order, off the event loop.
 
-    Each event is published to the hub once it is stored, with the id it got in the
-    event log, so a client that resumes from an id misses nothing.
+    Events that arrive while a write is under way are stored together in the next
+    transaction, so a burst of events costs one commit instead of one each. Each event
+    is published to the hub once stored, with the id it got in the event log, so a
+    client that resumes from an id misses nothing.
     """
+
+    BATCH = 500
 
     def __init__(self, store, hub: EventHub):
         self.store = store
         self.hub = hub
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-workflow-store")
+        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drain, name="jupyter-workflow-store", daemon=True)
+        self._thread.start()
 
     def begin(self, run: RunState) -> None:
-        self._writer.submit(self._guarded, self.store.begin, _snapshot(run))
+        self._pending.put(("begin", _snapshot(run), None))
 
     def record(self, run: RunState, event: Event) -> None:
-        loop = asyncio.get_running_loop()
-        self._writer.submit(self._write, loop, _snapshot(run), event)
+        self._pending.put(("record", (_snapshot(run), event), asyncio.get_running_loop()))
 
-    def _write(self, loop, run: RunState, event: Event) -> None:
-        event_id = self._guarded(self.store.record, run, event)
-        if event_id is not None:
+    async def flush(self) -> None:
+        """Wait until every event recorded so far is stored."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._pending.put(("flush", done, loop))
+        await done
+
+    def close(self) -> None:
+        self._pending.put(("stop", None, None))
+        self._thread.join()
+
+    def _drain(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            if not self._handle(batch):
+                return
+
+    def _handle(self, batch: list) -> bool:
+        """Carry out a batch in arrival order; False once asked to stop."""
+        records = []
+        for kind, item, loop in batch:
+            if kind == "record":
+                records.append((item, loop))
+                continue
+            self._store(records)
+            records = []
+            if kind == "begin":
+                self._guarded(self.store.begin, item)
+            elif kind == "flush":
+                loop.call_soon_threadsafe(item.set_result, None)
+            else:
+                return False
+        self._store(records)
+        return True
+
+    def _store(self, records: list) -> None:
+        if not records:
+            return
+        ids = self._guarded(self.store.record_many, [entry for entry, _ in records])
+        for event_id, ((_, event), loop) in zip(ids or [], records):
             loop.call_soon_threadsafe(self.hub.publish, event_payload(event_id, event))
 
     @staticmethod
@@ -78,12 +126,5 @@ class ThreadedJournal:
         try:
             return write(*args)
         except Exception:  # a failed write must not stop the writes after it
-            log.exception("could not store a run event")
+            log.exception("could not store run events")
             return None
-
-    async def flush(self) -> None:
-        """Wait until every event recorded so far is stored."""
-        await asyncio.wrap_future(self._writer.submit(lambda: None))
-
-    def close(self) -> None:
-        self._writer.shutdown(wait=True)
