@@ -118,8 +118,11 @@ class ThreadedJournal:
         if not records:
             return
         ids = self._guarded(self.store.record_many, [entry for entry, _ in records])
-        for event_id, ((_, event), loop) in zip(ids or [], records):
-            loop.call_soon_threadsafe(self.hub.publish, event_payload(event_id, event))
+        if ids is None:  # the batch failed as a whole: keep what can be kept, one by one
+            ids = [self._guarded(self.store.record, *entry) for entry, _ in records]
+        for event_id, ((_, event), loop) in zip(ids, records):
+            if event_id is not None:
+                loop.call_soon_threadsafe(self.hub.publish, event_payload(event_id, event))
 
     @staticmethod
     def _guarded(write, *args):

@@ -39,4 +39,6 @@ class WorkflowExtension(ExtensionApp):
         self.handlers.extend(routes())
 
     async def stop_extension(self):
-        await self.service.stop()
+        service = getattr(self, "service", None)  # absent if the extension failed to start
+        if service is not None:
+            await service.stop()

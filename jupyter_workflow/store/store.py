@@ -497,35 +497,31 @@ class RunStore:
         return self.record_many([(run, event)])[0]
 
     def record_many(self, entries: list[tuple[RunState, Event]]) -> list[int]:
-        """``record`` for several events at once, in one transaction; their ids in order."""
-        ids = []
-        with self._session.begin() as session:
-            for run, event in entries:
-                ids.append(self._record(session, run, event))
-        return ids
+        """``record`` for several events at once, in one transaction; their ids in order.
 
-    @staticmethod
-    def _record(session: Session, run: RunState, event: Event) -> int:
-        event_id = session.execute(
-            insert(RunEvent).values(
-                run_id=event.run_id,
-                node_id=event.node_id,
-                type=event.type,
-                data=encode_refs(event.data),
-                time=event.time,
-            )
-        ).inserted_primary_key[0]
-        session.execute(update(Run).where(Run.id == run.run_id).values(**_run_values(run)))
-        if event.node_id is not None:
-            values = _node_values(run.nodes[event.node_id])
-            updated = session.execute(
-                update(NodeRun)
-                .where(NodeRun.run_id == run.run_id, NodeRun.node_id == event.node_id)
-                .values(**values)
-            )
-            if updated.rowcount == 0:  # a node the engine added after ``begin``
-                session.execute(insert(NodeRun).values(run_id=run.run_id, node_id=event.node_id, **values))
-        return event_id
+        The events go in with one bulk insert; each run and each node the events touch
+        is then saved once, as the newest state in ``entries`` shows it.
+        """
+        if not entries:
+            return []
+        rows = [
+            {"run_id": e.run_id, "node_id": e.node_id, "type": e.type, "data": encode_refs(e.data), "time": e.time}
+            for _, e in entries
+        ]
+        newest = {run.run_id: run for run, _ in entries}
+        touched = {(run.run_id, event.node_id) for run, event in entries if event.node_id is not None}
+        with self._session.begin() as session:
+            ids = list(session.scalars(insert(RunEvent).returning(RunEvent.id, sort_by_parameter_order=True), rows))
+            for run_id, run in newest.items():
+                session.execute(update(Run).where(Run.id == run_id).values(**_run_values(run)))
+            for run_id, node_id in touched:
+                values = _node_values(newest[run_id].nodes[node_id])
+                updated = session.execute(
+                    update(NodeRun).where(NodeRun.run_id == run_id, NodeRun.node_id == node_id).values(**values)
+                )
+                if updated.rowcount == 0:  # a node the engine added after ``begin``
+                    session.execute(insert(NodeRun).values(run_id=run_id, node_id=node_id, **values))
+        return ids
 
     def recover_interrupted(self) -> list[str]:
         """Mark the unfinished runs whose process has ended as ``interrupted``.
