@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, and_, create_engine, func, insert, make_url, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, func, insert, make_url, or_, select, update
 from sqlalchemy.event import listen
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -514,14 +514,26 @@ class RunStore:
             ids = list(session.scalars(insert(RunEvent).returning(RunEvent.id, sort_by_parameter_order=True), rows))
             for run_id, run in newest.items():
                 session.execute(update(Run).where(Run.id == run_id).values(**_run_values(run)))
-            for run_id, node_id in touched:
-                values = _node_values(newest[run_id].nodes[node_id])
-                updated = session.execute(
-                    update(NodeRun).where(NodeRun.run_id == run_id, NodeRun.node_id == node_id).values(**values)
-                )
-                if updated.rowcount == 0:  # a node the engine added after ``begin``
-                    session.execute(insert(NodeRun).values(run_id=run_id, node_id=node_id, **values))
+            if touched:
+                self._save_nodes(session, newest, touched)
         return ids
+
+    @staticmethod
+    def _save_nodes(session: Session, newest: dict[str, RunState], touched: set[tuple[str, str]]) -> None:
+        """Save the newest state of each touched node with one bulk UPDATE."""
+        table = NodeRun.__table__
+        rows = [
+            {"b_run_id": run_id, "b_node_id": node_id, **_node_values(newest[run_id].nodes[node_id])}
+            for run_id, node_id in touched
+        ]
+        statement = update(table).where(table.c.run_id == bindparam("b_run_id"), table.c.node_id == bindparam("b_node_id"))
+        if session.connection().execute(statement, rows).rowcount == len(rows):
+            return
+        for row in rows:  # some node was added after ``begin``: insert the ones not there yet
+            run_id, node_id = row.pop("b_run_id"), row.pop("b_node_id")
+            exists = session.scalar(select(NodeRun.id).where(NodeRun.run_id == run_id, NodeRun.node_id == node_id))
+            if exists is None:
+                session.execute(insert(NodeRun).values(run_id=run_id, node_id=node_id, **row))
 
     def recover_interrupted(self) -> list[str]:
         """Mark the unfinished runs whose process has ended as ``interrupted``.
