@@ -1,6 +1,6 @@
 """Benchmarks: medians (with p95 and min–max) and ratios against baselines measured in the same run.
 
-    python benchmarks/run.py [--only imports|server] [--repeat N] [--store-runs N] [--requests N]
+    python benchmarks/run.py [--only imports|server] [--store-runs N] [--requests N] ...  (--help lists all)
 
 Sections:
 
