@@ -143,6 +143,9 @@ class PapermillExecutor:
     """Runs each node with papermill in a kernel of its own, in a worker thread."""
 
     def __init__(self, max_workers: int = 8, start_timeout: float = 60):
+        from jupyter_workflow.engine.parameters import register_translator
+
+        register_translator()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="jupyter-workflow-node")
         self.start_timeout = start_timeout
 
@@ -170,10 +173,8 @@ class PapermillExecutor:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        from jupyter_workflow.engine.parameters import register_translator
         from jupyter_workflow.engine.records import read_records
 
-        register_translator()
         try:
             notebook = nbformat.read(task.notebook, as_version=4)
             task.artifacts_dir.mkdir(parents=True, exist_ok=True)

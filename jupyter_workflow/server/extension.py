@@ -8,6 +8,7 @@ from traitlets import Unicode
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
+from jupyter_workflow.store.store import safe_url
 
 
 class WorkflowExtension(ExtensionApp):
@@ -33,7 +34,7 @@ class WorkflowExtension(ExtensionApp):
         if interrupted:
             self.log.warning("marked %d runs interrupted (their process had ended): %s", len(interrupted), ", ".join(interrupted))
         self.settings["jupyter_workflow_service"] = self.service
-        self.log.info("jupyter-workflow: runs in %s, store %s", settings.runs_dir, settings.db_url.split("@")[-1])
+        self.log.info("jupyter-workflow: runs in %s, store %s", settings.runs_dir, safe_url(settings.db_url))
 
     def initialize_handlers(self):
         self.handlers.extend(routes())

@@ -50,7 +50,7 @@ class StoreUnavailable(RuntimeError):
     """The configured database cannot be opened (bad URL, missing driver, no access)."""
 
 
-def _safe_url(db_url: str) -> str:
+def safe_url(db_url: str) -> str:
     """The URL as it may be shown: without its password."""
     try:
         return make_url(db_url).render_as_string(hide_password=True)
@@ -432,7 +432,7 @@ class RunStore:
                 listen(self.engine, "begin", _sqlite_begin_immediate)
             upgrade(self.engine)
         except (SQLAlchemyError, ImportError, OSError) as error:
-            raise StoreUnavailable(f"cannot open the run store {_safe_url(db_url)}: {error}") from error
+            raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
