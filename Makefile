@@ -3,23 +3,35 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+BENCH_VENV := .venv-bench
 # JupyterLab refuses to run as root unless asked explicitly.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab demo test bench clean
+# The venvs' interpreters are made by a pattern rule: keep them, they are not intermediate files.
+.PRECIOUS: %/bin/python
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+%/bin/python:
+	$(PYTHON) -m venv $*
+	$*/bin/pip install -q --upgrade pip
 
-# One stamp per set of extras, redone when the package metadata changes. An editable
-# install skips the package's data files: the file that enables the server extension
-# is put where a wheel install puts it.
-$(VENV)/.installed-%: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install -q -e '.[$*]'
-	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
-	cp jupyter-config/jupyter_server_config.d/jupyter_workflow.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+# One stamp per venv and set of extras, redone when the package metadata changes. An
+# editable install skips the package's data files: the file that enables the server
+# extension and the node kernel's kernelspec are put where a wheel install puts them.
+define install_extra
+	$(@D)/bin/pip install -q -e '.[$*]'
+	mkdir -p $(@D)/etc/jupyter/jupyter_server_config.d $(@D)/share/jupyter/kernels
+	cp jupyter-config/jupyter_server_config.d/jupyter_workflow.json $(@D)/etc/jupyter/jupyter_server_config.d/
+	cp -r kernels/jupyter-workflow $(@D)/share/jupyter/kernels/
 	touch $@
+endef
+
+$(VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json | $(VENV)/bin/python
+	$(install_extra)
+
+# The benchmark has an environment of its own, holding the peers it measures against.
+$(BENCH_VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json | $(BENCH_VENV)/bin/python
+	$(install_extra)
 
 lab: $(VENV)/.installed-examples $(VENV)/.installed-lab
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
@@ -31,8 +43,8 @@ demo: $(VENV)/.installed-examples
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/run.py
+bench: $(BENCH_VENV)/.installed-bench
+	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info

@@ -1,47 +1,77 @@
-"""The Python API: run a workflow file from a script or a notebook."""
+"""The Python API: run a workflow file from a script or a notebook.
+
+Runs execute on an event loop of their own, in a background thread that lives as long as
+the process, with a warm kernel pool: a later run in the same process finds its kernels
+already started. The pool's kernels are killed when the process exits.
+"""
 
 import asyncio
+import atexit
+import concurrent.futures
 import getpass
 import threading
 
-from jupyter_workflow.config import resolve_config
-from jupyter_workflow.engine import Engine, RunListener, RunState
+from jupyter_workflow.config import WorkflowConfig, resolve_config
+from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, RunListener, RunState
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.store import RunStore
 
 
-def run_blocking(coroutine):
-    """Run ``coroutine`` to completion, also from inside a running event loop (a notebook).
+class Session:
+    """The process's background event loop and warm kernel pool, started on first use."""
 
-    There the coroutine runs on a loop of its own in a thread; interrupting the caller
-    (the kernel's stop button) cancels it, which cancels the run and kills its kernels.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(coroutine)
-    finished = threading.Event()  # not Thread.join: an interrupted join leaves the thread's state wrong
+    _lock = threading.Lock()
+    _current: "Session | None" = None
 
-    def drive():
+    def __init__(self, settings: WorkflowConfig):
+        self.pool: KernelPool = settings.kernel_pool(keep_warm=True)
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="jupyter-workflow", daemon=True).start()
+        atexit.register(self.close)
+
+    @classmethod
+    def get(cls, settings: WorkflowConfig) -> "Session":
+        """The session, its pool grown to these settings' size if they ask for more."""
+        with cls._lock:
+            if cls._current is None:
+                cls._current = cls(settings)
+            session = cls._current
+        wanted = settings.kernel_pool(keep_warm=True).size
+        session.loop.call_soon_threadsafe(lambda: setattr(session.pool, "size", max(session.pool.size, wanted)))
+        return session
+
+    def run(self, coroutine):
+        """Run ``coroutine`` on the session's loop and wait for it.
+
+        Interrupting the caller (Ctrl-C, the kernel's stop button) cancels it, which
+        cancels the run and kills its kernels, and waits until that is done.
+        """
+        finished = threading.Event()
+        started: list[asyncio.Task] = []
+
+        def start():
+            task = self.loop.create_task(coroutine)
+            task.add_done_callback(lambda _: finished.set())
+            started.append(task)
+
+        self.loop.call_soon_threadsafe(start)
         try:
-            loop.run_until_complete(task)
-        except BaseException:  # the task keeps its outcome; task.result() re-raises it below
-            pass
-        finally:
-            loop.close()
-            finished.set()
+            finished.wait()
+        except KeyboardInterrupt:
+            self.loop.call_soon_threadsafe(lambda: started[0].cancel())
+            finished.wait()
+            raise
+        return started[0].result()
 
-    threading.Thread(target=drive, name="jupyter-workflow").start()
-    try:
-        while not finished.wait(0.1):
+    def close(self) -> None:
+        """Kill the pool's kernels and stop the loop (at exit)."""
+        if self.loop.is_closed():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.pool.close(), self.loop).result(timeout=10)
+        except (concurrent.futures.TimeoutError, RuntimeError):
             pass
-    except KeyboardInterrupt:
-        loop.call_soon_threadsafe(task.cancel)
-        finished.wait()
-        raise
-    return task.result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def run(
@@ -64,10 +94,11 @@ def run(
     """
     settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
     workflow = load_workflow(path, inputs=inputs or {})
+    session = Session.get(settings)
     store = RunStore(settings.db_url)
-    engine = Engine(settings.runs_dir, settings.max_parallel, listeners=[store, *listeners], cache=store)
+    executor = KernelExecutor(session.pool)
+    engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[store, *listeners], cache=store)
     try:
-        return run_blocking(engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
+        return session.run(engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
     finally:
-        engine.close()
         store.close()

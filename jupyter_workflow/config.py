@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
-from traitlets import Int, Unicode, default
+from traitlets import Int, List, Unicode, default
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
 
@@ -25,11 +25,22 @@ def data_dir() -> Path:
 
 
 class WorkflowConfig(Configurable):
-    """Where runs are stored and how many nodes run at once."""
+    """Where runs are stored, how many nodes run at once, and the kernels they run in."""
 
     db_url = Unicode(help=f"SQLAlchemy URL of the run store (env {DB_URL_ENV}).").tag(config=True)
     runs_dir = Unicode(help=f"Folder for executed notebooks and artifacts (env {RUNS_DIR_ENV}).").tag(config=True)
     parallel = Int(0, help="Nodes run at once; 0 means the number of CPUs.").tag(config=True)
+    pool_size = Int(
+        0, help="Kernels started ahead of need, per kernelspec; 0 means parallel + 2."
+    ).tag(config=True)
+    python_kernel = Unicode(
+        "jupyter-workflow",
+        help="Kernelspec that runs nodes whose notebooks ask for python3 (the node kernel, "
+        "with the runtime preloaded); empty to run them in python3 itself.",
+    ).tag(config=True)
+    preload_modules = List(
+        Unicode(), help="Modules the node kernel imports before it is handed to a node, e.g. ['pandas']."
+    ).tag(config=True)
 
     @default("db_url")
     def _default_db_url(self):
@@ -42,6 +53,17 @@ class WorkflowConfig(Configurable):
     @property
     def max_parallel(self) -> int:
         return self.parallel if self.parallel > 0 else (os.cpu_count() or 1)
+
+    def kernel_pool(self, keep_warm: bool):
+        """A :class:`~jupyter_workflow.engine.KernelPool` with these settings.
+
+        ``keep_warm``: keep kernels ready between runs (a server, a Python session), not
+        only for the nodes of runs in progress (a command that exits after its run).
+        """
+        from jupyter_workflow.engine.pool import KernelPool
+
+        size = self.pool_size if self.pool_size > 0 else self.max_parallel + 2
+        return KernelPool(size, keep_warm=keep_warm, python_kernel=self.python_kernel, preload=self.preload_modules)
 
 
 def load_config_files() -> Config:

@@ -24,7 +24,7 @@ from jupyter_workflow.model.spec import canonical_json, parse_workflow
 from jupyter_workflow.runtime.artifacts import ArtifactRef
 from jupyter_workflow.store import AmbiguousRunId, RunStore
 from jupyter_workflow.store.models import Base
-from jupyter_workflow.store.store import alembic_config
+from jupyter_workflow.store.store import HEAD_REVISION, alembic_config
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
 DOCUMENT = {"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "a.ipynb"}}}
@@ -97,6 +97,7 @@ def test_migration_creates_the_schema_of_the_models(tmp_path):
 
 def test_opening_migrates_to_head_in_wal_mode(store, db_url, tmp_path):
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert HEAD_REVISION == head  # the constant that lets a current store open without Alembic
     with store.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head
         assert TABLES <= set(inspect(connection).get_table_names())

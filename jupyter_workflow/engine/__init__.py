@@ -1,18 +1,20 @@
 """Running workflows: scheduling, executors, and the state of runs."""
 
 from jupyter_workflow.engine.engine import Engine
-from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask, PapermillExecutor
+from jupyter_workflow.engine.executor import KernelExecutor, NodeExecutor, NodeOutcome, NodeTask
+from jupyter_workflow.engine.pool import KernelPool
 from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunListener, RunState, RunStatus
 
 __all__ = [
     "Engine",
     "Event",
+    "KernelExecutor",
+    "KernelPool",
     "NodeExecutor",
     "NodeOutcome",
     "NodeState",
     "NodeStatus",
     "NodeTask",
-    "PapermillExecutor",
     "RunListener",
     "RunState",
     "RunStatus",

@@ -10,11 +10,13 @@ state change is an event sent to the listeners (the run store, a progress displa
 import asyncio
 import traceback
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
 from jupyter_workflow.engine.cache import cache_key
-from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask, PapermillExecutor, error_info
+from jupyter_workflow.engine.executor import KernelExecutor, NodeExecutor, NodeOutcome, NodeTask, error_info
+from jupyter_workflow.engine.pool import KernelPool
 from jupyter_workflow.engine.state import (
     Event,
     NodeState,
@@ -45,9 +47,10 @@ class Engine:
     ):
         self.runs_dir = Path(runs_dir).expanduser().resolve()
         self.parallel = max(1, parallel)
-        self.executor = executor or PapermillExecutor(max_workers=self.parallel)
+        self.executor = executor or KernelExecutor(KernelPool(size=self.parallel + 2), owns_pool=True)
         self.listeners = list(listeners)
         self.cache = cache
+        self._announced: dict[str, dict[str, str]] = {}  # run id → node id → kernelspec, until it asks
 
     def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
@@ -78,9 +81,10 @@ class Engine:
         slots = asyncio.Semaphore(self.parallel)
         dependencies = run.workflow.dependencies()
         tasks: dict[str, asyncio.Task] = {}
-        for node_id in run.workflow.nodes:
-            tasks[node_id] = asyncio.ensure_future(self._run_node(run, node_id, dependencies[node_id], tasks, slots))
         try:
+            await self._announce(run)
+            for node_id in run.workflow.nodes:
+                tasks[node_id] = asyncio.ensure_future(self._run_node(run, node_id, dependencies[node_id], tasks, slots))
             await asyncio.gather(*tasks.values())
         except asyncio.CancelledError:
             for task in tasks.values():
@@ -91,13 +95,50 @@ class Engine:
                     self._transition(run, node, NodeStatus.CANCELLED)
             self._finish(run, RunStatus.CANCELLED)
             raise
+        finally:
+            self._announced.pop(run.run_id, None)
+            await self.executor.settle()
         self._conclude(run)
         return run
+
+    async def _announce(self, run: RunState) -> None:
+        """Tell the executor which kernels the run's nodes will need, so it can start them ahead.
+
+        Nodes that may come from the cache are left out: they ask only if they miss it.
+        """
+        ahead = [
+            node_id
+            for node_id, spec in run.workflow.nodes.items()
+            if not spec.cache and run.nodes[node_id].status not in DONE_OK
+        ]
+
+        def kernel_names() -> dict[str, str]:
+            return {n: self.executor.kernel_name(run.workflow.notebook_path(n), run.workflow.nodes[n].kernel) for n in ahead}
+
+        try:
+            kernels = await asyncio.to_thread(kernel_names)
+        except Exception:  # an unreadable notebook: its node reports it when it runs
+            return
+        self._announced[run.run_id] = kernels
+        self.executor.expect(Counter(kernels.values()))
+
+    def _take_announcement(self, run: RunState, node_id: str) -> str | None:
+        """The kernelspec announced for a node, once: its first attempt, or its end without one."""
+        return self._announced.get(run.run_id, {}).pop(node_id, None)
 
     async def _run_node(self, run: RunState, node_id: str, upstream: set[str], tasks, slots) -> None:
         node = run.nodes[node_id]
         if node.status in DONE_OK:  # reused from the run this one retries
             return
+        try:
+            await self._run_ready_node(run, node, upstream, tasks, slots)
+        finally:
+            kernel = self._take_announcement(run, node_id)
+            if kernel is not None:  # announced, but it never asked for its kernel
+                self.executor.forget(Counter([kernel]))
+
+    async def _run_ready_node(self, run: RunState, node: NodeState, upstream: set[str], tasks, slots) -> None:
+        node_id = node.node_id
         if upstream:
             await asyncio.gather(*(tasks[up] for up in upstream))
         not_ok = sorted(up for up in upstream if run.nodes[up].status not in DONE_OK)
@@ -158,6 +199,7 @@ class Engine:
             parameters=parameters,
             artifacts_dir=run.run_dir / "artifacts" / node_id,
             kernel_name=spec.kernel,
+            announced=self._take_announcement(run, node_id) is not None,
             timeout=spec.timeout,
             on_output=self._output_relay(run, node_id),
         )
@@ -225,5 +267,6 @@ class Engine:
         for listener in self.listeners:
             listener.record(run, event)
 
-    def close(self) -> None:
-        self.executor.close()
+    async def close(self) -> None:
+        """Release the executor's kernels."""
+        await self.executor.close()

@@ -1,21 +1,25 @@
 """Executors run one node: a notebook, its parameters, a fresh kernel, a time limit.
 
 The engine talks to executors through :class:`NodeExecutor` only, so other ways of
-running a node (a warm kernel pool, a Dask cluster) plug in without touching scheduling.
-:class:`PapermillExecutor` runs each node with ``papermill.execute_notebook`` in a worker
-thread, in its own kernel, started in the notebook's folder.
+running a node (a Dask cluster) plug in without touching scheduling.
+:class:`KernelExecutor` runs each node on the engine's event loop: papermill injects the
+parameters and marks errors as ``papermill`` does, nbclient runs the cells on a fresh
+kernel from a :class:`~jupyter_workflow.engine.pool.KernelPool`, and the kernel is
+killed once the node is done.
 """
 
 import asyncio
-import os
 import re
-import signal
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbclient.util import ensure_async
+
+from jupyter_workflow.engine.pool import Kernel, KernelPool
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -32,6 +36,7 @@ class NodeTask:
     parameters: dict
     artifacts_dir: Path
     kernel_name: str | None = None
+    announced: bool = False  # the executor was told ahead that this node would need a kernel
     timeout: float | None = None
     on_output: Callable[[str, str], None] | None = None  # (stream name, text) as the node prints
 
@@ -58,9 +63,21 @@ class NodeOutcome:
 class NodeExecutor(Protocol):
     """Runs one node attempt; must kill the node's kernel on timeout or cancellation."""
 
+    def kernel_name(self, notebook: Path, kernel: str | None) -> str:
+        """The kernelspec a node of ``notebook`` runs in (``kernel`` overrides the notebook's)."""
+
+    def expect(self, kernels: Counter) -> None:
+        """Nodes of these kernelspecs are about to run: prepare for them."""
+
+    def forget(self, kernels: Counter) -> None:
+        """Announced nodes that will not run after all."""
+
     async def execute(self, task: NodeTask) -> NodeOutcome: ...
 
-    def close(self) -> None: ...
+    async def settle(self) -> None:
+        """A run has ended: release what no other run needs."""
+
+    async def close(self) -> None: ...
 
 
 def error_info(ename: str, evalue: str, traceback="") -> dict:
@@ -69,136 +86,151 @@ def error_info(ename: str, evalue: str, traceback="") -> dict:
     return {"ename": ename, "evalue": evalue, "traceback": ANSI_ESCAPE.sub("", traceback or "")}
 
 
-class KernelHandle:
-    """The process of a node's kernel, so another thread can kill it at any moment."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.pid: int | None = None
-        self.killed = False
-
-    def attach(self, pid: int) -> None:
-        with self._lock:
-            self.pid = pid
-            if self.killed:
-                self._signal()
-
-    def kill(self) -> None:
-        with self._lock:
-            self.killed = True
-            if self.pid is not None:
-                self._signal()
-
-    def _signal(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _node_kernel_manager(handle: KernelHandle, env: dict):
-    """A kernel manager class that starts its kernel with ``env`` and reports its pid."""
-    import zmq
-    from jupyter_client import AsyncKernelManager
-    from traitlets import default
-
-    class NodeKernelManager(AsyncKernelManager):
-        @default("transport_encryption")
-        def _encrypt_when_possible(self):
-            return "auto" if zmq.has("curve") else "disabled"
-
-        async def start_kernel(self, **kw):
-            kw["env"] = {**os.environ, **kw.get("env", {}), **env}
-            await super().start_kernel(**kw)
-            handle.attach(self.provisioner.pid)
-
-    return NodeKernelManager
-
-
-class _StreamRelay:
-    """A write-only file that hands each write of a node's stream to a callback."""
-
-    def __init__(self, name: str, callback: Callable[[str, str], None]):
-        self.name, self.callback = name, callback
-
-    def write(self, text: str) -> None:
-        self.callback(self.name, text)
-
-    def flush(self) -> None:
-        pass
-
-
-def _stream_files(on_output) -> dict:
-    """papermill's ``stdout_file``/``stderr_file`` arguments relaying to ``on_output``."""
-    if on_output is None:
-        return {}
-    return {"stdout_file": _StreamRelay("stdout", on_output), "stderr_file": _StreamRelay("stderr", on_output)}
-
-
 def notebook_kernel_name(notebook) -> str:
-    return notebook.metadata.get("kernelspec", {}).get("name") or "python3"
+    return notebook.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
 
 
-class PapermillExecutor:
-    """Runs each node with papermill in a kernel of its own, in a worker thread."""
+class NodeNotebookClient(NotebookClient):
+    """nbclient on a kernel that is already running; stream output goes to ``on_output``."""
 
-    def __init__(self, max_workers: int = 8, start_timeout: float = 60):
+    def __init__(self, notebook, kernel: Kernel, on_output=None, **options):
+        super().__init__(notebook, km=kernel.manager, **options)
+        self.kc = kernel.client
+        self.on_output = on_output
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self.on_output is not None and msg["msg_type"] == "stream":
+            self.on_output(msg["content"]["name"], msg["content"]["text"])
+        return super().output(outs, msg, display_id, cell_index)
+
+    async def run_cells(self) -> None:
+        """Execute every cell in order, stopping at the first error (as papermill does)."""
+        self.reset_execution_trackers()
+        reply = await self.async_wait_for_reply(await ensure_async(self.kc.kernel_info()))
+        if reply is not None and "language_info" in reply["content"]:
+            self.nb.metadata["language_info"] = reply["content"]["language_info"]
+        try:
+            for index, cell in enumerate(self.nb.cells):
+                await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+        except CellExecutionError:
+            pass  # the cell keeps its error output; papermill's check reports it
+        self.set_widgets_metadata()
+
+
+def prepare_notebook(task: NodeTask, kernel_name: str):
+    """The node's notebook with its parameters injected, written out as the run's copy."""
+    from papermill.execute import prepare_notebook_metadata, remove_error_markers
+    from papermill.iorw import load_notebook_node, write_ipynb
+    from papermill.parameterize import parameterize_notebook
+
+    notebook = load_notebook_node(str(task.notebook))
+    if task.parameters:
+        notebook = parameterize_notebook(notebook, task.parameters, kernel_name=kernel_name)
+    notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(task.notebook), str(task.output_notebook)))
+    task.artifacts_dir.mkdir(parents=True, exist_ok=True)
+    task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
+    write_ipynb(notebook, str(task.output_notebook))
+    return notebook
+
+
+def conclude_notebook(notebook, task: NodeTask) -> NodeOutcome:
+    """Write the executed notebook (error-marked like papermill's) and read its outcome."""
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+    from papermill.iorw import write_ipynb
+
+    from jupyter_workflow.engine.records import read_records
+
+    try:
+        raise_for_execution_errors(notebook, str(task.output_notebook))
+    except PapermillExecutionError as error:
+        return NodeOutcome(error=error_info(error.ename, error.evalue, error.traceback))
+    write_ipynb(notebook, str(task.output_notebook))
+    return NodeOutcome(outputs=read_records(notebook))
+
+
+class KernelExecutor:
+    """Runs each node on a fresh kernel from ``pool``, on the engine's event loop.
+
+    A timeout or a cancellation kills the node's kernel at once. The pool is closed with
+    the executor unless it was given (a pool shared by several engines).
+    """
+
+    def __init__(self, pool: KernelPool | None = None, *, owns_pool: bool | None = None):
         from jupyter_workflow.engine.parameters import register_translator
 
         register_translator()
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="jupyter-workflow-node")
-        self.start_timeout = start_timeout
+        self.owns_pool = pool is None if owns_pool is None else owns_pool
+        self.pool = pool or KernelPool()
+        self._kernel_names: dict[tuple[Path, float], str] = {}
+
+    def kernel_name(self, notebook: Path, kernel: str | None) -> str:
+        if kernel:
+            return kernel
+        key = (notebook, notebook.stat().st_mtime)
+        if key not in self._kernel_names:
+            from jupyter_workflow.model.components import read_notebook_json
+
+            self._kernel_names[key] = notebook_kernel_name(read_notebook_json(notebook))
+        return self._kernel_names[key]
+
+    def expect(self, kernels: Counter) -> None:
+        self.pool.expect(kernels)
+
+    def forget(self, kernels: Counter) -> None:
+        self.pool.forget(kernels)
 
     async def execute(self, task: NodeTask) -> NodeOutcome:
-        handle = KernelHandle()
-        future = asyncio.get_running_loop().run_in_executor(self._pool, self._execute_blocking, task, handle)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), task.timeout)
-        except asyncio.TimeoutError:
-            handle.kill()
-            await asyncio.wait([future])
-            return NodeOutcome(
-                error=error_info(
-                    "TimeoutError",
-                    f"node {task.node_id!r} ran longer than its timeout of {task.timeout:g} s; its kernel was killed",
-                )
-            )
+            notebook, kernel = await self._prepare(task)
         except asyncio.CancelledError:
-            handle.kill()
-            await asyncio.wait([future])
+            raise
+        except Exception as error:  # unreadable notebook, kernel did not start
+            return NodeOutcome(error=error_info(type(error).__name__, str(error)))
+        client = NodeNotebookClient(notebook, kernel, task.on_output, timeout=None, startup_timeout=self.pool.start_timeout)
+        # Awaited through asyncio.wait: nbclient turns a cancellation into DeadKernelError,
+        # and the engine must see a cancelled node as cancelled.
+        cells = asyncio.ensure_future(client.run_cells())
+        try:
+            done, _ = await asyncio.wait({cells}, timeout=task.timeout)
+        finally:
+            self.pool.discard(kernel)
+            if not cells.done():
+                cells.cancel()
+                await asyncio.wait({cells})
+        failure = None
+        if not done:
+            failure = error_info(
+                "TimeoutError",
+                f"node {task.node_id!r} ran longer than its timeout of {task.timeout:g} s; its kernel was killed",
+            )
+        elif cells.exception() is not None:  # the kernel died
+            failure = error_info(type(cells.exception()).__name__, str(cells.exception()))
+        try:
+            outcome = await asyncio.to_thread(conclude_notebook, notebook, task)
+        except Exception as error:  # a malformed record
+            outcome = NodeOutcome(error=error_info(type(error).__name__, str(error)))
+        return NodeOutcome(error=failure) if failure else outcome
+
+    async def _prepare(self, task: NodeTask):
+        """The parameterized notebook and a kernel in the node's folder, got side by side."""
+        kernel_name = task.kernel_name or await asyncio.to_thread(self.kernel_name, task.notebook, None)
+        prepared = asyncio.ensure_future(asyncio.to_thread(prepare_notebook, task, kernel_name))
+        env = {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}
+        try:
+            kernel = await self.pool.acquire(kernel_name, task.cwd, env, announced=task.announced)
+        except BaseException:
+            await asyncio.wait([prepared])
+            raise
+        try:
+            return await prepared, kernel
+        except BaseException:
+            self.pool.discard(kernel)
             raise
 
-    def _execute_blocking(self, task: NodeTask, handle: KernelHandle) -> NodeOutcome:
-        import nbformat
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
+    async def settle(self) -> None:
+        await self.pool.trim()
 
-        from jupyter_workflow.engine.records import read_records
-
-        try:
-            notebook = nbformat.read(task.notebook, as_version=4)
-            task.artifacts_dir.mkdir(parents=True, exist_ok=True)
-            task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
-            kernel_name = task.kernel_name or notebook_kernel_name(notebook)
-            # papermill formats output paths with the parameters: escape braces.
-            output_path = str(task.output_notebook).replace("{", "{{").replace("}", "}}")
-            executed = papermill.execute_notebook(
-                notebook,
-                output_path,
-                parameters=task.parameters,
-                kernel_name=kernel_name,
-                progress_bar=False,
-                start_timeout=self.start_timeout,
-                kernel_manager_class=_node_kernel_manager(handle, {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}),
-                resources={"metadata": {"path": str(task.cwd)}},
-                shutdown_kernel="immediate",
-                **_stream_files(task.on_output),
-            )
-            return NodeOutcome(outputs=read_records(executed))
-        except PapermillExecutionError as error:
-            return NodeOutcome(error=error_info(error.ename, error.evalue, error.traceback))
-        except Exception as error:  # unreadable notebook, kernel died or did not start, bad record
-            return NodeOutcome(error=error_info(type(error).__name__, str(error)))
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    async def close(self) -> None:
+        if self.owns_pool:
+            await self.pool.close()

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 
 from jupyter_workflow.config import WorkflowConfig
-from jupyter_workflow.engine import Engine, NodeState, NodeStatus, RunState
+from jupyter_workflow.engine import Engine, KernelExecutor, NodeState, NodeStatus, RunState
 from jupyter_workflow.model import InvalidWorkflow, Workflow, load_workflow, parse_workflow
 from jupyter_workflow.model.validation import validate_document
 from jupyter_workflow.server.events import EventHub, ThreadedJournal
@@ -28,7 +28,10 @@ class RunService:
         self.store = RunStore(settings.db_url)
         self.hub = EventHub()
         self.journal = ThreadedJournal(self.store, self.hub)
-        self.engine = Engine(settings.runs_dir, settings.max_parallel, listeners=[self.journal], cache=self.store)
+        executor = KernelExecutor(settings.kernel_pool(keep_warm=True), owns_pool=True)
+        self.engine = Engine(
+            settings.runs_dir, settings.max_parallel, executor, listeners=[self.journal], cache=self.store
+        )
         self.active: dict[str, asyncio.Task] = {}
 
     def resolve(self, relative: str) -> Path:
@@ -111,7 +114,7 @@ class RunService:
             await asyncio.wait(list(self.active.values()))
         await self.journal.flush()
         self.journal.close()
-        self.engine.close()
+        await self.engine.close()
         self.store.close()
 
 

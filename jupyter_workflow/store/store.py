@@ -20,13 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, func, insert, make_url, or_, select, update
 from sqlalchemy.event import listen
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
@@ -35,6 +31,8 @@ from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_re
 from jupyter_workflow.store.models import AuditEntry, NodeRun, Run, RunEvent, WorkflowVersion
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration's revision: a store already there opens without loading Alembic.
+HEAD_REVISION = "0001"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Key of the PostgreSQL advisory lock held while migrating.
 MIGRATION_LOCK_KEY = 0x6A7077
@@ -225,8 +223,10 @@ class AuditRecord:
         }
 
 
-def alembic_config(db_url: str | None = None) -> Config:
+def alembic_config(db_url: str | None = None):
     """The Alembic configuration of the store's migrations (no ini file needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if db_url is not None:
@@ -266,19 +266,30 @@ def _lock_for_migration(connection: Connection) -> None:
 
 
 def _revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the schema is at :data:`HEAD_REVISION`, asked with one query."""
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
+    except DBAPIError:  # no version table yet
+        return False
 
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest migration unless it is there already."""
+    if _at_head(engine):
+        return
+    from alembic import command
+
     config = alembic_config()
-    head = ScriptDirectory.from_config(config).get_current_head()
-    with engine.connect() as connection:
-        if _revision(connection) == head:
-            return
     with engine.begin() as connection:
         _lock_for_migration(connection)
-        if _revision(connection) != head:  # another process may have just migrated
+        if _revision(connection) != HEAD_REVISION:  # another process may have just migrated
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

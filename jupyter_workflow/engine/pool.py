@@ -1,0 +1,290 @@
+"""A warm pool of single-use kernels: started ahead of need, one node each, then killed.
+
+Starting a kernel costs far more than running a small notebook, so the pool starts
+Python kernels before nodes ask for them. Isolation is kept: a kernel serves exactly one
+node and is killed afterwards, so every node still gets a fresh process. What a node
+needs from its kernel — its working directory and the environment that locates its
+artifact folder — is set at hand-over, by a silent request before the node's first cell.
+
+Kernels of other languages are not pooled: each node starts its own kernel, in its
+folder and with its environment, as a plain kernel launch would.
+
+How many kernels are kept ahead, per kernelspec: the nodes that runs announced and have
+not taken a kernel yet (``expect``), at most ``size``; a ``keep_warm`` pool (a server, a
+Python session) also keeps ``size`` kernels ready between runs. A node asking when none
+is ready gets the next one to finish starting, beyond ``size`` if need be.
+"""
+
+import asyncio
+import logging
+import os
+import tempfile
+from collections import Counter, defaultdict, deque
+from pathlib import Path
+
+from jupyter_workflow.runtime.kernel import PRELOAD_ENV
+
+log = logging.getLogger(__name__)
+
+NODE_KERNEL = "jupyter-workflow"
+
+# Run silently in a pooled kernel before its node: the node's folder and environment.
+_HAND_OVER = """\
+import importlib as _jw_importlib, os as _jw_os
+_jw_os.chdir({cwd!r})
+_jw_os.environ.update({env!r})
+_jw_importlib.invalidate_caches()
+del _jw_importlib, _jw_os
+"""
+
+
+class KernelDidNotStart(RuntimeError):
+    """A kernel failed to start or to answer in time."""
+
+
+class Kernel:
+    """One started kernel and its client; used for one node, then discarded."""
+
+    def __init__(self, name: str, manager, client):
+        self.name, self.manager, self.client = name, manager, client
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = self.manager.provisioner
+        return getattr(provisioner, "pid", None) if provisioner is not None else None
+
+    async def is_alive(self) -> bool:
+        return await self.manager.is_alive()
+
+    async def hand_over(self, cwd: Path, env: dict, timeout: float) -> None:
+        """Move the kernel to the node's folder and environment (a Python kernel)."""
+        reply = await self.client.execute_interactive(
+            _HAND_OVER.format(cwd=str(cwd), env=dict(env)), silent=True, store_history=False, timeout=timeout
+        )
+        if reply["content"]["status"] != "ok":
+            content = reply["content"]
+            raise KernelDidNotStart(f"kernel {self.name!r} refused its node: {content.get('ename')}: {content.get('evalue')}")
+
+    async def kill(self) -> None:
+        """Kill the process at once (no graceful shutdown: nothing in it is kept)."""
+        self.client.stop_channels()
+        try:
+            await self.manager.shutdown_kernel(now=True)
+        except Exception as error:  # already gone, or its files already removed
+            log.debug("kernel %s: %s", self.pid, error)
+
+
+class KernelPool:
+    """Kernels started ahead of need, keyed by kernelspec name; see the module doc."""
+
+    def __init__(
+        self,
+        size: int = 4,
+        *,
+        keep_warm: bool = False,
+        python_kernel: str = NODE_KERNEL,
+        preload: list[str] | tuple[str, ...] = (),
+        start_timeout: float = 60,
+    ):
+        self.size = size
+        self.keep_warm = keep_warm
+        self.python_kernel = python_kernel
+        self.start_timeout = start_timeout
+        self.env = {PRELOAD_ENV: ",".join(preload)} if preload else {}
+        self.started = 0  # kernels started so far (pooled and dedicated)
+        self._ready: dict[str, deque[Kernel]] = defaultdict(deque)
+        self._starting: dict[str, set[asyncio.Task]] = defaultdict(set)
+        self._waiters: dict[str, deque[asyncio.Future]] = defaultdict(deque)
+        self._demand: Counter = Counter()
+        self._dying: set[asyncio.Task] = set()
+        self._languages: dict[str, str | None] = {}
+        self._spec_manager = None
+        self._closed = False
+
+    # -- which kernelspec, pooled or not ------------------------------------------------
+
+    def resolve(self, kernel_name: str) -> str:
+        """The kernelspec that runs ``kernel_name``'s nodes.
+
+        ``python3`` nodes run in the node kernel (``python_kernel``) when it is installed
+        for the same interpreter: the same packages, with the runtime preloaded.
+        """
+        if kernel_name == "python3" and self.python_kernel and self._language(self.python_kernel) == "python":
+            return self.python_kernel
+        return kernel_name
+
+    def pooled(self, kernel_name: str) -> bool:
+        return self._language(kernel_name) == "python"
+
+    def _language(self, kernel_name: str) -> str | None:
+        if kernel_name not in self._languages:
+            from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+            self._spec_manager = self._spec_manager or KernelSpecManager()
+            try:
+                self._languages[kernel_name] = self._spec_manager.get_kernel_spec(kernel_name).language.lower()
+            except NoSuchKernel:
+                self._languages[kernel_name] = None
+        return self._languages[kernel_name]
+
+    # -- demand --------------------------------------------------------------------------
+
+    def expect(self, kernel_names: Counter) -> None:
+        """Nodes of these kernelspecs will ask for kernels soon: start them ahead."""
+        for name, count in kernel_names.items():
+            name = self.resolve(name)
+            if self.pooled(name):
+                self._demand[name] += count
+                self._balance(name)
+
+    def forget(self, kernel_names: Counter) -> None:
+        """Announced nodes that will not ask after all (cached, skipped, cancelled)."""
+        for name, count in kernel_names.items():
+            name = self.resolve(name)
+            if name in self._demand:
+                self._demand[name] = max(0, self._demand[name] - count)
+                self._balance(name)
+
+    def _wanted(self, name: str) -> int:
+        ahead = max(self._demand[name], self.size if self.keep_warm else 0)
+        return len(self._waiters[name]) + min(self.size, ahead)
+
+    def _balance(self, name: str) -> None:
+        """Start or discard kernels so that ready + starting matches what is wanted."""
+        if self._closed:
+            return
+        wanted = self._wanted(name)
+        ready, starting = self._ready[name], self._starting[name]
+        while len(ready) + len(starting) > wanted and ready:
+            self._discard(ready.popleft())
+        for _ in range(wanted - len(ready) - len(starting)):
+            task = asyncio.ensure_future(self._start(name, env=self.env))
+            starting.add(task)
+            task.add_done_callback(lambda task, name=name: self._started(name, task))
+
+    # -- kernels in and out --------------------------------------------------------------
+
+    async def acquire(self, kernel_name: str, cwd: Path, env: dict, announced: bool = False) -> Kernel:
+        """A fresh kernel for one node, in ``cwd`` with ``env`` set; discard it after use.
+
+        ``announced``: the node was counted by :meth:`expect`, and now takes its kernel.
+        """
+        name = self.resolve(kernel_name)
+        if not self.pooled(name):
+            return await self._start(name, cwd=cwd, env={**self.env, **env})
+        if announced and self._demand[name]:
+            self._demand[name] -= 1
+        while True:
+            kernel = await self._take(name)
+            try:
+                if await kernel.is_alive():
+                    await kernel.hand_over(cwd, env, self.start_timeout)
+                    return kernel
+                log.warning("a pooled %s kernel (pid %s) died before use; taking another", name, kernel.pid)
+            except (asyncio.CancelledError, Exception):
+                self._discard(kernel)
+                raise
+            self._discard(kernel)
+
+    async def _take(self, name: str) -> Kernel:
+        ready = self._ready[name]
+        if ready:
+            kernel = ready.popleft()
+            self._balance(name)
+            return kernel
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters[name].append(waiter)
+        self._balance(name)
+        try:
+            return await waiter
+        except asyncio.CancelledError:  # a kernel handed to us just before the cancel is not lost
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._discard(waiter.result())
+            raise
+        finally:
+            if waiter in self._waiters[name]:
+                self._waiters[name].remove(waiter)
+
+    def _started(self, name: str, task: asyncio.Task) -> None:
+        self._starting[name].discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        waiters = self._waiters[name]
+        while waiters and waiters[0].done():  # cancelled while waiting
+            waiters.popleft()
+        if error is not None:
+            if waiters:
+                waiters.popleft().set_exception(error)
+            else:
+                log.warning("a %s kernel for the pool did not start: %s", name, error)
+            return
+        kernel = task.result()
+        if waiters:
+            waiters.popleft().set_result(kernel)
+        elif self._closed or len(self._ready[name]) + len(self._starting[name]) >= self._wanted(name):
+            self._discard(kernel)
+        else:
+            self._ready[name].append(kernel)
+
+    async def _start(self, name: str, cwd: Path | None = None, env: dict | None = None) -> Kernel:
+        from jupyter_client import AsyncKernelManager
+
+        manager = AsyncKernelManager(kernel_name=name, transport_encryption=_encryption())
+        client = None
+        self.started += 1
+        try:
+            await manager.start_kernel(cwd=str(cwd or tempfile.gettempdir()), env={**os.environ, **(env or {})})
+            client = manager.client()
+            client.start_channels()
+            await client.wait_for_ready(timeout=self.start_timeout)
+        except BaseException as error:  # cancelled or failed half-way: leave no process behind
+            if client is not None:
+                client.stop_channels()
+            if manager.has_kernel:
+                await manager.shutdown_kernel(now=True)
+            if isinstance(error, Exception):
+                raise KernelDidNotStart(f"kernel {name!r} did not start: {error}") from error
+            raise
+        client.allow_stdin = False
+        return Kernel(name, manager, client)
+
+    def discard(self, kernel: Kernel) -> None:
+        """Kill a used kernel in the background; :meth:`close` waits for it."""
+        self._discard(kernel)
+
+    def _discard(self, kernel: Kernel) -> None:
+        task = asyncio.ensure_future(kernel.kill())
+        self._dying.add(task)
+        task.add_done_callback(self._dying.discard)
+
+    async def trim(self) -> None:
+        """Drop kernels no run wants any more and wait until the discarded ones are gone."""
+        cancelled = []
+        for name in list(self._ready):
+            self._balance(name)
+            surplus = len(self._ready[name]) + len(self._starting[name]) - self._wanted(name)
+            cancelled += list(self._starting[name])[: max(0, surplus)]
+        await self._settle(cancelled)
+
+    async def close(self) -> None:
+        """Kill every kernel of the pool, ready or starting."""
+        self._closed = True
+        for ready in self._ready.values():
+            while ready:
+                self._discard(ready.popleft())
+        await self._settle([task for tasks in self._starting.values() for task in tasks])
+
+    async def _settle(self, starting: list[asyncio.Task]) -> None:
+        for task in starting:
+            task.cancel()
+        pending = set(starting)
+        while pending or self._dying:
+            await asyncio.wait(pending | self._dying)
+            pending = set()
+
+
+def _encryption() -> str:
+    import zmq
+
+    return "auto" if zmq.has("curve") else "disabled"
