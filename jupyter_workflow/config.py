@@ -54,16 +54,40 @@ class WorkflowConfig(Configurable):
     def max_parallel(self) -> int:
         return self.parallel if self.parallel > 0 else (os.cpu_count() or 1)
 
-    def kernel_pool(self, keep_warm: bool):
+    def start_fork_server(self):
+        """Start the node kernel's fork server now, if nodes will use it; else None.
+
+        For :meth:`kernel_pool`: a command starts it first, so that it gets ready while
+        the command is still loading.
+        """
+        if not self.python_kernel or not hasattr(os, "fork"):
+            return None
+        from jupyter_workflow.runtime.kernel import start_fork_server
+
+        return start_fork_server(self.preload_modules)
+
+    def kernel_pool(self, keep_warm: bool, fork_process=None):
         """A :class:`~jupyter_workflow.engine.KernelPool` with these settings.
 
         ``keep_warm``: keep kernels ready between runs (a server, a Python session), not
         only for the nodes of runs in progress (a command that exits after its run).
+        ``fork_process``: a fork server from :meth:`start_fork_server`.
         """
         from jupyter_workflow.engine.pool import KernelPool
 
+        fork_server = None
+        if fork_process is not None:
+            from jupyter_workflow.engine.forking import ForkServer
+
+            fork_server = ForkServer(self.preload_modules, fork_process)
         size = self.pool_size if self.pool_size > 0 else self.max_parallel + 2
-        return KernelPool(size, keep_warm=keep_warm, python_kernel=self.python_kernel, preload=self.preload_modules)
+        return KernelPool(
+            size,
+            keep_warm=keep_warm,
+            python_kernel=self.python_kernel,
+            preload=self.preload_modules,
+            fork_server=fork_server,
+        )
 
 
 def load_config_files() -> Config:

@@ -97,6 +97,17 @@ def print_outputs(outputs: dict) -> None:
 
 
 def command_run(args) -> int:
+    settings = _settings(args)
+    fork_process = settings.start_fork_server()  # it imports the node kernel while the engine loads
+    try:
+        return _run(args, settings, fork_process)
+    finally:
+        if fork_process is not None:  # still there if the run never started
+            fork_process.kill()
+            fork_process.wait()
+
+
+def _run(args, settings, fork_process) -> int:
     from jupyter_workflow.engine import Engine, KernelExecutor, RunStatus
     from jupyter_workflow.model import load_workflow
     from jupyter_workflow.runtime.artifacts import encode_refs
@@ -104,7 +115,6 @@ def command_run(args) -> int:
 
     inputs = parse_assignments(args.param, read_declarations(args.file))
     workflow = load_workflow(args.file, inputs=inputs)
-    settings = _settings(args)
     store = RunStore(settings.db_url)
     live = sys.stdout.isatty() and not args.json
     progress = Progress(sys.stderr if args.json else sys.stdout, live=live)
@@ -113,7 +123,7 @@ def command_run(args) -> int:
     async def run_with_progress():
         # SIGTERM (a scheduler stopping the job) cancels the run like Ctrl-C does.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
-        executor = KernelExecutor(settings.kernel_pool(keep_warm=False), owns_pool=True)
+        executor = KernelExecutor(settings.kernel_pool(keep_warm=False, fork_process=fork_process), owns_pool=True)
         engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=listeners, cache=store)
         ticker = asyncio.ensure_future(progress.animate()) if live else None
         try:

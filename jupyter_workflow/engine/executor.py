@@ -118,11 +118,17 @@ class NodeNotebookClient(NotebookClient):
 
 
 def prepare_notebook(task: NodeTask, kernel_name: str):
-    """The node's notebook with its parameters injected, written out as the run's copy."""
+    """The node's notebook with its parameters injected, written out as the run's copy.
+
+    papermill is imported here, in a worker thread, the first time a node needs it.
+    """
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
     from papermill.iorw import load_notebook_node, write_ipynb
     from papermill.parameterize import parameterize_notebook
 
+    from jupyter_workflow.engine.parameters import register_translator
+
+    register_translator()
     notebook = load_notebook_node(str(task.notebook))
     if task.parameters:
         notebook = parameterize_notebook(notebook, task.parameters, kernel_name=kernel_name)
@@ -157,9 +163,6 @@ class KernelExecutor:
     """
 
     def __init__(self, pool: KernelPool | None = None, *, owns_pool: bool | None = None):
-        from jupyter_workflow.engine.parameters import register_translator
-
-        register_translator()
         self.owns_pool = pool is None if owns_pool is None else owns_pool
         self.pool = pool or KernelPool()
         self._kernel_names: dict[tuple[Path, float], str] = {}

@@ -6,6 +6,8 @@ node and is killed afterwards, so every node still gets a fresh process. What a 
 needs from its kernel — its working directory and the environment that locates its
 artifact folder — is set at hand-over, by a silent request before the node's first cell.
 
+Node kernels (the ``jupyter-workflow`` kernelspec) are forked from a server that has
+already imported them (:mod:`jupyter_workflow.engine.forking`), where the platform can fork.
 Kernels of other languages are not pooled: each node starts its own kernel, in its
 folder and with its environment, as a plain kernel launch would.
 
@@ -85,12 +87,18 @@ class KernelPool:
         python_kernel: str = NODE_KERNEL,
         preload: list[str] | tuple[str, ...] = (),
         start_timeout: float = 60,
+        fork_server=None,
     ):
         self.size = size
         self.keep_warm = keep_warm
         self.python_kernel = python_kernel
         self.start_timeout = start_timeout
         self.env = {PRELOAD_ENV: ",".join(preload)} if preload else {}
+        self._fork_server = fork_server
+        if fork_server is None and python_kernel and hasattr(os, "fork"):
+            from jupyter_workflow.engine.forking import ForkServer
+
+            self._fork_server = ForkServer(preload)
         self.started = 0  # kernels started so far (pooled and dedicated)
         self._ready: dict[str, deque[Kernel]] = defaultdict(deque)
         self._starting: dict[str, set[asyncio.Task]] = defaultdict(set)
@@ -231,13 +239,15 @@ class KernelPool:
         from jupyter_client import AsyncKernelManager
 
         manager = AsyncKernelManager(kernel_name=name, transport_encryption=_encryption())
+        if self._fork_server is not None and name == self.python_kernel:
+            manager.provisioner = self._fork_server.provisioner(manager)
         client = None
         self.started += 1
         try:
             await manager.start_kernel(cwd=str(cwd or tempfile.gettempdir()), env={**os.environ, **(env or {})})
             client = manager.client()
             client.start_channels()
-            await client.wait_for_ready(timeout=self.start_timeout)
+            await _wait_until_ready(client, manager, self.start_timeout)
         except BaseException as error:  # cancelled or failed half-way: leave no process behind
             if client is not None:
                 client.stop_channels()
@@ -274,6 +284,8 @@ class KernelPool:
             while ready:
                 self._discard(ready.popleft())
         await self._settle([task for tasks in self._starting.values() for task in tasks])
+        if self._fork_server is not None:
+            await self._fork_server.close()
 
     async def _settle(self, starting: list[asyncio.Task]) -> None:
         for task in starting:
@@ -282,6 +294,31 @@ class KernelPool:
         while pending or self._dying:
             await asyncio.wait(pending | self._dying)
             pending = set()
+
+
+async def _wait_until_ready(client, manager, timeout: float) -> None:
+    """Wait for the kernel's first ``kernel_info`` reply, with IOPub connected.
+
+    jupyter_client's ``wait_for_ready`` then drains IOPub until it stays quiet for 0.2 s;
+    a kernel that will only ever run one notebook has nothing to drain (nbclient reads
+    IOPub by request), so this skips that wait.
+    """
+    from queue import Empty
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        client.kernel_info()
+        try:
+            reply = await client.shell_channel.get_msg(timeout=1)
+            if reply["msg_type"] == "kernel_info_reply":  # to this request or an earlier one
+                await client.iopub_channel.get_msg(timeout=0.5)  # its status: IOPub is connected
+                return
+        except Empty:
+            pass
+        if not await manager.is_alive():
+            raise RuntimeError("the kernel died before it answered")
+    raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
 
 
 def _encryption() -> str:
