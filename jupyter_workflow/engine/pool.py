@@ -135,6 +135,10 @@ class KernelPool:
                 self._languages[kernel_name] = None
         return self._languages[kernel_name]
 
+    def ready(self, kernel_name: str) -> list[Kernel]:
+        """The kernels started ahead for ``kernel_name`` and not handed out yet."""
+        return list(self._ready[self.resolve(kernel_name)])
+
     # -- demand --------------------------------------------------------------------------
 
     def expect(self, kernel_names: Counter) -> None:

@@ -1,0 +1,154 @@
+"""The warm kernel pool: single-use kernels, refilled under load, robust to kernels that die."""
+
+import asyncio
+import os
+import signal
+import time
+from collections import Counter
+
+from conftest import process_gone
+from notebook_factory import make_notebook, write_workflow
+
+from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, NodeStatus
+from jupyter_workflow.engine.pool import NODE_KERNEL
+from jupyter_workflow.model import load_workflow
+
+RECORD = "from jupyter_workflow import record\n"
+WHO_AM_I = RECORD + "import os\nrecord('pid', os.getpid())\nrecord('cwd', os.getcwd())\n"
+
+
+def run_with_pool(path, pool: KernelPool, parallel: int = 2):
+    """Run the workflow at ``path`` on ``pool``; the pool is closed afterwards."""
+
+    async def go():
+        engine = Engine(path.parent / "runs", parallel, KernelExecutor(pool))
+        try:
+            return await engine.run(load_workflow(path))
+        finally:
+            await pool.close()
+
+    return asyncio.run(go())
+
+
+def node_outputs(run) -> dict:
+    assert run.status == "succeeded", {n: s.error for n, s in run.nodes.items() if s.error}
+    return {node_id: state.outputs for node_id, state in run.nodes.items()}
+
+
+def test_each_node_gets_a_fresh_process_and_nothing_leaks(tmp_path):
+    make_notebook(tmp_path / "first.ipynb", "secret = 42", WHO_AM_I + "import random\nrecord('draw', random.random())")
+    make_notebook(
+        tmp_path / "second.ipynb",
+        "after = 0",
+        WHO_AM_I + "import random\nrecord('draw', random.random())\nrecord('sees_secret', 'secret' in globals())",
+    )
+    path = write_workflow(
+        tmp_path / "two.workflow.json",
+        {
+            "format": "jupyter-workflow/1",
+            "nodes": {
+                "first": {"notebook": "first.ipynb"},
+                "second": {"notebook": "second.ipynb", "after": ["first"]},
+            },
+        },
+    )
+    pool = KernelPool(size=2)
+    outputs = node_outputs(run_with_pool(path, pool, parallel=1))
+
+    assert outputs["second"]["sees_secret"] is False
+    assert outputs["first"]["pid"] != outputs["second"]["pid"]
+    assert outputs["first"]["draw"] != outputs["second"]["draw"]  # forked kernels are reseeded
+    assert outputs["first"]["cwd"] == outputs["second"]["cwd"] == str(tmp_path)  # set at hand-over
+    assert all(process_gone(outputs[node]["pid"]) for node in outputs)
+
+
+def test_the_pool_refills_under_parallel_load(tmp_path):
+    make_notebook(tmp_path / "work.ipynb", "i = 0", WHO_AM_I + "import time\ntime.sleep(0.2)\nrecord('i', i)")
+    nodes = {f"n{i}": {"notebook": "work.ipynb", "parameters": {"i": i}} for i in range(8)}
+    path = write_workflow(tmp_path / "wide.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes})
+    pool = KernelPool(size=2)  # fewer kernels ahead than nodes running at once
+    outputs = node_outputs(run_with_pool(path, pool, parallel=4))
+
+    assert sorted(out["i"] for out in outputs.values()) == list(range(8))
+    pids = {out["pid"] for out in outputs.values()}
+    assert len(pids) == 8  # one kernel per node
+    assert pool.started >= 8
+    assert all(process_gone(pid) for pid in pids)
+
+
+def test_a_pooled_kernel_that_dies_before_use_is_replaced(tmp_path):
+    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
+    nodes = {f"n{i}": {"notebook": "who.ipynb", "parameters": {"i": i}} for i in range(3)}
+    path = write_workflow(tmp_path / "three.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes})
+
+    async def go():
+        pool = KernelPool(size=2, keep_warm=True)
+        pool.expect(Counter({"python3": 2}))
+        deadline = time.monotonic() + 60
+        while len(pool.ready("python3")) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        victim = pool.ready("python3")[0].pid
+        os.kill(victim, signal.SIGKILL)
+        while not process_gone(victim):
+            await asyncio.sleep(0.01)
+        engine = Engine(tmp_path / "runs", 1, KernelExecutor(pool))
+        try:
+            return victim, await engine.run(load_workflow(path))
+        finally:
+            await pool.close()
+
+    victim, run = asyncio.run(go())
+    outputs = node_outputs(run)
+    assert victim not in {out["pid"] for out in outputs.values()}
+
+
+def test_the_node_kernel_imports_the_preloaded_modules_before_hand_over(tmp_path):
+    make_notebook(
+        tmp_path / "probe.ipynb",
+        "i = 0",
+        RECORD + "import sys\nrecord('preloaded', 'fractions' in sys.modules)",
+    )
+    path = write_workflow(
+        tmp_path / "probe.workflow.json",
+        {"format": "jupyter-workflow/1", "nodes": {"probe": {"notebook": "probe.ipynb"}}},
+    )
+    plain = node_outputs(run_with_pool(path, KernelPool(size=1, python_kernel="")))
+    preloading_pool = KernelPool(size=1, preload=["fractions"])
+    assert preloading_pool.resolve("python3") == NODE_KERNEL
+    preloaded = node_outputs(run_with_pool(path, preloading_pool))
+
+    assert plain["probe"] == {"preloaded": False}
+    assert preloaded["probe"] == {"preloaded": True}
+
+
+def test_a_node_cancelled_while_waiting_for_a_kernel_leaves_none_behind(tmp_path):
+    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
+    path = write_workflow(
+        tmp_path / "one.workflow.json",
+        {"format": "jupyter-workflow/1", "nodes": {"only": {"notebook": "who.ipynb"}}},
+    )
+
+    class RecordingPool(KernelPool):
+        """Remembers every kernel it finished starting."""
+
+        kernels = []
+
+        async def _start(self, *args, **kwargs):
+            kernel = await super()._start(*args, **kwargs)
+            self.kernels.append(kernel)
+            return kernel
+
+    async def go(pause: float):
+        pool = RecordingPool(size=1)
+        engine = Engine(tmp_path / "runs", 1, KernelExecutor(pool))
+        task = asyncio.ensure_future(engine.run(load_workflow(path)))
+        await asyncio.sleep(pause)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert pool.ready("python3") == []  # the run's end dropped what it had asked for
+        await pool.close()
+
+    for pause in (0.05, 0.3, 1.0):  # waiting for a kernel, or with one in hand
+        asyncio.run(go(pause))
+    assert RecordingPool.kernels
+    assert all(process_gone(kernel.pid) for kernel in RecordingPool.kernels)
