@@ -14,7 +14,7 @@ import threading
 from jupyter_workflow.config import WorkflowConfig, resolve_config
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, RunListener, RunState
 from jupyter_workflow.model import load_workflow
-from jupyter_workflow.store import RunStore
+from jupyter_workflow.store import RunStore, ThreadedJournal
 
 
 class Session:
@@ -96,9 +96,18 @@ def run(
     workflow = load_workflow(path, inputs=inputs or {})
     session = Session.get(settings)
     store = RunStore(settings.db_url)
+    journal = ThreadedJournal(store)
     executor = KernelExecutor(session.pool)
-    engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[store, *listeners], cache=store)
+    engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[journal, *listeners], cache=store)
+
+    async def run_and_store():
+        try:
+            return await engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser())
+        finally:
+            await journal.flush()
+
     try:
-        return session.run(engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
+        return session.run(run_and_store())
     finally:
+        journal.close()
         store.close()

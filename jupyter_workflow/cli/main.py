@@ -111,14 +111,15 @@ def _run(args, settings, fork_process) -> int:
     from jupyter_workflow.engine import Engine, KernelExecutor, RunStatus
     from jupyter_workflow.model import load_workflow
     from jupyter_workflow.runtime.artifacts import encode_refs
-    from jupyter_workflow.store import RunStore
+    from jupyter_workflow.store import RunStore, ThreadedJournal
 
     inputs = parse_assignments(args.param, read_declarations(args.file))
     workflow = load_workflow(args.file, inputs=inputs)
     store = RunStore(settings.db_url)
+    journal = ThreadedJournal(store)
     live = sys.stdout.isatty() and not args.json
     progress = Progress(sys.stderr if args.json else sys.stdout, live=live)
-    listeners = [store] if args.json else [store, progress]
+    listeners = [journal] if args.json else [journal, progress]
 
     async def run_with_progress():
         # SIGTERM (a scheduler stopping the job) cancels the run like Ctrl-C does.
@@ -131,11 +132,13 @@ def _run(args, settings, fork_process) -> int:
         finally:
             if ticker:
                 ticker.cancel()
+            await journal.flush()
             await engine.close()
 
     try:
         run = asyncio.run(run_with_progress())
     finally:
+        journal.close()
         store.close()
     nodes = [run.nodes[node_id] for node_id in progress.order or run.nodes]
     if args.json:

@@ -155,7 +155,7 @@ class Engine:
 
     async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
         spec = run.workflow.nodes[node.node_id]
-        outputs = {up: state.outputs for up, state in run.nodes.items() if state.status in DONE_OK}
+        outputs = {up: run.nodes[up].outputs for up in spec.upstream() if run.nodes[up].status in DONE_OK}
         try:
             parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
         except BindingError as error:
@@ -163,8 +163,13 @@ class Engine:
             self._transition(run, node, NodeStatus.FAILED, error=node.error)
             return
         if spec.cache and self.cache is not None:
-            node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
-            earlier = await asyncio.to_thread(self.cache.find_cached, node.cache_key)
+            notebook = run.workflow.notebook_path(node.node_id)
+
+            def lookup():
+                node.cache_key = cache_key(notebook, spec.kernel, parameters)
+                return self.cache.find_cached(node.cache_key)
+
+            earlier = await asyncio.to_thread(lookup)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
                 self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)

@@ -215,6 +215,7 @@ class _SemanticCheck:
         self.node_ids = all_node_ids
         self.input_ids = all_input_ids
         self.components = {}
+        self._by_notebook: dict[str, tuple] = {}  # nodes sharing a notebook share its inspection
         self.problems: list[Problem] = []
 
     def add(self, where: str, message: str) -> None:
@@ -239,13 +240,23 @@ class _SemanticCheck:
         if node_id not in self.components:
             node = self.workflow.nodes.get(node_id)
             component = None
-            if node is not None and _notebook_problem(self.workflow.root, node.notebook) is None:
-                try:
-                    component = inspect_notebook(self.workflow.notebook_path(node_id))
-                except NotANotebook as error:
-                    self.add(pointer("nodes", node_id, "notebook"), str(error))
+            if node is not None:
+                if node.notebook not in self._by_notebook:
+                    self._by_notebook[node.notebook] = self._inspect(node_id)
+                component, error = self._by_notebook[node.notebook]
+                if error:
+                    self.add(pointer("nodes", node_id, "notebook"), error)
             self.components[node_id] = component
         return self.components[node_id]
+
+    def _inspect(self, node_id: str) -> tuple:
+        """(component, None), (None, why it is not a notebook), or (None, None) if it is missing."""
+        if _notebook_problem(self.workflow.root, self.workflow.nodes[node_id].notebook) is not None:
+            return None, None
+        try:
+            return inspect_notebook(self.workflow.notebook_path(node_id)), None
+        except NotANotebook as error:
+            return None, str(error)
 
     def check_node(self, node) -> None:
         problem = _notebook_problem(self.workflow.root, node.notebook)

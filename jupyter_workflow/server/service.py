@@ -8,8 +8,8 @@ from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import Engine, KernelExecutor, NodeState, NodeStatus, RunState
 from jupyter_workflow.model import InvalidWorkflow, Workflow, load_workflow, parse_workflow
 from jupyter_workflow.model.validation import validate_document
-from jupyter_workflow.server.events import EventHub, ThreadedJournal
-from jupyter_workflow.store import RunStore
+from jupyter_workflow.server.events import EventHub, event_payload
+from jupyter_workflow.store import RunStore, ThreadedJournal
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ class RunService:
         self.root = Path(root_dir).resolve()
         self.store = RunStore(settings.db_url)
         self.hub = EventHub()
-        self.journal = ThreadedJournal(self.store, self.hub)
+        self.journal = ThreadedJournal(
+            self.store, publish=lambda event_id, event: self.hub.publish(event_payload(event_id, event))
+        )
         executor = KernelExecutor(settings.kernel_pool(keep_warm=True), owns_pool=True)
         self.engine = Engine(
             settings.runs_dir, settings.max_parallel, executor, listeners=[self.journal], cache=self.store

@@ -1,5 +1,6 @@
 """The run store: runs, their events, workflow versions and the audit log in a SQL database."""
 
+from jupyter_workflow.store.journal import ThreadedJournal
 from jupyter_workflow.store.store import (
     AmbiguousRunId,
     AuditRecord,
@@ -19,5 +20,6 @@ __all__ = [
     "RunRecord",
     "RunStore",
     "StoreUnavailable",
+    "ThreadedJournal",
     "VersionRecord",
 ]

@@ -255,8 +255,10 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
 
     A deferred transaction that reads and then writes fails at once with "database is
     locked" if another process wrote in between; an immediate one waits its turn.
+    Connections in autocommit mode (single-statement reads) take no lock at all.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _lock_for_migration(connection: Connection) -> None:
@@ -445,6 +447,8 @@ class RunStore:
         except (SQLAlchemyError, ImportError, OSError) as error:
             raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # For one-statement reads on hot paths: no transaction, so no wait for writers.
+        self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def close(self) -> None:
         """Release the database connections."""
@@ -520,22 +524,22 @@ class RunStore:
             for _, e in entries
         ]
         newest = {run.run_id: run for run, _ in entries}
-        touched = {(run.run_id, event.node_id) for run, event in entries if event.node_id is not None}
+        nodes = {(run.run_id, e.node_id): run.nodes[e.node_id] for run, e in entries if e.node_id is not None}
         with self._session.begin() as session:
             ids = list(session.scalars(insert(RunEvent).returning(RunEvent.id, sort_by_parameter_order=True), rows))
             for run_id, run in newest.items():
                 session.execute(update(Run).where(Run.id == run_id).values(**_run_values(run)))
-            if touched:
-                self._save_nodes(session, newest, touched)
+            if nodes:
+                self._save_nodes(session, nodes)
         return ids
 
     @staticmethod
-    def _save_nodes(session: Session, newest: dict[str, RunState], touched: set[tuple[str, str]]) -> None:
+    def _save_nodes(session: Session, nodes: dict[tuple[str, str], NodeState]) -> None:
         """Save the newest state of each touched node with one bulk UPDATE."""
         table = NodeRun.__table__
         rows = [
-            {"b_run_id": run_id, "b_node_id": node_id, **_node_values(newest[run_id].nodes[node_id])}
-            for run_id, node_id in touched
+            {"b_run_id": run_id, "b_node_id": node_id, **_node_values(node)}
+            for (run_id, node_id), node in nodes.items()
         ]
         statement = update(table).where(table.c.run_id == bindparam("b_run_id"), table.c.node_id == bindparam("b_node_id"))
         if session.connection().execute(statement, rows).rowcount == len(rows):
@@ -704,16 +708,17 @@ class RunStore:
 
     def find_cached(self, cache_key: str) -> NodeRunRecord | None:
         """The latest succeeded node run with ``cache_key`` whose artifacts still exist."""
-        with self._session() as session:
-            rows = session.scalars(
-                select(NodeRun)
-                .where(NodeRun.cache_key == cache_key, NodeRun.status.in_(("succeeded", "cached")))
-                .order_by(NodeRun.finished_at.desc())
+        table = NodeRun.__table__
+        with self._reader.connect() as connection:
+            rows = connection.execute(
+                select(table)
+                .where(table.c.cache_key == cache_key, table.c.status.in_(("succeeded", "cached")))
+                .order_by(table.c.finished_at.desc())
                 .limit(10)
-            )
-            for record in map(_node_record, rows):
-                if all(ref.path.exists() for ref in iter_refs(record.outputs)):
-                    return record
+            ).all()
+        for record in map(_node_record, rows):
+            if all(ref.path.exists() for ref in iter_refs(record.outputs)):
+                return record
         return None
 
     def get_version(self, content_hash: str) -> VersionRecord:

@@ -1,0 +1,108 @@
+"""The journal: run events written to the run store on a thread of their own, in batches."""
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import threading
+from typing import Callable
+
+from jupyter_workflow.engine.state import Event, RunState
+
+log = logging.getLogger(__name__)
+
+
+def _snapshot(run: RunState, node_id: str | None = None, every_node: bool = False) -> RunState:
+    """A copy of the run's state as it is now, for a write that happens a moment later.
+
+    Only the node an event is about is copied (copying every node for every event would
+    cost the square of the run's size), unless ``every_node``.
+    """
+    keys = run.nodes if every_node else ([node_id] if node_id is not None else [])
+    return dataclasses.replace(run, nodes={key: dataclasses.replace(run.nodes[key]) for key in keys})
+
+
+class ThreadedJournal:
+    """A ``RunListener`` that stores events on one worker thread, in order, off the event loop.
+
+    Events that arrive while a write is under way are stored together in the next
+    transaction, so a burst of events costs one commit instead of one each. Once stored,
+    each event is passed to ``publish(event_id, event)`` on the event loop that recorded
+    it, with the id it got in the event log, so a client that resumes from an id misses
+    nothing. Call :meth:`flush` before relying on the store, :meth:`close` at the end.
+    """
+
+    BATCH = 500
+
+    def __init__(self, store, publish: Callable[[int, Event], None] | None = None):
+        self.store = store
+        self.publish = publish
+        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drain, name="jupyter-workflow-store", daemon=True)
+        self._thread.start()
+
+    def begin(self, run: RunState) -> None:
+        self._pending.put(("begin", _snapshot(run, every_node=True), None))
+
+    def record(self, run: RunState, event: Event) -> None:
+        self._pending.put(("record", (_snapshot(run, event.node_id), event), asyncio.get_running_loop()))
+
+    async def flush(self) -> None:
+        """Wait until every event recorded so far is stored."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._pending.put(("flush", done, loop))
+        await done
+
+    def close(self) -> None:
+        self._pending.put(("stop", None, None))
+        self._thread.join()
+
+    def _drain(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            if not self._handle(batch):
+                return
+
+    def _handle(self, batch: list) -> bool:
+        """Carry out a batch in arrival order; False once asked to stop."""
+        records = []
+        for kind, item, loop in batch:
+            if kind == "record":
+                records.append((item, loop))
+                continue
+            self._store(records)
+            records = []
+            if kind == "begin":
+                self._guarded(self.store.begin, item)
+            elif kind == "flush":
+                loop.call_soon_threadsafe(item.set_result, None)
+            else:
+                return False
+        self._store(records)
+        return True
+
+    def _store(self, records: list) -> None:
+        if not records:
+            return
+        ids = self._guarded(self.store.record_many, [entry for entry, _ in records])
+        if ids is None:  # the batch failed as a whole: keep what can be kept, one by one
+            ids = [self._guarded(self.store.record, *entry) for entry, _ in records]
+        if self.publish is None:
+            return
+        for event_id, ((_, event), loop) in zip(ids, records):
+            if event_id is not None:
+                loop.call_soon_threadsafe(self.publish, event_id, event)
+
+    @staticmethod
+    def _guarded(write, *args):
+        try:
+            return write(*args)
+        except Exception:  # a failed write must not stop the writes after it
+            log.exception("could not store run events")
+            return None
