@@ -20,7 +20,9 @@ is ready gets the next one to finish starting, beyond ``size`` if need be.
 import asyncio
 import logging
 import os
+import shutil
 import tempfile
+import uuid
 from collections import Counter, defaultdict, deque
 from pathlib import Path
 
@@ -106,6 +108,7 @@ class KernelPool:
         self._demand: Counter = Counter()
         self._dying: set[asyncio.Task] = set()
         self._languages: dict[str, str | None] = {}
+        self._socket_dir: str | None = None  # pooled kernels talk over Unix sockets in here
         self._spec_manager = None
         self._closed = False
 
@@ -170,7 +173,7 @@ class KernelPool:
         while len(ready) + len(starting) > wanted and ready:
             self._discard(ready.popleft())
         for _ in range(wanted - len(ready) - len(starting)):
-            task = asyncio.ensure_future(self._start(name, env=self.env))
+            task = asyncio.ensure_future(self._start(name, env=self.env, local=True))
             starting.add(task)
             task.add_done_callback(lambda task, name=name: self._started(name, task))
 
@@ -183,7 +186,7 @@ class KernelPool:
         """
         name = self.resolve(kernel_name)
         if not self.pooled(name):
-            return await self._start(name, cwd=cwd, env={**self.env, **env})
+            return await self._start(name, cwd=cwd, env={**self.env, **env}, local=False)
         if announced and self._demand[name]:
             self._demand[name] -= 1
         while True:
@@ -239,10 +242,20 @@ class KernelPool:
         else:
             self._ready[name].append(kernel)
 
-    async def _start(self, name: str, cwd: Path | None = None, env: dict | None = None) -> Kernel:
+    async def _start(self, name: str, cwd: Path | None = None, env: dict | None = None, local: bool = False) -> Kernel:
+        """Start a kernel; ``local`` ones (pooled Python kernels) use Unix sockets, not TCP.
+
+        TCP ports are picked free and bound by the kernel a moment later: with many kernels
+        starting at once, another socket can take one in between. Socket files cannot clash.
+        """
         from jupyter_client import AsyncKernelManager
 
         manager = AsyncKernelManager(kernel_name=name, transport_encryption=_encryption())
+        if local:
+            if self._socket_dir is None:
+                self._socket_dir = tempfile.mkdtemp(prefix="jupyter-workflow-kernels-")
+            manager.transport = "ipc"
+            manager.connection_file = os.path.join(self._socket_dir, f"kernel-{uuid.uuid4()}.json")
         if self._fork_server is not None and name == self.python_kernel:
             manager.provisioner = self._fork_server.provisioner(manager)
         client = None
@@ -290,6 +303,8 @@ class KernelPool:
         await self._settle([task for tasks in self._starting.values() for task in tasks])
         if self._fork_server is not None:
             await self._fork_server.close()
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
 
     async def _settle(self, starting: list[asyncio.Task]) -> None:
         for task in starting:

@@ -120,7 +120,8 @@ def start_fork_server(preload_modules=()) -> subprocess.Popen:
     Starting one is cheap for the caller, so a command can start it first thing and let
     it import while the command itself is still starting.
     """
-    env = {**os.environ, PRELOAD_ENV: ",".join(preload_modules)}
+    # The debugger's import warns about frozen modules on every start; the kernels still debug.
+    env = {**os.environ, PRELOAD_ENV: ",".join(preload_modules), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "jupyter_workflow.runtime.kernel", "--fork-server"],
         stdin=subprocess.PIPE,
