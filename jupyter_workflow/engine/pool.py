@@ -13,8 +13,10 @@ folder and with its environment, as a plain kernel launch would.
 
 How many kernels are kept ahead, per kernelspec: the nodes that runs announced and have
 not taken a kernel yet (``expect``), at most ``size``; a ``keep_warm`` pool (a server, a
-Python session) also keeps ``size`` kernels ready between runs. A node asking when none
-is ready gets the next one to finish starting, beyond ``size`` if need be.
+Python session) also tops up to ``size`` ready kernels once no node of that kernelspec
+is running or waiting (starting kernels while nodes run would take CPU from them). A
+node asking when none is ready gets the next one to finish starting, beyond ``size`` if
+need be.
 """
 
 import asyncio
@@ -51,6 +53,7 @@ class Kernel:
 
     def __init__(self, name: str, manager, client):
         self.name, self.manager, self.client = name, manager, client
+        self.in_use = False  # handed to a node by the pool
 
     @property
     def pid(self) -> int | None:
@@ -106,6 +109,7 @@ class KernelPool:
         self._starting: dict[str, set[asyncio.Task]] = defaultdict(set)
         self._waiters: dict[str, deque[asyncio.Future]] = defaultdict(deque)
         self._demand: Counter = Counter()
+        self._in_use: Counter = Counter()  # pooled kernels handed out and not discarded yet
         self._dying: set[asyncio.Task] = set()
         self._languages: dict[str, str | None] = {}
         self._socket_dir: str | None = None  # pooled kernels talk over Unix sockets in here
@@ -161,7 +165,8 @@ class KernelPool:
                 self._balance(name)
 
     def _wanted(self, name: str) -> int:
-        ahead = max(self._demand[name], self.size if self.keep_warm else 0)
+        busy = self._demand[name] or self._waiters[name] or self._in_use[name]
+        ahead = self._demand[name] if busy or not self.keep_warm else self.size
         return len(self._waiters[name]) + min(self.size, ahead)
 
     def _balance(self, name: str) -> None:
@@ -194,6 +199,8 @@ class KernelPool:
             try:
                 if await kernel.is_alive():
                     await kernel.hand_over(cwd, env, self.start_timeout)
+                    kernel.in_use = True
+                    self._in_use[name] += 1
                     return kernel
                 log.warning("a pooled %s kernel (pid %s) died before use; taking another", name, kernel.pid)
             except (asyncio.CancelledError, Exception):
@@ -279,6 +286,10 @@ class KernelPool:
     def discard(self, kernel: Kernel) -> None:
         """Kill a used kernel in the background; :meth:`close` waits for it."""
         self._discard(kernel)
+        if kernel.in_use:
+            kernel.in_use = False
+            self._in_use[kernel.name] -= 1
+            self._balance(kernel.name)
 
     def _discard(self, kernel: Kernel) -> None:
         task = asyncio.ensure_future(kernel.kill())
