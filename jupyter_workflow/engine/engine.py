@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
-from jupyter_workflow.engine.cache import cache_key
+from jupyter_workflow.engine.cache import CacheLookups, cache_key
 from jupyter_workflow.engine.executor import KernelExecutor, NodeExecutor, NodeOutcome, NodeTask, error_info
 from jupyter_workflow.engine.pool import KernelPool
 from jupyter_workflow.engine.state import (
@@ -50,6 +50,7 @@ class Engine:
         self.executor = executor or KernelExecutor(KernelPool(size=self.parallel + 2), owns_pool=True)
         self.listeners = list(listeners)
         self.cache = cache
+        self._lookups = CacheLookups(cache) if cache is not None else None
         self._announced: dict[str, dict[str, str]] = {}  # run id → node id → kernelspec, until it asks
 
     def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
@@ -162,14 +163,9 @@ class Engine:
             node.error = error_info("BindingError", str(error))
             self._transition(run, node, NodeStatus.FAILED, error=node.error)
             return
-        if spec.cache and self.cache is not None:
-            notebook = run.workflow.notebook_path(node.node_id)
-
-            def lookup():
-                node.cache_key = cache_key(notebook, spec.kernel, parameters)
-                return self.cache.find_cached(node.cache_key)
-
-            earlier = await asyncio.to_thread(lookup)
+        if spec.cache and self._lookups is not None:
+            node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
+            earlier = await self._lookups.find(node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
                 self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)

@@ -115,8 +115,8 @@ class CachedResult(Protocol):
 class ResultCache(Protocol):
     """Where the engine finds earlier results of cacheable nodes."""
 
-    def find_cached(self, cache_key: str) -> CachedResult | None:
-        """The latest succeeded node run with this key whose artifacts still exist, or None."""
+    def find_cached(self, cache_keys: list[str]) -> dict[str, CachedResult]:
+        """For each key that has one, the latest succeeded node run whose artifacts still exist."""
 
 
 class RunListener(Protocol):

@@ -706,20 +706,28 @@ class RunStore:
         with self._session() as session:
             return session.scalar(select(func.max(RunEvent.id))) or 0
 
-    def find_cached(self, cache_key: str) -> NodeRunRecord | None:
-        """The latest succeeded node run with ``cache_key`` whose artifacts still exist."""
+    def find_cached(self, cache_keys: list[str]) -> dict[str, NodeRunRecord]:
+        """For each key that has one, the latest succeeded node run whose artifacts still exist.
+
+        One query for all the keys: the engine asks for the nodes that became ready together.
+        """
         table = NodeRun.__table__
+        found: dict[str, NodeRunRecord] = {}
         with self._reader.connect() as connection:
-            rows = connection.execute(
-                select(table)
-                .where(table.c.cache_key == cache_key, table.c.status.in_(("succeeded", "cached")))
-                .order_by(table.c.finished_at.desc())
-                .limit(10)
-            ).all()
-        for record in map(_node_record, rows):
-            if all(ref.path.exists() for ref in iter_refs(record.outputs)):
-                return record
-        return None
+            for start in range(0, len(cache_keys), 500):  # a bounded IN list
+                rows = connection.execute(
+                    select(table)
+                    .where(table.c.cache_key.in_(cache_keys[start : start + 500]))
+                    .where(table.c.status.in_(("succeeded", "cached")))
+                    .order_by(table.c.finished_at.desc())
+                ).all()
+                for row in rows:
+                    if row.cache_key in found:
+                        continue
+                    record = _node_record(row)
+                    if all(ref.path.exists() for ref in iter_refs(record.outputs)):
+                        found[row.cache_key] = record
+        return found
 
     def get_version(self, content_hash: str) -> VersionRecord:
         """The stored workflow document with this content hash; ``KeyError`` if none."""
