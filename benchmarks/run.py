@@ -1,6 +1,6 @@
 """Benchmarks: medians (with p95 and min–max) and ratios against baselines measured in the same run.
 
-    python benchmarks/run.py [--only imports|server] [--store-runs N] [--requests N] ...  (--help lists all)
+    python benchmarks/run.py [--only imports|server|workflows] [--store-runs N] [--requests N] ...  (--help lists all)
 
 Sections:
 
@@ -10,6 +10,16 @@ Sections:
   pre-filled with 100,000 runs: ``GET /workflow/api/runs`` latency against ``GET
   /api/status``, and the delay from a node's state change to a WebSocket client against
   a ping/pong round trip. It prints a verdict for each target of the issue.
+* workflows (``workflows.py``, ``workloads.py``, ``baselines.py``): whole workflows
+  (``chain10``, ``fanout8``, ``diamond``, ``wide200``) run by our CLI (cold), our Python
+  API (warm: 2nd+ run in one process), the papermill CLI node by node, a papermill loop in
+  one process, Ploomber (serial and parallel executors) and the floor (every cell on one
+  running kernel); a DataFrame passed between two nodes against a hand-written Parquet
+  twin (transfer time, peak RSS); a run of ``--cached-nodes`` cached nodes. Medians of
+  ``--workflow-repeat`` repetitions (``wide200``: ``--wide-repeat``), ratios, a verdict
+  for each target. By default it takes ~40 min on 2 CPUs, ~25 of them for ``wide200``
+  (its papermill CLI row alone ~13 min) and ~2.5 for filling the 1,000-node cache with
+  real kernels; pick parts with ``--workloads`` and ``--ways``.
 
 It exits 0 whatever the numbers (it is a report), and 1 if the server does not start.
 """
@@ -21,17 +31,42 @@ import time
 
 import imports
 import server
+import workflows
+
+
+def names_of(choices):
+    """An argparse type: a comma-separated subset of ``choices``, in the order given."""
+
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(choices)} (got {text!r})")
+        return names
+
+    return parse
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("imports", "server"), help="run one section only")
+    parser.add_argument("--only", choices=("imports", "server", "workflows"), help="run one section only")
     parser.add_argument("--repeat", type=int, default=9, help="fresh interpreters per import row (default 9)")
     parser.add_argument("--store-runs", type=int, default=100_000, help="runs in the server's store (default 100000)")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per HTTP row (default 300)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests before each HTTP row (default 20)")
     parser.add_argument("--pages", type=int, default=300, help="next_cursor hops to the deep page (default 300)")
     parser.add_argument("--events", type=int, default=100, help="node state changes to receive at least (default 100)")
+    parser.add_argument("--workflow-repeat", type=int, default=3,
+                        help="repetitions per workflow row, dataframe and cached runs (default 3)")
+    parser.add_argument("--wide-repeat", type=int, default=1, help="repetitions per wide200 row (default 1)")
+    parser.add_argument("--cached-nodes", type=int, default=1000, help="nodes of the cached workflows (default 1000)")
+    parser.add_argument("--dataframe-rows", type=int, default=10_000_000,
+                        help="rows of the dataframe workload's DataFrame (default 10000000)")
+    parser.add_argument("--workloads", type=names_of(workflows.ALL_WORKLOADS), default=list(workflows.ALL_WORKLOADS),
+                        help=f"comma-separated workloads of the workflows section "
+                             f"(default {','.join(workflows.ALL_WORKLOADS)})")
+    parser.add_argument("--ways", type=names_of(workflows.WAYS), default=list(workflows.WAYS),
+                        help=f"comma-separated ways to run the graph workloads (default {','.join(workflows.WAYS)})")
     args = parser.parse_args()
     # A SIGTERM (kill, a CI timeout) unwinds like Ctrl-C: the server stops, the temporary folder goes.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -46,6 +81,11 @@ def main() -> int:
         except server.ServerDidNotStart as error:
             print(f"\nFAILED: the jupyter server did not start: {error}", file=sys.stderr)
             return 1
+    if args.only is None:
+        print("\n")
+    if args.only in (None, "workflows"):
+        workflows.section(args.workloads, args.ways, args.workflow_repeat, args.wide_repeat, args.cached_nodes,
+                          args.dataframe_rows)
     print(f"\nbench took {time.perf_counter() - began:.0f} s")
     return 0
 

@@ -28,7 +28,7 @@ from jupyter_workflow.engine.state import (
     now,
 )
 from jupyter_workflow.model.problems import InvalidWorkflow
-from jupyter_workflow.model.spec import Workflow
+from jupyter_workflow.model.spec import Workflow, output_refs
 from jupyter_workflow.model.validation import check_inputs
 
 DONE_OK = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
@@ -52,6 +52,7 @@ class Engine:
         self.cache = cache
         self._lookups = CacheLookups(cache) if cache is not None else None
         self._announced: dict[str, dict[str, str]] = {}  # run id → node id → kernelspec, until it asks
+        self._prefetched: dict[str, dict[str, tuple]] = {}  # run id → node id → (cache key, earlier result)
 
     def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
@@ -84,6 +85,7 @@ class Engine:
         tasks: dict[str, asyncio.Task] = {}
         try:
             await self._announce(run)
+            await self._prefetch(run)
             for node_id in run.workflow.nodes:
                 tasks[node_id] = asyncio.ensure_future(self._run_node(run, node_id, dependencies[node_id], tasks, slots))
             await asyncio.gather(*tasks.values())
@@ -98,6 +100,7 @@ class Engine:
             raise
         finally:
             self._announced.pop(run.run_id, None)
+            self._prefetched.pop(run.run_id, None)
             await self.executor.settle()
         self._conclude(run)
         return run
@@ -122,6 +125,35 @@ class Engine:
             return
         self._announced[run.run_id] = kernels
         self.executor.expect(Counter(kernels.values()))
+
+    async def _prefetch(self, run: RunState) -> None:
+        """Look up at once the cacheable nodes whose parameters are known before anything runs.
+
+        Their keys do not depend on upstream outputs, so one query answers all of them
+        (a long chain of cached nodes would otherwise ask one node at a time).
+        """
+        known = [
+            node_id
+            for node_id, spec in run.workflow.nodes.items()
+            if spec.cache and run.nodes[node_id].status not in DONE_OK
+            and not any(output_refs(binding) for binding in spec.parameters.values())
+        ]
+        if not known or self.cache is None:
+            return
+
+        def look_up() -> dict[str, tuple]:
+            keys = {}
+            for node_id in known:
+                spec = run.workflow.nodes[node_id]
+                parameters = {name: resolve(b, run.inputs, {}) for name, b in spec.parameters.items()}
+                keys[node_id] = cache_key(run.workflow.notebook_path(node_id), spec.kernel, parameters)
+            found = self.cache.find_cached(list(set(keys.values())))
+            return {node_id: (key, found.get(key)) for node_id, key in keys.items()}
+
+        try:
+            self._prefetched[run.run_id] = await asyncio.to_thread(look_up)
+        except Exception:  # a node whose lookup fails looks again, and reports, when it runs
+            return
 
     def _take_announcement(self, run: RunState, node_id: str) -> str | None:
         """The kernelspec announced for a node, once: its first attempt, or its end without one."""
@@ -164,8 +196,12 @@ class Engine:
             self._transition(run, node, NodeStatus.FAILED, error=node.error)
             return
         if spec.cache and self._lookups is not None:
-            node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
-            earlier = await self._lookups.find(node.cache_key)
+            prefetched = self._prefetched.get(run.run_id, {}).pop(node.node_id, None)
+            if prefetched is not None:
+                node.cache_key, earlier = prefetched
+            else:
+                node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
+                earlier = await self._lookups.find(node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
                 self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)

@@ -11,6 +11,7 @@ nbclient treat the kernel like any other (signals, kill, liveness by pid).
 import asyncio
 import json
 import os
+import select
 import signal
 import subprocess
 import uuid
@@ -27,8 +28,9 @@ class ForkServerFailed(RuntimeError):
 class ForkedProcess:
     """The parts of ``subprocess.Popen`` a provisioner uses, for a kernel the fork server made.
 
-    The kernel is the server's child, not ours: the server reaps it when it exits, and
-    this side knows it by pid only.
+    The kernel is the server's child, not ours: the server reaps it when it exits. This
+    side holds a pidfd for it where the platform has them, so that a pid the system has
+    given to another process since is never mistaken for the kernel, nor signalled.
     """
 
     stdin = stdout = stderr = None
@@ -36,20 +38,35 @@ class ForkedProcess:
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # no pidfds here, or the kernel is already gone
+            self._pidfd = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = -signal.SIGKILL  # the real status went to the server
+        if self.returncode is None and not self._alive():
+            self.returncode = -signal.SIGKILL  # the real status went to the server
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
         return self.returncode
+
+    def _alive(self) -> bool:
+        if self._pidfd is not None:
+            readable, _, _ = select.select([self._pidfd], [], [], 0)  # readable once it exits
+            return not readable
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def wait(self) -> int | None:
         return self.poll()
 
     def send_signal(self, signum: int) -> None:
-        os.kill(self.pid, signum)
+        if self.poll() is None:
+            os.kill(self.pid, signum)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -120,6 +137,10 @@ class ForkProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, launching by fork from a :class:`ForkServer`."""
 
     fork_server: ForkServer
+
+    async def send_signal(self, signum: int) -> None:
+        if self.process is not None and self.process.poll() is None:  # never a group whose leader is gone
+            await super().send_signal(signum)
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
         args = cmd[cmd.index("-f"):]

@@ -33,6 +33,9 @@ from jupyter_workflow.runtime.kernel import PRELOAD_ENV
 log = logging.getLogger(__name__)
 
 NODE_KERNEL = "jupyter-workflow"
+MAX_SOCKET_PATH = 100
+HAND_OVER_TIMEOUT = 10  # seconds for a ready kernel to take its node's folder and environment
+HAND_OVER_ATTEMPTS = 3
 
 # Run silently in a pooled kernel before its node: the node's folder and environment.
 _HAND_OVER = """\
@@ -65,9 +68,12 @@ class Kernel:
 
     async def hand_over(self, cwd: Path, env: dict, timeout: float) -> None:
         """Move the kernel to the node's folder and environment (a Python kernel)."""
-        reply = await self.client.execute_interactive(
-            _HAND_OVER.format(cwd=str(cwd), env=dict(env)), silent=True, store_history=False, timeout=timeout
-        )
+        try:
+            reply = await self.client.execute_interactive(
+                _HAND_OVER.format(cwd=str(cwd), env=dict(env)), silent=True, store_history=False, timeout=timeout
+            )
+        except TimeoutError as error:
+            raise KernelDidNotStart(f"a pooled {self.name} kernel (pid {self.pid}) did not answer: {error}") from None
         if reply["content"]["status"] != "ok":
             content = reply["content"]
             raise KernelDidNotStart(f"kernel {self.name!r} refused its node: {content.get('ename')}: {content.get('evalue')}")
@@ -194,19 +200,24 @@ class KernelPool:
             return await self._start(name, cwd=cwd, env={**self.env, **env}, local=False)
         if announced and self._demand[name]:
             self._demand[name] -= 1
-        while True:
+        for attempt in range(1, HAND_OVER_ATTEMPTS + 1):
             kernel = await self._take(name)
             try:
-                if await kernel.is_alive():
-                    await kernel.hand_over(cwd, env, self.start_timeout)
-                    kernel.in_use = True
-                    self._in_use[name] += 1
-                    return kernel
-                log.warning("a pooled %s kernel (pid %s) died before use; taking another", name, kernel.pid)
-            except (asyncio.CancelledError, Exception):
+                if not await kernel.is_alive():
+                    raise KernelDidNotStart(f"a pooled {name} kernel (pid {kernel.pid}) died before use")
+                await kernel.hand_over(cwd, env, HAND_OVER_TIMEOUT)
+            except asyncio.CancelledError:
                 self._discard(kernel)
                 raise
-            self._discard(kernel)
+            except Exception as error:  # dead or stuck: another kernel takes its place
+                self._discard(kernel)
+                if attempt == HAND_OVER_ATTEMPTS:
+                    raise
+                log.warning("%s; taking another", error)
+                continue
+            kernel.in_use = True
+            self._in_use[name] += 1
+            return kernel
 
     async def _take(self, name: str) -> Kernel:
         ready = self._ready[name]
@@ -258,11 +269,9 @@ class KernelPool:
         from jupyter_client import AsyncKernelManager
 
         manager = AsyncKernelManager(kernel_name=name, transport_encryption=_encryption())
-        if local:
-            if self._socket_dir is None:
-                self._socket_dir = tempfile.mkdtemp(prefix="jupyter-workflow-kernels-")
+        if local and self._socket_folder() is not None:
             manager.transport = "ipc"
-            manager.connection_file = os.path.join(self._socket_dir, f"kernel-{uuid.uuid4()}.json")
+            manager.connection_file = os.path.join(self._socket_dir, f"{uuid.uuid4().hex[:12]}.json")
         if self._fork_server is not None and name == self.python_kernel:
             manager.provisioner = self._fork_server.provisioner(manager)
         client = None
@@ -282,6 +291,17 @@ class KernelPool:
             raise
         client.allow_stdin = False
         return Kernel(name, manager, client)
+
+    def _socket_folder(self) -> str | None:
+        """The pool's private folder for socket files; None where their paths would be too long."""
+        if self._socket_dir is None:
+            folder = tempfile.mkdtemp(prefix="jw-")
+            # Unix socket paths have room for about 100 bytes: <folder>/<12 hex>-ipc-<port>.
+            if len(folder) + 30 > MAX_SOCKET_PATH:
+                os.rmdir(folder)
+                return None
+            self._socket_dir = folder
+        return self._socket_dir
 
     def discard(self, kernel: Kernel) -> None:
         """Kill a used kernel in the background; :meth:`close` waits for it."""

@@ -710,6 +710,7 @@ class RunStore:
         """For each key that has one, the latest succeeded node run whose artifacts still exist.
 
         One query for all the keys: the engine asks for the nodes that became ready together.
+        Only runs that executed the node count: a ``cached`` node run repeats one of them.
         """
         table = NodeRun.__table__
         found: dict[str, NodeRunRecord] = {}
@@ -718,7 +719,7 @@ class RunStore:
                 rows = connection.execute(
                     select(table)
                     .where(table.c.cache_key.in_(cache_keys[start : start + 500]))
-                    .where(table.c.status.in_(("succeeded", "cached")))
+                    .where(table.c.status == "succeeded")  # "cached" rows repeat the run they reused
                     .order_by(table.c.finished_at.desc())
                 ).all()
                 for row in rows:
