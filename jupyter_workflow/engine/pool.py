@@ -79,9 +79,16 @@ class Kernel:
             raise KernelDidNotStart(f"kernel {self.name!r} refused its node: {content.get('ename')}: {content.get('evalue')}")
 
     async def kill(self) -> None:
-        """Kill the process at once (no graceful shutdown: nothing in it is kept)."""
+        """Kill the process at once (no graceful shutdown: nothing in it is kept).
+
+        SIGKILL comes first: ``shutdown_kernel(now=True)`` alone interrupts the kernel
+        before killing it, which makes every kernel of a finished fan-out handle a
+        KeyboardInterrupt at the same moment. It then waits for the end and removes files.
+        """
         self.client.stop_channels()
         try:
+            if self.manager.provisioner is not None:
+                await self.manager.provisioner.kill()
             await self.manager.shutdown_kernel(now=True)
         except Exception as error:  # already gone, or its files already removed
             log.debug("kernel %s: %s", self.pid, error)
