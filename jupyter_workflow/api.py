@@ -36,7 +36,7 @@ class Session:
             if cls._current is None:
                 cls._current = cls(settings)
             session = cls._current
-        wanted = settings.kernel_pool(keep_warm=True).size
+        wanted = settings.max_pool_size
         session.loop.call_soon_threadsafe(lambda: setattr(session.pool, "size", max(session.pool.size, wanted)))
         return session
 

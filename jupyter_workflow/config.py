@@ -54,6 +54,11 @@ class WorkflowConfig(Configurable):
     def max_parallel(self) -> int:
         return self.parallel if self.parallel > 0 else (os.cpu_count() or 1)
 
+    @property
+    def max_pool_size(self) -> int:
+        """Kernels started ahead per kernelspec: ``pool_size``, or parallel + 2 when it is 0."""
+        return self.pool_size if self.pool_size > 0 else self.max_parallel + 2
+
     def start_fork_server(self):
         """Start the node kernel's fork server now, if nodes will use it; else None.
 
@@ -80,9 +85,8 @@ class WorkflowConfig(Configurable):
             from jupyter_workflow.engine.forking import ForkServer
 
             fork_server = ForkServer(self.preload_modules, fork_process)
-        size = self.pool_size if self.pool_size > 0 else self.max_parallel + 2
         return KernelPool(
-            size,
+            self.max_pool_size,
             keep_warm=keep_warm,
             python_kernel=self.python_kernel,
             preload=self.preload_modules,

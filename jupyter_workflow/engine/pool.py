@@ -126,6 +126,7 @@ class KernelPool:
         self._dying: set[asyncio.Task] = set()
         self._languages: dict[str, str | None] = {}
         self._socket_dir: str | None = None  # pooled kernels talk over Unix sockets in here
+        self._sockets_fit = True  # False where socket paths would be too long: TCP then
         self._spec_manager = None
         self._closed = False
 
@@ -301,13 +302,14 @@ class KernelPool:
 
     def _socket_folder(self) -> str | None:
         """The pool's private folder for socket files; None where their paths would be too long."""
-        if self._socket_dir is None:
+        if self._socket_dir is None and self._sockets_fit:
             folder = tempfile.mkdtemp(prefix="jw-")
             # Unix socket paths have room for about 100 bytes: <folder>/<12 hex>-ipc-<port>.
-            if len(folder) + 30 > MAX_SOCKET_PATH:
+            self._sockets_fit = len(folder) + 30 <= MAX_SOCKET_PATH
+            if self._sockets_fit:
+                self._socket_dir = folder
+            else:
                 os.rmdir(folder)
-                return None
-            self._socket_dir = folder
         return self._socket_dir
 
     def discard(self, kernel: Kernel) -> None:
