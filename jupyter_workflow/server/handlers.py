@@ -223,6 +223,7 @@ class RunsHandler(WorkflowHandler):
         except InvalidWorkflow as error:
             raise unprocessable(error) from None
         await self.call(self.service.store.audit, user, "run.start", run_id, {"workflow": workflow.name, "path": path})
+        await self.service.stored()
         self.reply({"run_id": run_id}, status=202)
 
     @web.authenticated
@@ -285,6 +286,7 @@ class RetryHandler(WorkflowHandler):
         except KeyError as error:
             raise ApiError(404, str(error.args[0])) from None
         await self.call(self.service.store.audit, user, "run.retry", new_id, {"retry_of": run_id})
+        await self.service.stored()
         self.reply({"run_id": new_id, "retry_of": run_id}, status=202)
 
 

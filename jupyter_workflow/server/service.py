@@ -66,6 +66,11 @@ class RunService:
         self.active[run.run_id] = asyncio.ensure_future(self._execute(run))
         return run.run_id
 
+    async def stored(self) -> None:
+        """Wait until the runs started so far are in the store: a client may ask for one at once."""
+        await asyncio.sleep(0)  # a run just started stores itself in its first step
+        await self.journal.flush()
+
     async def _execute(self, run: RunState) -> None:
         try:
             await self.engine.execute(run)
