@@ -5,6 +5,7 @@ import os
 import signal
 import time
 from collections import Counter
+from pathlib import Path
 
 from conftest import process_gone
 from notebook_factory import make_notebook, write_workflow
@@ -12,6 +13,7 @@ from notebook_factory import make_notebook, write_workflow
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, NodeStatus
 from jupyter_workflow.engine.pool import NODE_KERNEL
 from jupyter_workflow.model import load_workflow
+from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
 
 RECORD = "from jupyter_workflow import record\n"
 WHO_AM_I = RECORD + "import os\nrecord('pid', os.getpid())\nrecord('cwd', os.getcwd())\n"
@@ -152,3 +154,44 @@ def test_a_node_cancelled_while_waiting_for_a_kernel_leaves_none_behind(tmp_path
         asyncio.run(go(pause))
     assert RecordingPool.kernels
     assert all(process_gone(kernel.pid) for kernel in RecordingPool.kernels)
+
+
+def test_a_downstream_kernel_is_handed_over_while_its_upstream_runs_and_dropped_if_unused(tmp_path):
+    make_notebook(tmp_path / "slow.ipynb", "fail = False", WHO_AM_I + "import time\ntime.sleep(1)\nassert not fail")
+    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
+    nodes = {
+        "slow": {"notebook": "slow.ipynb"},
+        "next": {"notebook": "who.ipynb", "after": ["slow"]},
+        "bad": {"notebook": "slow.ipynb", "parameters": {"fail": True}},
+        "after_bad": {"notebook": "who.ipynb", "after": ["bad"]},
+    }
+    path = write_workflow(tmp_path / "ahead.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes})
+
+    class WatchedPool(KernelPool):
+        """Remembers which node got which kernel, and when it was handed over."""
+
+        handed = {}
+
+        async def acquire(self, kernel_name, cwd, env, announced=False):
+            kernel = await super().acquire(kernel_name, cwd, env, announced)
+            self.handed[Path(env[ARTIFACTS_DIR_ENV]).name] = (time.time(), kernel)
+            return kernel
+
+    async def go():
+        pool = WatchedPool(size=2)
+        engine = Engine(tmp_path / "runs", 4, KernelExecutor(pool))
+        try:
+            run = await engine.run(load_workflow(path))
+            return run, {node: process_gone(kernel.pid) for node, (_, kernel) in pool.handed.items()}
+        finally:
+            await pool.close()
+
+    run, gone_at_run_end = asyncio.run(go())
+    handed = WatchedPool.handed
+
+    assert [run.nodes[n].status for n in nodes] == ["succeeded", "succeeded", "failed", "skipped"]
+    assert handed["next"][0] < run.nodes["slow"].finished_at.timestamp()  # ready before its upstream ended
+    assert run.nodes["next"].outputs["cwd"] == str(tmp_path)
+    assert run.nodes["next"].outputs["pid"] == handed["next"][1].pid != run.nodes["slow"].outputs["pid"]
+    assert "after_bad" in handed  # made ready ahead, then not used: killed by the run's end
+    assert gone_at_run_end == {node: True for node in nodes}

@@ -53,6 +53,8 @@ class Engine:
         self._lookups = CacheLookups(cache) if cache is not None else None
         self._announced: dict[str, dict[str, str]] = {}  # run id → node id → kernelspec, until it asks
         self._prefetched: dict[str, dict[str, tuple]] = {}  # run id → node id → (cache key, earlier result)
+        self._started: dict[str, dict[str, asyncio.Event]] = {}  # run id → node id → set once it runs or ends
+        self._ahead: dict[str, set[str]] = {}  # run id → nodes whose kernels are made ready ahead, not taken yet
 
     def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
@@ -83,6 +85,11 @@ class Engine:
         slots = asyncio.Semaphore(self.parallel)
         dependencies = run.workflow.dependencies()
         tasks: dict[str, asyncio.Task] = {}
+        self._started[run.run_id] = {node_id: asyncio.Event() for node_id in run.nodes}
+        self._ahead[run.run_id] = set()
+        for node in run.nodes.values():
+            if node.status in DONE_OK:
+                self._started[run.run_id][node.node_id].set()
         try:
             await self._announce(run)
             await self._prefetch(run)
@@ -99,8 +106,8 @@ class Engine:
             self._finish(run, RunStatus.CANCELLED)
             raise
         finally:
-            self._announced.pop(run.run_id, None)
-            self._prefetched.pop(run.run_id, None)
+            for mapping in (self._announced, self._prefetched, self._started, self._ahead):
+                mapping.pop(run.run_id, None)
             await self.executor.settle()
         self._conclude(run)
         return run
@@ -169,10 +176,16 @@ class Engine:
             kernel = self._take_announcement(run, node_id)
             if kernel is not None:  # announced, but it never asked for its kernel
                 self.executor.forget(Counter([kernel]))
+            if node_id in self._ahead.get(run.run_id, ()):  # its kernel was made ready, and not taken
+                self._ahead[run.run_id].discard(node_id)
+                self.executor.release(run.run_id, node_id)
 
     async def _run_ready_node(self, run: RunState, node: NodeState, upstream: set[str], tasks, slots) -> None:
         node_id = node.node_id
         if upstream:
+            started = self._started[run.run_id]
+            await asyncio.gather(*(started[up].wait() for up in upstream))
+            self._kernel_ahead(run, node_id, upstream)
             await asyncio.gather(*(tasks[up] for up in upstream))
         not_ok = sorted(up for up in upstream if run.nodes[up].status not in DONE_OK)
         if not_ok:
@@ -185,6 +198,20 @@ class Engine:
         except Exception as error:  # a fault around the notebook fails this node, not the whole run
             node.error = error_info(type(error).__name__, str(error), traceback.format_exc())
             self._transition(run, node, NodeStatus.FAILED, error=node.error)
+
+    def _kernel_ahead(self, run: RunState, node_id: str, upstream: set[str]) -> None:
+        """Every upstream node runs: have the executor make this node's kernel ready meanwhile.
+
+        Its kernel then takes the node's folder while the upstream nodes work, not after.
+        At most ``parallel`` nodes of a run hold a kernel made ready ahead.
+        """
+        ahead = self._ahead[run.run_id]
+        if len(ahead) >= self.parallel or any(run.nodes[up].status in NodeStatus.FINAL - DONE_OK for up in upstream):
+            return
+        if self._take_announcement(run, node_id) is None:  # not announced: a cache node, or no kernel known
+            return
+        ahead.add(node_id)
+        self.executor.ahead(self._node_task(run, node_id, {}, announced=True))
 
     async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
         spec = run.workflow.nodes[node.node_id]
@@ -225,22 +252,25 @@ class Engine:
         self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
 
     async def _attempt(self, run: RunState, node_id: str, parameters: dict) -> NodeOutcome:
+        task = self._node_task(run, node_id, parameters, announced=self._take_announcement(run, node_id) is not None)
+        run.nodes[node_id].notebook = str(task.output_notebook)
+        self._ahead[run.run_id].discard(node_id)  # the executor hands it the kernel made ready ahead
+        return await self.executor.execute(task)
+
+    def _node_task(self, run: RunState, node_id: str, parameters: dict, announced: bool) -> NodeTask:
         spec = run.workflow.nodes[node_id]
-        output_notebook = run.run_dir / "nodes" / f"{node_id}.ipynb"
-        run.nodes[node_id].notebook = str(output_notebook)
-        task = NodeTask(
+        return NodeTask(
             run_id=run.run_id,
             node_id=node_id,
             notebook=run.workflow.notebook_path(node_id),
-            output_notebook=output_notebook,
+            output_notebook=run.run_dir / "nodes" / f"{node_id}.ipynb",
             parameters=parameters,
             artifacts_dir=run.run_dir / "artifacts" / node_id,
             kernel_name=spec.kernel,
-            announced=self._take_announcement(run, node_id) is not None,
+            announced=announced,
             timeout=spec.timeout,
             on_output=self._output_relay(run, node_id),
         )
-        return await self.executor.execute(task)
 
     def _output_relay(self, run: RunState, node_id: str):
         """A callback, safe from any thread, that turns a node's stdout/stderr into events."""
@@ -290,6 +320,9 @@ class Engine:
             self._emit(run, "node.started", node.node_id, {"attempt": node.attempt})
         if status in NodeStatus.FINAL:
             node.finished_at = now()
+        started = self._started.get(run.run_id, {}).get(node.node_id)
+        if started is not None and (status == NodeStatus.RUNNING or status in NodeStatus.FINAL):
+            started.set()
         self._emit(run, "node.status.changed", node.node_id, {"from": previous, "to": status, **data})
         if status in NodeStatus.FINAL:
             self._emit(

@@ -17,7 +17,6 @@ from typing import Callable, Protocol
 
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from nbclient.util import ensure_async
 
 from jupyter_workflow.engine.pool import Kernel, KernelPool
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
@@ -72,6 +71,16 @@ class NodeExecutor(Protocol):
     def forget(self, kernels: Counter) -> None:
         """Announced nodes that will not run after all."""
 
+    def ahead(self, task: NodeTask) -> None:
+        """An announced node runs as soon as its upstream ends: make its kernel ready now.
+
+        ``task`` has no parameters yet. :meth:`execute` of the same run and node takes what
+        was made ready; :meth:`release` drops it if the node does not run.
+        """
+
+    def release(self, run_id: str, node_id: str) -> None:
+        """Drop what :meth:`ahead` made ready for a node that did not take it."""
+
     async def execute(self, task: NodeTask) -> NodeOutcome: ...
 
     async def settle(self) -> None:
@@ -96,6 +105,7 @@ class NodeNotebookClient(NotebookClient):
     def __init__(self, notebook, kernel: Kernel, on_output=None, **options):
         super().__init__(notebook, km=kernel.manager, **options)
         self.kc = kernel.client
+        self.language_info = kernel.language_info
         self.on_output = on_output
 
     def output(self, outs, msg, display_id, cell_index):
@@ -106,9 +116,8 @@ class NodeNotebookClient(NotebookClient):
     async def run_cells(self) -> None:
         """Execute every cell in order, stopping at the first error (as papermill does)."""
         self.reset_execution_trackers()
-        reply = await self.async_wait_for_reply(await ensure_async(self.kc.kernel_info()))
-        if reply is not None and "language_info" in reply["content"]:
-            self.nb.metadata["language_info"] = reply["content"]["language_info"]
+        if self.language_info is not None:  # from the kernel's first reply (nbclient asks again)
+            self.nb.metadata["language_info"] = self.language_info
         try:
             for index, cell in enumerate(self.nb.cells):
                 await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
@@ -166,6 +175,8 @@ class KernelExecutor:
         self.owns_pool = pool is None if owns_pool is None else owns_pool
         self.pool = pool or KernelPool()
         self._kernel_names: dict[tuple[Path, float], str] = {}
+        self._ahead: dict[tuple[str, str], asyncio.Task] = {}  # (run id, node id) → its kernel, handed over
+        self._released: set[asyncio.Task] = set()  # ahead kernels being dropped
 
     def kernel_name(self, notebook: Path, kernel: str | None) -> str:
         if kernel:
@@ -182,6 +193,22 @@ class KernelExecutor:
 
     def forget(self, kernels: Counter) -> None:
         self.pool.forget(kernels)
+
+    def ahead(self, task: NodeTask) -> None:
+        key = (task.run_id, task.node_id)
+        if key not in self._ahead:
+            self._ahead[key] = asyncio.ensure_future(self._acquire(task))
+
+    def release(self, run_id: str, node_id: str) -> None:
+        kernel = self._ahead.pop((run_id, node_id), None)
+        if kernel is None:
+            return
+        if not kernel.done():
+            kernel.cancel()  # the pool discards a kernel it was handing over
+            self._released.add(kernel)
+            kernel.add_done_callback(self._released.discard)
+        elif not kernel.cancelled() and kernel.exception() is None:
+            self.pool.discard(kernel.result())
 
     async def execute(self, task: NodeTask) -> NodeOutcome:
         try:
@@ -219,9 +246,9 @@ class KernelExecutor:
         """The parameterized notebook and a kernel in the node's folder, got side by side."""
         kernel_name = task.kernel_name or await asyncio.to_thread(self.kernel_name, task.notebook, None)
         prepared = asyncio.ensure_future(asyncio.to_thread(prepare_notebook, task, kernel_name))
-        env = {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}
+        ahead = self._ahead.pop((task.run_id, task.node_id), None)
         try:
-            kernel = await self.pool.acquire(kernel_name, task.cwd, env, announced=task.announced)
+            kernel = await (ahead if ahead is not None else self._acquire(task, kernel_name))
         except BaseException:
             await asyncio.wait([prepared])
             raise
@@ -231,7 +258,15 @@ class KernelExecutor:
             self.pool.discard(kernel)
             raise
 
+    async def _acquire(self, task: NodeTask, kernel_name: str | None = None) -> Kernel:
+        """A kernel for ``task``'s node, in its folder and with its artifact folder set."""
+        kernel_name = kernel_name or task.kernel_name or await asyncio.to_thread(self.kernel_name, task.notebook, None)
+        env = {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}
+        return await self.pool.acquire(kernel_name, task.cwd, env, announced=task.announced)
+
     async def settle(self) -> None:
+        if self._released:
+            await asyncio.wait(set(self._released))
         await self.pool.trim()
 
     async def close(self) -> None:

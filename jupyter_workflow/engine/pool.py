@@ -13,8 +13,9 @@ folder and with its environment, as a plain kernel launch would.
 
 How many kernels are kept ahead, per kernelspec: the nodes that runs announced and have
 not taken a kernel yet (``expect``), at most ``size``; a ``keep_warm`` pool (a server, a
-Python session) also tops up to ``size`` ready kernels once no node of that kernelspec
-is running or waiting (starting kernels while nodes run would take CPU from them). A
+Python session) also tops up to ``size`` ready kernels when a run has ended and no node of
+that kernelspec is running or waiting (starting kernels while nodes run would take CPU
+from them). A
 node asking when none is ready gets the next one to finish starting, beyond ``size`` if
 need be.
 """
@@ -36,6 +37,7 @@ NODE_KERNEL = "jupyter-workflow"
 MAX_SOCKET_PATH = 100
 HAND_OVER_TIMEOUT = 10  # seconds for a ready kernel to take its node's folder and environment
 HAND_OVER_ATTEMPTS = 3
+KILL_TIMEOUT = 5  # seconds for a killed kernel to end before its files are removed anyway
 
 # Run silently in a pooled kernel before its node: the node's folder and environment.
 _HAND_OVER = """\
@@ -52,10 +54,15 @@ class KernelDidNotStart(RuntimeError):
 
 
 class Kernel:
-    """One started kernel and its client; used for one node, then discarded."""
+    """One started kernel and its client; used for one node, then discarded.
 
-    def __init__(self, name: str, manager, client):
+    ``language_info`` comes from the kernel's first ``kernel_info`` reply, so that a node
+    does not ask again.
+    """
+
+    def __init__(self, name: str, manager, client, language_info: dict | None = None):
         self.name, self.manager, self.client = name, manager, client
+        self.language_info = language_info
         self.in_use = False  # handed to a node by the pool
 
     @property
@@ -81,15 +88,21 @@ class Kernel:
     async def kill(self) -> None:
         """Kill the process at once (no graceful shutdown: nothing in it is kept).
 
-        SIGKILL comes first: ``shutdown_kernel(now=True)`` alone interrupts the kernel
-        before killing it, which makes every kernel of a finished fan-out handle a
-        KeyboardInterrupt at the same moment. It then waits for the end and removes files.
+        SIGKILL, then wait for the process to end and remove its files. This is not
+        ``shutdown_kernel(now=True)``: that interrupts the kernel first (every kernel of a
+        finished fan-out would handle a KeyboardInterrupt at the same moment) and then
+        polls for the end every 0.1 s, which a run's last node would wait for.
         """
         self.client.stop_channels()
+        provisioner = self.manager.provisioner
         try:
-            if self.manager.provisioner is not None:
-                await self.manager.provisioner.kill()
-            await self.manager.shutdown_kernel(now=True)
+            if provisioner is not None and provisioner.has_process:
+                await provisioner.kill()
+                if await _ended(provisioner.process, KILL_TIMEOUT):
+                    await provisioner.wait()  # reaps it, at once
+                else:
+                    log.warning("kernel %s did not end within %g s of SIGKILL", self.pid, KILL_TIMEOUT)
+            await self.manager.cleanup_resources()
         except Exception as error:  # already gone, or its files already removed
             log.debug("kernel %s: %s", self.pid, error)
 
@@ -128,6 +141,7 @@ class KernelPool:
         self._socket_dir: str | None = None  # pooled kernels talk over Unix sockets in here
         self._sockets_fit = True  # False where socket paths would be too long: TCP then
         self._spec_manager = None
+        self._context = None  # see _zmq_context
         self._closed = False
 
     # -- which kernelspec, pooled or not ------------------------------------------------
@@ -276,8 +290,11 @@ class KernelPool:
         """
         from jupyter_client import AsyncKernelManager
 
-        manager = AsyncKernelManager(kernel_name=name, transport_encryption=_encryption())
-        if local and self._socket_folder() is not None:
+        ipc = local and self._socket_folder() is not None
+        # Only this user can reach sockets in the pool's private folder, and can read their keys anyway.
+        encryption = "disabled" if ipc else _encryption()
+        manager = AsyncKernelManager(kernel_name=name, context=self._zmq_context(), transport_encryption=encryption)
+        if ipc:
             manager.transport = "ipc"
             manager.connection_file = os.path.join(self._socket_dir, f"{uuid.uuid4().hex[:12]}.json")
         if self._fork_server is not None and name == self.python_kernel:
@@ -286,9 +303,11 @@ class KernelPool:
         self.started += 1
         try:
             await manager.start_kernel(cwd=str(cwd or tempfile.gettempdir()), env={**os.environ, **(env or {})})
-            client = manager.client()
-            client.start_channels()
-            await _wait_until_ready(client, manager, self.start_timeout)
+            client = manager.client(context=manager.context)
+            client.start_channels(stdin=False, hb=False)  # no input is asked for; liveness comes from the process
+            language_info = await _wait_until_ready(client, manager, self.start_timeout)
+            if local:  # a kernel's first request costs it twice a later one: pay that ahead
+                await client.execute_interactive("pass", silent=True, store_history=False, timeout=self.start_timeout)
         except BaseException as error:  # cancelled or failed half-way: leave no process behind
             if client is not None:
                 client.stop_channels()
@@ -298,7 +317,15 @@ class KernelPool:
                 raise KernelDidNotStart(f"kernel {name!r} did not start: {error}") from error
             raise
         client.allow_stdin = False
-        return Kernel(name, manager, client)
+        return Kernel(name, manager, client, language_info)
+
+    def _zmq_context(self):
+        """One ZeroMQ context (one I/O thread) for all the pool's kernels, not one per kernel."""
+        if self._context is None:
+            import zmq.asyncio
+
+            self._context = zmq.asyncio.Context()
+        return self._context
 
     def _socket_folder(self) -> str | None:
         """The pool's private folder for socket files; None where their paths would be too long."""
@@ -313,12 +340,11 @@ class KernelPool:
         return self._socket_dir
 
     def discard(self, kernel: Kernel) -> None:
-        """Kill a used kernel in the background; :meth:`close` waits for it."""
+        """Kill a used kernel in the background; :meth:`trim` and :meth:`close` wait for it."""
         self._discard(kernel)
         if kernel.in_use:
             kernel.in_use = False
             self._in_use[kernel.name] -= 1
-            self._balance(kernel.name)
 
     def _discard(self, kernel: Kernel) -> None:
         task = asyncio.ensure_future(kernel.kill())
@@ -326,7 +352,11 @@ class KernelPool:
         task.add_done_callback(self._dying.discard)
 
     async def trim(self) -> None:
-        """Drop kernels no run wants any more and wait until the discarded ones are gone."""
+        """After a run: wait until its kernels are gone, drop what no run wants, top up.
+
+        Topping up waits until here, so that refills do not compete with a run's last node.
+        """
+        await self._settle([])
         cancelled = []
         for name in list(self._ready):
             self._balance(name)
@@ -345,6 +375,8 @@ class KernelPool:
             await self._fork_server.close()
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
+        if self._context is not None:
+            self._context.destroy(linger=0)
 
     async def _settle(self, starting: list[asyncio.Task]) -> None:
         for task in starting:
@@ -355,8 +387,8 @@ class KernelPool:
             pending = set()
 
 
-async def _wait_until_ready(client, manager, timeout: float) -> None:
-    """Wait for the kernel's first ``kernel_info`` reply, with IOPub connected.
+async def _wait_until_ready(client, manager, timeout: float) -> dict | None:
+    """Wait for the kernel's first ``kernel_info`` reply, with IOPub connected; its ``language_info``.
 
     jupyter_client's ``wait_for_ready`` then drains IOPub until it stays quiet for 0.2 s;
     a kernel that will only ever run one notebook has nothing to drain (nbclient reads
@@ -372,12 +404,27 @@ async def _wait_until_ready(client, manager, timeout: float) -> None:
             reply = await client.shell_channel.get_msg(timeout=1)
             if reply["msg_type"] == "kernel_info_reply":  # to this request or an earlier one
                 await client.iopub_channel.get_msg(timeout=0.5)  # its status: IOPub is connected
-                return
+                return reply["content"].get("language_info")
         except Empty:
             pass
         if not await manager.is_alive():
             raise RuntimeError("the kernel died before it answered")
     raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+
+
+async def _ended(process, timeout: float) -> bool:
+    """Whether ``process`` (a Popen or a forked process) ends within ``timeout`` seconds.
+
+    A killed process ends within milliseconds: this polls at short, growing intervals.
+    """
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + timeout, 0.001
+    while process.poll() is None:
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, 0.05)
+    return True
 
 
 def _encryption() -> str:
