@@ -525,16 +525,18 @@ class RunStore:
         ]
         newest = {run.run_id: run for run, _ in entries}
         nodes = {(run.run_id, e.node_id): run.nodes[e.node_id] for run, e in entries if e.node_id is not None}
-        with self._session.begin() as session:
-            ids = list(session.scalars(insert(RunEvent).returning(RunEvent.id, sort_by_parameter_order=True), rows))
+        # Core statements, not the ORM: the event log is the store's hottest write.
+        events, runs = RunEvent.__table__, Run.__table__
+        with self.engine.begin() as connection:
+            ids = list(connection.scalars(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows))
             for run_id, run in newest.items():
-                session.execute(update(Run).where(Run.id == run_id).values(**_run_values(run)))
+                connection.execute(update(runs).where(runs.c.id == run_id).values(**_run_values(run)))
             if nodes:
-                self._save_nodes(session, nodes)
+                self._save_nodes(connection, nodes)
         return ids
 
     @staticmethod
-    def _save_nodes(session: Session, nodes: dict[tuple[str, str], NodeState]) -> None:
+    def _save_nodes(connection: Connection, nodes: dict[tuple[str, str], NodeState]) -> None:
         """Save the newest state of each touched node with one bulk UPDATE."""
         table = NodeRun.__table__
         rows = [
@@ -542,13 +544,13 @@ class RunStore:
             for (run_id, node_id), node in nodes.items()
         ]
         statement = update(table).where(table.c.run_id == bindparam("b_run_id"), table.c.node_id == bindparam("b_node_id"))
-        if session.connection().execute(statement, rows).rowcount == len(rows):
+        if connection.execute(statement, rows).rowcount == len(rows):
             return
         for row in rows:  # some node was added after ``begin``: insert the ones not there yet
             run_id, node_id = row.pop("b_run_id"), row.pop("b_node_id")
-            exists = session.scalar(select(NodeRun.id).where(NodeRun.run_id == run_id, NodeRun.node_id == node_id))
+            exists = connection.scalar(select(table.c.id).where(table.c.run_id == run_id, table.c.node_id == node_id))
             if exists is None:
-                session.execute(insert(NodeRun).values(run_id=run_id, node_id=node_id, **row))
+                connection.execute(insert(table).values(run_id=run_id, node_id=node_id, **row))
 
     def recover_interrupted(self) -> list[str]:
         """Mark the unfinished runs whose process has ended as ``interrupted``.
