@@ -6,7 +6,6 @@ already started. The pool's kernels are killed when the process exits.
 """
 
 import asyncio
-import atexit
 import concurrent.futures
 import getpass
 import threading
@@ -27,7 +26,8 @@ class Session:
         self.pool: KernelPool = settings.kernel_pool(keep_warm=True)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="jupyter-workflow", daemon=True).start()
-        atexit.register(self.close)
+        # At exit, before worker threads stop taking work: closing the pool needs them.
+        threading._register_atexit(self.close)
 
     @classmethod
     def get(cls, settings: WorkflowConfig) -> "Session":

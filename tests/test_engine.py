@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -471,3 +472,32 @@ def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, wor
     [stored], _ = RunStore(workflow_home.db_url).list_runs()
     assert stored.status == "cancelled"
     assert process_gone(int(pid_file.read_text()))
+
+
+def processes_with_env(marker: str) -> list[int]:
+    """Pids of the processes whose environment holds ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            pass
+    return [pid for pid in pids if not process_gone(pid)]
+
+
+def test_a_script_that_runs_once_exits_cleanly_with_no_kernel_left(tmp_path, workflow_home):
+    import subprocess
+    import sys
+    import uuid
+
+    make_notebook(tmp_path / "ok.ipynb", "x = 0", "from jupyter_workflow import record\nrecord('y', x + 1)")
+    path = workflow(tmp_path, {f"n{i}": {"notebook": "ok.ipynb", "parameters": {"x": i}} for i in range(4)})
+    marker = f"JW_TEST_MARK_{uuid.uuid4().hex}"
+    script = "import sys, jupyter_workflow\nprint(jupyter_workflow.run(sys.argv[1], parallel=4).status)"
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, marker: "1"})
+
+    assert (done.returncode, done.stdout.strip()) == (0, "succeeded"), done.stderr
+    assert "did not start" not in done.stderr and "Parent appears to have exited" not in done.stderr, done.stderr
+    assert processes_with_env(marker) == []  # the warm pool refilled after the run; the exit killed it all

@@ -14,6 +14,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import uuid
 
 from jupyter_client.provisioning import LocalProvisioner
@@ -80,28 +81,34 @@ class ForkServer:
 
     Requests are answered one at a time, each in a worker thread: the pipes are plain
     blocking files, so that a command can start the server before it has an event loop.
+    A request whose caller is cancelled still finishes; the kernel it made is killed.
     """
 
     def __init__(self, preload_modules=(), process: subprocess.Popen | None = None):
         self.preload_modules = tuple(preload_modules)
         self._process = process
         self._ready = False
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()  # held by the worker thread, so a cancelled caller cannot release it early
 
     async def fork(self, args: list[str], env: dict, cwd: str) -> int:
         """A new kernel process running ``args`` in ``cwd`` with exactly ``env``; its pid."""
-        async with self._lock:
-            return await asyncio.to_thread(self._fork, args, env, cwd)
+        forking = asyncio.ensure_future(asyncio.to_thread(self._fork, args, env, cwd))
+        try:
+            return await asyncio.shield(forking)
+        except asyncio.CancelledError:
+            forking.add_done_callback(_kill_unwanted)
+            raise
 
     def _fork(self, args: list[str], env: dict, cwd: str) -> int:
-        if self._process is None or self._process.poll() is not None:
-            self._process, self._ready = start_fork_server(self.preload_modules), False
-        if not self._ready:
-            self._answer()
-            self._ready = True
-        self._process.stdin.write((json.dumps({"args": args, "env": env, "cwd": cwd}) + "\n").encode())
-        self._process.stdin.flush()
-        return self._answer()["pid"]
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._process, self._ready = start_fork_server(self.preload_modules), False
+            if not self._ready:
+                self._answer()
+                self._ready = True
+            self._process.stdin.write((json.dumps({"args": args, "env": env, "cwd": cwd}) + "\n").encode())
+            self._process.stdin.flush()
+            return self._answer()["pid"]
 
     def _answer(self) -> dict:
         line = self._process.stdout.readline()
@@ -119,18 +126,28 @@ class ForkServer:
 
     async def close(self) -> None:
         """Stop the server (closing its stdin); kernels it forked notice and exit."""
-        async with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                await asyncio.to_thread(self._stop)
+        await asyncio.to_thread(self._stop)
 
     def _stop(self) -> None:
-        self._process.stdin.close()
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                return
+            self._process.stdin.close()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process.stdout.close()
+
+
+def _kill_unwanted(forking: asyncio.Future) -> None:
+    """Kill the kernel a cancelled request made (the server reaps it)."""
+    if not forking.cancelled() and forking.exception() is None:
         try:
-            self._process.wait(5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process.stdout.close()
+            os.kill(forking.result(), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class ForkProvisioner(LocalProvisioner):
