@@ -11,6 +11,7 @@ import asyncio
 import traceback
 import uuid
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
@@ -208,10 +209,12 @@ class Engine:
         ahead = self._ahead[run.run_id]
         if len(ahead) >= self.parallel or any(run.nodes[up].status in NodeStatus.FINAL - DONE_OK for up in upstream):
             return
-        if self._take_announcement(run, node_id) is None:  # not announced: a cache node, or no kernel known
+        kernel = self._take_announcement(run, node_id)
+        if kernel is None:  # not announced: a cache node, or no kernel known
             return
         ahead.add(node_id)
-        self.executor.ahead(self._node_task(run, node_id, {}, announced=True))
+        # Naming the kernelspec lets the executor count the node off at once, with nothing to look up first.
+        self.executor.ahead(replace(self._node_task(run, node_id, {}, announced=True), kernel_name=kernel))
 
     async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
         spec = run.workflow.nodes[node.node_id]
