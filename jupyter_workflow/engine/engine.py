@@ -11,7 +11,6 @@ import asyncio
 import traceback
 import uuid
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
@@ -213,8 +212,7 @@ class Engine:
         if kernel is None:  # not announced: a cache node, or no kernel known
             return
         ahead.add(node_id)
-        # Naming the kernelspec lets the executor count the node off at once, with nothing to look up first.
-        self.executor.ahead(replace(self._node_task(run, node_id, {}, announced=True), kernel_name=kernel))
+        self.executor.ahead(self._node_task(run, node_id, {}, announced_kernel=kernel))
 
     async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
         spec = run.workflow.nodes[node.node_id]
@@ -255,12 +253,13 @@ class Engine:
         self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
 
     async def _attempt(self, run: RunState, node_id: str, parameters: dict) -> NodeOutcome:
-        task = self._node_task(run, node_id, parameters, announced=self._take_announcement(run, node_id) is not None)
+        task = self._node_task(run, node_id, parameters, announced_kernel=self._take_announcement(run, node_id))
         run.nodes[node_id].notebook = str(task.output_notebook)
         self._ahead[run.run_id].discard(node_id)  # the executor hands it the kernel made ready ahead
         return await self.executor.execute(task)
 
-    def _node_task(self, run: RunState, node_id: str, parameters: dict, announced: bool) -> NodeTask:
+    def _node_task(self, run: RunState, node_id: str, parameters: dict, announced_kernel: str | None) -> NodeTask:
+        """One attempt of a node; ``announced_kernel``: the kernelspec announced for it, if it was."""
         spec = run.workflow.nodes[node_id]
         return NodeTask(
             run_id=run.run_id,
@@ -269,8 +268,8 @@ class Engine:
             output_notebook=run.run_dir / "nodes" / f"{node_id}.ipynb",
             parameters=parameters,
             artifacts_dir=run.run_dir / "artifacts" / node_id,
-            kernel_name=spec.kernel,
-            announced=announced,
+            kernel_name=announced_kernel or spec.kernel,
+            announced=announced_kernel is not None,
             timeout=spec.timeout,
             on_output=self._output_relay(run, node_id),
         )

@@ -74,7 +74,7 @@ class NodeExecutor(Protocol):
     def ahead(self, task: NodeTask) -> None:
         """An announced node runs as soon as its upstream ends: make its kernel ready now.
 
-        ``task`` has no parameters yet. :meth:`execute` of the same run and node takes what
+        ``task`` has no parameters yet and names its kernelspec. :meth:`execute` of the same run and node takes what
         was made ready; :meth:`release` drops it if the node does not run.
         """
 
@@ -197,7 +197,7 @@ class KernelExecutor:
     def ahead(self, task: NodeTask) -> None:
         key = (task.run_id, task.node_id)
         if key not in self._ahead:
-            self._ahead[key] = asyncio.ensure_future(self._acquire(task))
+            self._ahead[key] = asyncio.ensure_future(self._acquire(task, task.kernel_name))
 
     def release(self, run_id: str, node_id: str) -> None:
         kernel = self._ahead.pop((run_id, node_id), None)
@@ -258,9 +258,8 @@ class KernelExecutor:
             self.pool.discard(kernel)
             raise
 
-    async def _acquire(self, task: NodeTask, kernel_name: str | None = None) -> Kernel:
-        """A kernel for ``task``'s node, in its folder and with its artifact folder set."""
-        kernel_name = kernel_name or task.kernel_name or await asyncio.to_thread(self.kernel_name, task.notebook, None)
+    async def _acquire(self, task: NodeTask, kernel_name: str) -> Kernel:
+        """A ``kernel_name`` kernel for ``task``'s node, in its folder and with its artifact folder set."""
         env = {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}
         return await self.pool.acquire(kernel_name, task.cwd, env, announced=task.announced)
 

@@ -15,9 +15,8 @@ How many kernels are kept ahead, per kernelspec: the nodes that runs announced a
 not taken a kernel yet (``expect``), at most ``size``; a ``keep_warm`` pool (a server, a
 Python session) also tops up to ``size`` ready kernels when a run has ended and no node of
 that kernelspec is running or waiting (starting kernels while nodes run would take CPU
-from them). A
-node asking when none is ready gets the next one to finish starting, beyond ``size`` if
-need be.
+from them). A node asking when none is ready gets the next one to finish starting,
+beyond ``size`` if need be.
 """
 
 import asyncio
@@ -86,25 +85,8 @@ class Kernel:
             raise KernelDidNotStart(f"kernel {self.name!r} refused its node: {content.get('ename')}: {content.get('evalue')}")
 
     async def kill(self) -> None:
-        """Kill the process at once (no graceful shutdown: nothing in it is kept).
-
-        SIGKILL, then wait for the process to end and remove its files. This is not
-        ``shutdown_kernel(now=True)``: that interrupts the kernel first (every kernel of a
-        finished fan-out would handle a KeyboardInterrupt at the same moment) and then
-        polls for the end every 0.1 s, which a run's last node would wait for.
-        """
-        self.client.stop_channels()
-        provisioner = self.manager.provisioner
-        try:
-            if provisioner is not None and provisioner.has_process:
-                await provisioner.kill()
-                if await _ended(provisioner.process, KILL_TIMEOUT):
-                    await provisioner.wait()  # reaps it, at once
-                else:
-                    log.warning("kernel %s did not end within %g s of SIGKILL", self.pid, KILL_TIMEOUT)
-            await self.manager.cleanup_resources()
-        except Exception as error:  # already gone, or its files already removed
-            log.debug("kernel %s: %s", self.pid, error)
+        """Kill the process at once (no graceful shutdown: nothing in it is kept)."""
+        await _kill(self.manager, self.client)
 
 
 class KernelPool:
@@ -309,10 +291,10 @@ class KernelPool:
             if local:  # a kernel's first request costs it twice a later one: pay that ahead
                 await client.execute_interactive("pass", silent=True, store_history=False, timeout=self.start_timeout)
         except BaseException as error:  # cancelled or failed half-way: leave no process behind
-            if client is not None:
-                client.stop_channels()
             if manager.has_kernel:
-                await manager.shutdown_kernel(now=True)
+                await _kill(manager, client)
+            elif client is not None:
+                client.stop_channels()
             if isinstance(error, Exception):
                 raise KernelDidNotStart(f"kernel {name!r} did not start: {error}") from error
             raise
@@ -410,6 +392,29 @@ async def _wait_until_ready(client, manager, timeout: float) -> dict | None:
         if not await manager.is_alive():
             raise RuntimeError("the kernel died before it answered")
     raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+
+
+async def _kill(manager, client=None) -> None:
+    """SIGKILL a kernel, wait for the process to end and remove its files.
+
+    This is not ``shutdown_kernel(now=True)``: that interrupts the kernel first (every
+    kernel of a finished fan-out would handle a KeyboardInterrupt at the same moment) and
+    then polls for the end every 0.1 s, which a run's last node would wait for.
+    """
+    if client is not None:
+        client.stop_channels()
+    provisioner = manager.provisioner
+    pid = getattr(provisioner, "pid", None)
+    try:
+        if provisioner is not None and provisioner.has_process:
+            await provisioner.kill()
+            if await _ended(provisioner.process, KILL_TIMEOUT):
+                await provisioner.wait()  # reaps it, at once
+            else:
+                log.warning("kernel %s did not end within %g s of SIGKILL", pid, KILL_TIMEOUT)
+        await manager.cleanup_resources()
+    except Exception as error:  # already gone, or its files already removed
+        log.debug("kernel %s: %s", pid, error)
 
 
 async def _ended(process, timeout: float) -> bool:
