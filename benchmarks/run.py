@@ -47,18 +47,29 @@ def names_of(choices):
     return parse
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of repetitions, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number is needed (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 (got {value})")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("imports", "server", "workflows"), help="run one section only")
-    parser.add_argument("--repeat", type=int, default=9, help="fresh interpreters per import row (default 9)")
+    parser.add_argument("--repeat", type=at_least_one, default=9, help="fresh interpreters per import row (default 9)")
     parser.add_argument("--store-runs", type=int, default=100_000, help="runs in the server's store (default 100000)")
-    parser.add_argument("--requests", type=int, default=300, help="timed requests per HTTP row (default 300)")
+    parser.add_argument("--requests", type=at_least_one, default=300, help="timed requests per HTTP row (default 300)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests before each HTTP row (default 20)")
     parser.add_argument("--pages", type=int, default=300, help="next_cursor hops to the deep page (default 300)")
-    parser.add_argument("--events", type=int, default=100, help="node state changes to receive at least (default 100)")
-    parser.add_argument("--workflow-repeat", type=int, default=3,
+    parser.add_argument("--events", type=at_least_one, default=100, help="node state changes to receive at least (default 100)")
+    parser.add_argument("--workflow-repeat", type=at_least_one, default=3,
                         help="repetitions per workflow row, dataframe and cached runs (default 3)")
-    parser.add_argument("--wide-repeat", type=int, default=1, help="repetitions per wide200 row (default 1)")
+    parser.add_argument("--wide-repeat", type=at_least_one, default=1, help="repetitions per wide200 row (default 1)")
     parser.add_argument("--cached-nodes", type=int, default=1000, help="nodes of the cached workflows (default 1000)")
     parser.add_argument("--dataframe-rows", type=int, default=10_000_000,
                         help="rows of the dataframe workload's DataFrame (default 10000000)")

@@ -38,10 +38,9 @@ from pathlib import Path
 
 import baselines
 import workloads
-from baselines import RowFailed, run_driver, run_process
+from baselines import BIN, RowFailed, run_driver, run_process, tail
 
 HERE = Path(__file__).resolve()
-BIN = Path(sys.executable).parent
 
 WAYS = {  # key → row label
     "ours-cli": "ours: cold CLI (jupyter workflow run)",
@@ -61,7 +60,6 @@ OVERHEAD_TARGET_S = 0.1  # (ours warm − floor) ÷ nodes
 WARM_PAUSE_S = 2.0  # before each warm API run: the pool refills between runs
 TRANSFER_TARGET = 1.5  # ours transfer ÷ hand twin's
 CACHED_TARGET_S = 2.0  # a run of N cached nodes
-TAIL_LINES = 12  # of a failing row's error
 NOTES = (
     "ratios compare medians. Every way runs the same notebooks (Ploomber's twins add `upstream`\n"
     "and `product` to the parameters cell, the body cells are identical). Baselines are handed\n"
@@ -355,6 +353,11 @@ def measure_cached(count: int, repeat: int, env: dict, tmp: Path) -> dict:
 # --- printing -----------------------------------------------------------------------------------
 
 
+def indented(error: str) -> str:
+    """The last lines of a failure, indented under its heading."""
+    return tail(error).replace("\n", "\n    ")
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -381,7 +384,7 @@ def print_graph_table(workload: workloads.Workload, rows: dict, repeat: int) -> 
         print(f"{row.label:52} {len(samples):3d} {row.median:9.2f} {spread:>13} "
               f"{ratio(row.median, cold_median):>12} {ratio(row.median, warm_median):>12}")
     for row in errors:
-        print(f"\n  {row.label} failed:\n    " + "\n    ".join(row.error.strip().splitlines()[-TAIL_LINES:]))
+        print(f"\n  {row.label} failed:\n    " + indented(row.error))
     for row in rows.values():
         if row.extra.get("left"):
             print(f"\n  note: {row.extra['left']} process(es) started by \"{row.label}\" outlived it "
@@ -393,7 +396,7 @@ def print_dataframe(result: dict | None, error: str | None, rows: int, repeat: i
           f"ours (record → parameter) against a hand twin (to_parquet → read_parquet); "
           f"{plural(repeat, 'repetition')}\n")
     if error:
-        print("FAILED:\n    " + "\n    ".join(error.strip().splitlines()[-TAIL_LINES:]))
+        print("FAILED:\n    " + indented(error))
         return
     med = {key: statistics.median(values) for key, values in result.items() if values and None not in values}
     med["ours_transfer_s"], med["hand_transfer_s"] = transfer_medians(result)
@@ -422,7 +425,7 @@ def print_cached(result: dict | None, error: str | None, count: int, repeat: int
     print(f"cached: {count} trivial nodes with \"cache\": true, all cached after one filling run; "
           f"API runs in the filling process, {plural(repeat, 'repetition')}\n")
     if error:
-        print("FAILED:\n    " + "\n    ".join(error.strip().splitlines()[-TAIL_LINES:]))
+        print("FAILED:\n    " + indented(error))
         return
     print(f"{'shape':52} {'n':>3} {'median s':>9} {'min–max s':>13} {'node states':>20}")
     labels = {"wide": f"wide: {count} independent nodes", "deep": f"deep: a chain of {count} (after edges)"}
