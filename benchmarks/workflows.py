@@ -111,6 +111,12 @@ def check_result(status: str, outputs: dict, expected: dict, error=None) -> None
         raise RowFailed(f"run succeeded with wrong outputs {wrong}, expected {expected}")
 
 
+def check_state(state, expected: dict) -> None:
+    """``check_result`` for a ``RunState`` of the Python API, with its first node error."""
+    first_error = next((node.error for node in state.nodes.values() if node.error), state.error)
+    check_result(state.status, state.outputs, expected, first_error)
+
+
 def error_summary(error) -> str:
     if not error:
         return "no error given"
@@ -129,8 +135,7 @@ def ours_cli(workload: workloads.Workload, folder: Path, env: dict) -> float:
         result = json.loads(stdout)
     except ValueError:
         raise RowFailed(f"jupyter workflow run exited with {code}:\n{baselines.tail(stderr or stdout)}") from None
-    nodes = result.get("nodes") or {}
-    nodes = nodes.values() if isinstance(nodes, dict) else nodes
+    nodes = (result.get("nodes") or {}).values()
     first_error = next((node.get("error") for node in nodes if node.get("error")), None)
     check_result(result["status"], result.get("outputs", {}), workload.expected, first_error or result.get("error"))
     if code != 0:
@@ -153,8 +158,7 @@ def drive_api(spec: dict) -> dict:
         state = jupyter_workflow.run(spec["workflow"], parallel=spec["parallel"], db_url=spec["db_url"],
                                      runs_dir=spec["runs_dir"])
         wall = time.perf_counter() - began
-        first_error = next((node.error for node in state.nodes.values() if node.error), state.error)
-        check_result(state.status, state.outputs, spec["expected"], first_error)
+        check_state(state, spec["expected"])
         if round_:
             samples.append(wall)
     return {"samples": samples}
@@ -274,8 +278,7 @@ def drive_dataframe(spec: dict) -> dict:
         began = time.perf_counter()
         state = jupyter_workflow.run(spec["workflow"], db_url=spec["db_url"], runs_dir=str(folder / "runs"))
         result["ours_wall_s"].append(time.perf_counter() - began)
-        first_error = next((node.error for node in state.nodes.values() if node.error), state.error)
-        check_result(state.status, state.outputs, {"rows": spec["rows"]}, first_error)
+        check_state(state, {"rows": spec["rows"]})
         a, b = state.nodes["a"].outputs, state.nodes["b"].outputs
         result["ours_write_s"].append(a["write_s"])
         result["ours_load_s"].append(cell_seconds(nbformat.read(state.nodes["b"].notebook, as_version=4),
@@ -323,8 +326,7 @@ def drive_cached(spec: dict) -> dict:
         began = time.perf_counter()
         state = jupyter_workflow.run(path, parallel=spec["parallel"], db_url=spec["db_url"], runs_dir=spec["runs_dir"])
         wall = time.perf_counter() - began
-        first_error = next((node.error for node in state.nodes.values() if node.error), state.error)
-        check_result(state.status, state.outputs, {"y": spec["count"]}, first_error)
+        check_state(state, {"y": spec["count"]})
         statuses = [node.status for node in state.nodes.values()]
         return wall, {status: statuses.count(status) for status in sorted(set(statuses))}
 
