@@ -123,6 +123,34 @@ def test_a_failing_node_keeps_its_traceback_and_notebook_and_skips_downstream(tm
     assert {n.node_id: n.status for n in stored.nodes}["last"] == "skipped"
 
 
+def test_no_cell_runs_after_a_failing_one_unless_that_cell_allows_errors(tmp_path, workflow_home):
+    """Cells go to the kernel all at once; the kernel still stops where papermill would."""
+    folder = tmp_path / "touched"
+    folder.mkdir()
+    touch = "import pathlib\npathlib.Path(folder, {name!r}).touch()\n"
+    notebook = new_notebook(
+        cells=[
+            new_code_cell("folder = ''", metadata={"tags": ["parameters"]}),
+            new_code_cell(touch.format(name="tolerated") + "raise RuntimeError('allowed')",
+                          metadata={"tags": ["raises-exception"]}),
+            new_code_cell(touch.format(name="skipped"), metadata={"tags": ["skip-execution"]}),
+            new_code_cell(touch.format(name="failed") + "raise ValueError('stop here')"),
+            new_code_cell(touch.format(name="after")),
+            new_code_cell(touch.format(name="last")),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(notebook, tmp_path / "stops.ipynb")
+    path = workflow(tmp_path, {"stops": {"notebook": "stops.ipynb", "parameters": {"folder": str(folder)}}})
+    run = jupyter_workflow.run(path)
+
+    assert run.status == "failed" and run.error["evalue"] == "stop here"
+    assert sorted(p.name for p in folder.iterdir()) == ["failed", "tolerated"]
+    executed = nbformat.read(run.nodes["stops"].notebook, as_version=4)
+    counts = [cell.execution_count for cell in executed.cells if cell.cell_type == "code"]
+    assert counts == [1, 2, 3, None, 4, None, None]  # parameters, injected, tolerated, skipped, failed, after, last
+
+
 def test_retries_run_a_failed_node_again_and_keep_each_attempt(tmp_path, workflow_home):
     make_notebook(
         tmp_path / "flaky.ipynb",

@@ -10,7 +10,7 @@ killed once the node is done.
 
 import asyncio
 import re
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -114,16 +114,52 @@ class NodeNotebookClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
     async def run_cells(self) -> None:
-        """Execute every cell in order, stopping at the first error (as papermill does)."""
+        """Execute every cell in order, stopping at the first error (as papermill does).
+
+        All the cells' execute requests are sent at once, so the kernel goes from one cell
+        to the next without waiting for this loop to read the previous cell's messages. The
+        kernel still runs them one by one and, after a cell's error, aborts those queued
+        behind it unless the cell allows errors, as it does when they arrive one by one.
+        """
         self.reset_execution_trackers()
         if self.language_info is not None:  # from the kernel's first reply (nbclient asks again)
             self.nb.metadata["language_info"] = self.language_info
+        self.kc = SentAhead(self.kc, [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)])
         try:
             for index, cell in enumerate(self.nb.cells):
                 await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
         except CellExecutionError:
             pass  # the cell keeps its error output; papermill's check reports it
         self.set_widgets_metadata()
+
+    def _executes(self, cell) -> bool:
+        """Whether nbclient sends ``cell`` to the kernel (see ``async_execute_cell``)."""
+        return cell.cell_type == "code" and bool(cell.source.strip()) and self.skip_cells_with_tag not in cell.metadata.get("tags", [])
+
+    def _allows_errors(self, cell) -> bool:
+        """Whether later cells run after ``cell`` fails (nbclient's ``cell_allows_errors``)."""
+        return not self.force_raise_errors and (self.allow_errors or "raises-exception" in cell.metadata.get("tags", []))
+
+
+class SentAhead:
+    """A kernel client whose execute requests for ``cells`` (source, stop on error) were sent at once.
+
+    ``execute`` hands out the id of the request already sent for the same source, in order;
+    everything else is the wrapped client's.
+    """
+
+    def __init__(self, client, cells: list[tuple[str, bool]]):
+        self._client = client
+        self._sent = deque((source, client.execute(source, store_history=True, stop_on_error=stop)) for source, stop in cells)
+
+    def execute(self, code: str, **options) -> str:
+        source, msg_id = self._sent.popleft()
+        if source != code:
+            raise RuntimeError("cells were executed in another order than they were sent")
+        return msg_id
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
 
 
 def prepare_notebook(task: NodeTask, kernel_name: str):
