@@ -13,10 +13,11 @@ folder and with its environment, as a plain kernel launch would.
 
 How many kernels are kept ahead, per kernelspec: the nodes that runs announced and have
 not taken a kernel yet (``expect``), at most ``size``; a ``keep_warm`` pool (a server, a
-Python session) also tops up to ``size`` ready kernels when a run has ended and no node of
-that kernelspec is running or waiting (starting kernels while nodes run would take CPU
-from them). A node asking when none is ready gets the next one to finish starting,
-beyond ``size`` if need be.
+Python session) also tops up to ``size`` ready kernels a moment after a run has ended, when
+no node of that kernelspec is running or waiting (starting kernels takes the CPU for a
+while: not while nodes run, nor while the run's caller stores and reads its results). A
+node asking when none is ready gets the next one to finish starting, beyond ``size`` if
+need be.
 """
 
 import asyncio
@@ -37,6 +38,7 @@ MAX_SOCKET_PATH = 100
 HAND_OVER_TIMEOUT = 10  # seconds for a ready kernel to take its node's folder and environment
 HAND_OVER_ATTEMPTS = 3
 KILL_TIMEOUT = 5  # seconds for a killed kernel to end before its files are removed anyway
+REFILL_DELAY = 0.1  # seconds between a run's end and the pool topping up again
 
 # Run silently in a pooled kernel before its node: the node's folder and environment.
 _HAND_OVER = """\
@@ -124,6 +126,7 @@ class KernelPool:
         self._sockets_fit = True  # False where socket paths would be too long: TCP then
         self._spec_manager = None
         self._context = None  # see _zmq_context
+        self._refill: asyncio.TimerHandle | None = None  # the top-up after a run, see trim
         self._closed = False
 
     # -- which kernelspec, pooled or not ------------------------------------------------
@@ -179,15 +182,15 @@ class KernelPool:
         ahead = self._demand[name] if busy or not self.keep_warm else self.size
         return len(self._waiters[name]) + min(self.size, ahead)
 
-    def _balance(self, name: str) -> None:
-        """Start or discard kernels so that ready + starting matches what is wanted."""
+    def _balance(self, name: str, start: bool = True) -> None:
+        """Discard kernels, or start them unless not ``start``, so that ready + starting matches what is wanted."""
         if self._closed:
             return
         wanted = self._wanted(name)
         ready, starting = self._ready[name], self._starting[name]
         while len(ready) + len(starting) > wanted and ready:
             self._discard(ready.popleft())
-        for _ in range(wanted - len(ready) - len(starting)):
+        for _ in range(wanted - len(ready) - len(starting) if start else 0):
             task = asyncio.ensure_future(self._start(name, env=self.env, local=True))
             starting.add(task)
             task.add_done_callback(lambda task, name=name: self._started(name, task))
@@ -286,7 +289,8 @@ class KernelPool:
         try:
             await manager.start_kernel(cwd=str(cwd or tempfile.gettempdir()), env={**os.environ, **(env or {})})
             client = manager.client(context=manager.context)
-            client.start_channels(stdin=False, hb=False)  # no input is asked for; liveness comes from the process
+            # Shell and IOPub only: no input is asked for, liveness comes from the process, kills are signals.
+            client.start_channels(stdin=False, hb=False, control=False)
             language_info = await _wait_until_ready(client, manager, self.start_timeout)
             if local:  # a kernel's first request costs it twice a later one: pay that ahead
                 await client.execute_interactive("pass", silent=True, store_history=False, timeout=self.start_timeout)
@@ -294,7 +298,7 @@ class KernelPool:
             if manager.has_kernel:
                 await _kill(manager, client)
             elif client is not None:
-                client.stop_channels()
+                _close_channels(client)
             if isinstance(error, Exception):
                 raise KernelDidNotStart(f"kernel {name!r} did not start: {error}") from error
             raise
@@ -334,21 +338,31 @@ class KernelPool:
         task.add_done_callback(self._dying.discard)
 
     async def trim(self) -> None:
-        """After a run: wait until its kernels are gone, drop what no run wants, top up.
+        """After a run: wait until its kernels are gone, drop what no run wants; top up later.
 
-        Topping up waits until here, so that refills do not compete with a run's last node.
+        The top-up starts :data:`REFILL_DELAY` after the last run's end (see the module doc).
         """
         await self._settle([])
         cancelled = []
         for name in list(self._ready):
-            self._balance(name)
+            self._balance(name, start=False)
             surplus = len(self._ready[name]) + len(self._starting[name]) - self._wanted(name)
             cancelled += list(self._starting[name])[: max(0, surplus)]
         await self._settle(cancelled)
+        if self._refill is not None:
+            self._refill.cancel()
+        self._refill = asyncio.get_running_loop().call_later(REFILL_DELAY, self._top_up)
+
+    def _top_up(self) -> None:
+        self._refill = None
+        for name in list(self._ready):
+            self._balance(name)
 
     async def close(self) -> None:
         """Kill every kernel of the pool, ready or starting."""
         self._closed = True
+        if self._refill is not None:
+            self._refill.cancel()
         for ready in self._ready.values():
             while ready:
                 self._discard(ready.popleft())
@@ -394,6 +408,12 @@ async def _wait_until_ready(client, manager, timeout: float) -> dict | None:
     raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
 
 
+def _close_channels(client) -> None:
+    """Close the channels :meth:`KernelPool._start` opens (``stop_channels`` would open the others to close them)."""
+    client.shell_channel.stop()
+    client.iopub_channel.stop()
+
+
 async def _kill(manager, client=None) -> None:
     """SIGKILL a kernel, wait for the process to end and remove its files.
 
@@ -402,7 +422,7 @@ async def _kill(manager, client=None) -> None:
     then polls for the end every 0.1 s, which a run's last node would wait for.
     """
     if client is not None:
-        client.stop_channels()
+        _close_channels(client)
     provisioner = manager.provisioner
     pid = getattr(provisioner, "pid", None)
     try:
