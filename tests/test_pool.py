@@ -8,9 +8,11 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import process_gone
+from nbformat.v4 import new_code_cell, new_notebook
 from notebook_factory import make_notebook, write_workflow
 
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, NodeStatus
+from jupyter_workflow.engine.executor import NodeNotebookClient
 from jupyter_workflow.engine.pool import NODE_KERNEL
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
@@ -104,6 +106,31 @@ def test_a_pooled_kernel_that_dies_before_use_is_replaced(tmp_path):
     assert victim not in {out["pid"] for out in outputs.values()}
 
 
+def test_a_kernel_that_dies_between_hand_over_and_first_cell_is_replaced(tmp_path):
+    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
+    path = write_workflow(
+        tmp_path / "one.workflow.json",
+        {"format": "jupyter-workflow/1", "nodes": {"only": {"notebook": "who.ipynb"}}},
+    )
+
+    class DyingPool(KernelPool):
+        """Kills the first kernel it hands over, right after the hand-over."""
+
+        killed = []
+
+        async def acquire(self, *args, **kwargs):
+            kernel = await super().acquire(*args, **kwargs)
+            if not self.killed:
+                self.killed.append(kernel.pid)
+                os.kill(kernel.pid, signal.SIGKILL)
+            return kernel
+
+    outputs = node_outputs(run_with_pool(path, DyingPool(size=1)))
+
+    assert DyingPool.killed and outputs["only"]["pid"] != DyingPool.killed[0]
+    assert outputs["only"]["cwd"] == str(tmp_path)
+
+
 def test_the_node_kernel_imports_the_preloaded_modules_before_hand_over(tmp_path):
     make_notebook(
         tmp_path / "probe.ipynb",
@@ -195,3 +222,21 @@ def test_a_downstream_kernel_is_handed_over_while_its_upstream_runs_and_dropped_
     assert run.nodes["next"].outputs["pid"] == handed["next"][1].pid != run.nodes["slow"].outputs["pid"]
     assert "after_bad" in handed  # made ready ahead, then not used: killed by the run's end
     assert gone_at_run_end == {node: True for node in nodes}
+
+
+def test_a_node_kernel_that_cannot_enter_its_folder_runs_none_of_the_cells(tmp_path):
+    notebook = new_notebook(cells=[new_code_cell("print('first')"), new_code_cell("print('second')")])
+
+    async def go():
+        pool = KernelPool(size=1)
+        try:
+            kernel = await pool.acquire("python3", tmp_path / "missing", {})
+            await NodeNotebookClient(notebook, kernel).run_cells()
+        finally:
+            await pool.close()
+
+    asyncio.run(go())
+    first, second = notebook.cells
+    assert [output.get("ename") for output in first.outputs] == ["RuntimeError"]
+    assert "could not take its node" in first.outputs[0]["evalue"] and "missing" in first.outputs[0]["evalue"]
+    assert second.outputs == [] and second.execution_count is None

@@ -9,17 +9,20 @@ killed once the node is done.
 """
 
 import asyncio
+import logging
 import re
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Protocol
 
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-from jupyter_workflow.engine.pool import Kernel, KernelPool
+from jupyter_workflow.engine.pool import HAND_OVER_ATTEMPTS, Kernel, KernelDidNotStart, KernelPool
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
+
+log = logging.getLogger(__name__)
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -106,7 +109,13 @@ class NodeNotebookClient(NotebookClient):
         super().__init__(notebook, km=kernel.manager, **options)
         self.kc = kernel.client
         self.language_info = kernel.language_info
+        self.first_request_metadata = kernel.first_request_metadata
         self.on_output = on_output
+        self.answered = False  # the kernel sent a message about one of the node's cells
+
+    def process_message(self, msg, cell, cell_index):
+        self.answered = True
+        return super().process_message(msg, cell, cell_index)
 
     def output(self, outs, msg, display_id, cell_index):
         if self.on_output is not None and msg["msg_type"] == "stream":
@@ -124,7 +133,8 @@ class NodeNotebookClient(NotebookClient):
         self.reset_execution_trackers()
         if self.language_info is not None:  # from the kernel's first reply (nbclient asks again)
             self.nb.metadata["language_info"] = self.language_info
-        self.kc = SentAhead(self.kc, [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)])
+        cells = [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)]
+        self.kc = SentAhead(self.kc, cells, self.first_request_metadata)
         try:
             for index, cell in enumerate(self.nb.cells):
                 await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
@@ -144,13 +154,25 @@ class NodeNotebookClient(NotebookClient):
 class SentAhead:
     """A kernel client whose execute requests for ``cells`` (source, stop on error) were sent at once.
 
-    ``execute`` hands out the id of the request already sent for the same source, in order;
-    everything else is the wrapped client's.
+    The first request carries ``first_metadata``. ``execute`` hands out the id of the
+    request already sent for the same source, in order; everything else is the wrapped
+    client's.
     """
 
-    def __init__(self, client, cells: list[tuple[str, bool]]):
+    def __init__(self, client, cells: list[tuple[str, bool]], first_metadata: dict):
         self._client = client
-        self._sent = deque((source, client.execute(source, store_history=True, stop_on_error=stop)) for source, stop in cells)
+        self._sent = deque(
+            (source, self._send(source, stop, first_metadata if index == 0 else {}))
+            for index, (source, stop) in enumerate(cells)
+        )
+
+    def _send(self, source: str, stop_on_error: bool, metadata: dict) -> str:
+        """``KernelClient.execute`` as nbclient calls it, with ``metadata``; the request's id."""
+        content = {"code": source, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": stop_on_error}
+        request = self._client.session.msg("execute_request", content, metadata=metadata)
+        self._client.shell_channel.send(request)
+        return request["header"]["msg_id"]
 
     def execute(self, code: str, **options) -> str:
         source, msg_id = self._sent.popleft()
@@ -247,12 +269,32 @@ class KernelExecutor:
             self.pool.discard(kernel.result())
 
     async def execute(self, task: NodeTask) -> NodeOutcome:
+        for attempt in range(1, HAND_OVER_ATTEMPTS + 1):
+            try:
+                notebook, kernel = await self._prepare(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # unreadable notebook, kernel did not start
+                return NodeOutcome(error=error_info(type(error).__name__, str(error)))
+            try:
+                failure = await self._run_cells(task, notebook, kernel)
+                break
+            except KernelDidNotStart as error:  # nothing of the node ran: another kernel runs it
+                failure = error_info(type(error).__name__, str(error))
+                if attempt < HAND_OVER_ATTEMPTS:
+                    log.warning("%s; taking another", error)
+                task = replace(task, announced=False)  # counted off with its first kernel
         try:
-            notebook, kernel = await self._prepare(task)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # unreadable notebook, kernel did not start
-            return NodeOutcome(error=error_info(type(error).__name__, str(error)))
+            outcome = await asyncio.to_thread(conclude_notebook, notebook, task)
+        except Exception as error:  # a malformed record
+            outcome = NodeOutcome(error=error_info(type(error).__name__, str(error)))
+        return NodeOutcome(error=failure) if failure else outcome
+
+    async def _run_cells(self, task: NodeTask, notebook, kernel: Kernel) -> dict | None:
+        """Run the node's cells on ``kernel``, then discard it; the failure, if any.
+
+        Raises :class:`KernelDidNotStart` if the kernel died before the node's first cell.
+        """
         client = NodeNotebookClient(notebook, kernel, task.on_output, timeout=None, startup_timeout=self.pool.start_timeout)
         # Awaited through asyncio.wait: nbclient turns a cancellation into DeadKernelError,
         # and the engine must see a cancelled node as cancelled.
@@ -264,19 +306,15 @@ class KernelExecutor:
             if not cells.done():
                 cells.cancel()
                 await asyncio.wait({cells})
-        failure = None
         if not done:
-            failure = error_info(
+            return error_info(
                 "TimeoutError",
                 f"node {task.node_id!r} ran longer than its timeout of {task.timeout:g} s; its kernel was killed",
             )
-        elif cells.exception() is not None:  # the kernel died
-            failure = error_info(type(cells.exception()).__name__, str(cells.exception()))
-        try:
-            outcome = await asyncio.to_thread(conclude_notebook, notebook, task)
-        except Exception as error:  # a malformed record
-            outcome = NodeOutcome(error=error_info(type(error).__name__, str(error)))
-        return NodeOutcome(error=failure) if failure else outcome
+        error = cells.exception()
+        if isinstance(error, DeadKernelError) and not client.answered:
+            raise KernelDidNotStart(f"the kernel of node {task.node_id!r} (pid {kernel.pid}) died before its first cell")
+        return error_info(type(error).__name__, str(error)) if error is not None else None  # the kernel died
 
     async def _prepare(self, task: NodeTask):
         """The parameterized notebook and a kernel in the node's folder, got side by side."""

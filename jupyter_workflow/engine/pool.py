@@ -4,7 +4,9 @@ Starting a kernel costs far more than running a small notebook, so the pool star
 Python kernels before nodes ask for them. Isolation is kept: a kernel serves exactly one
 node and is killed afterwards, so every node still gets a fresh process. What a node
 needs from its kernel — its working directory and the environment that locates its
-artifact folder — is set at hand-over, by a silent request before the node's first cell.
+artifact folder — is set at hand-over: a node kernel takes them with the node's first
+cell (:class:`~jupyter_workflow.runtime.node_kernel.NodeKernel`), another Python kernel
+by a silent request before it.
 
 Node kernels (the ``jupyter-workflow`` kernelspec) are forked from a server that has
 already imported them (:mod:`jupyter_workflow.engine.forking`), where the platform can fork.
@@ -29,7 +31,7 @@ import uuid
 from collections import Counter, defaultdict, deque
 from pathlib import Path
 
-from jupyter_workflow.runtime.kernel import PRELOAD_ENV
+from jupyter_workflow.runtime.kernel import HAND_OVER, PRELOAD_ENV
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ HAND_OVER_ATTEMPTS = 3
 KILL_TIMEOUT = 5  # seconds for a killed kernel to end before its files are removed anyway
 REFILL_DELAY = 0.1  # seconds between a run's end and the pool topping up again
 
-# Run silently in a pooled kernel before its node: the node's folder and environment.
+# Run silently in a pooled Python kernel other than a node kernel, before its node: the
+# node's folder and environment.
 _HAND_OVER = """\
 import importlib as _jw_importlib, os as _jw_os
 _jw_os.chdir({cwd!r})
@@ -57,14 +60,19 @@ class KernelDidNotStart(RuntimeError):
 class Kernel:
     """One started kernel and its client; used for one node, then discarded.
 
-    ``language_info`` comes from the kernel's first ``kernel_info`` reply, so that a node
-    does not ask again.
+    ``info`` is the kernel's first ``kernel_info`` reply, kept so that a node does not ask
+    again. ``first_request_metadata`` goes with the node's first execute request.
     """
 
-    def __init__(self, name: str, manager, client, language_info: dict | None = None):
+    def __init__(self, name: str, manager, client, info: dict | None = None):
         self.name, self.manager, self.client = name, manager, client
-        self.language_info = language_info
+        self.info = info or {}
+        self.first_request_metadata: dict = {}
         self.in_use = False  # handed to a node by the pool
+
+    @property
+    def language_info(self) -> dict | None:
+        return self.info.get("language_info")
 
     @property
     def pid(self) -> int | None:
@@ -75,7 +83,13 @@ class Kernel:
         return await self.manager.is_alive()
 
     async def hand_over(self, cwd: Path, env: dict, timeout: float) -> None:
-        """Move the kernel to the node's folder and environment (a Python kernel)."""
+        """Move the kernel to the node's folder and environment (a Python kernel).
+
+        A node kernel is told with the node's first cell; another kernel by a request now.
+        """
+        if HAND_OVER in self.info:
+            self.first_request_metadata = {HAND_OVER: {"cwd": str(cwd), "env": dict(env)}}
+            return
         try:
             reply = await self.client.execute_interactive(
                 _HAND_OVER.format(cwd=str(cwd), env=dict(env)), silent=True, store_history=False, timeout=timeout
@@ -291,7 +305,7 @@ class KernelPool:
             client = manager.client(context=manager.context)
             # Shell and IOPub only: no input is asked for, liveness comes from the process, kills are signals.
             client.start_channels(stdin=False, hb=False, control=False)
-            language_info = await _wait_until_ready(client, manager, self.start_timeout)
+            info = await _wait_until_ready(client, manager, self.start_timeout)
             if local:  # a kernel's first request costs it twice a later one: pay that ahead
                 await client.execute_interactive("pass", silent=True, store_history=False, timeout=self.start_timeout)
         except BaseException as error:  # cancelled or failed half-way: leave no process behind
@@ -303,7 +317,7 @@ class KernelPool:
                 raise KernelDidNotStart(f"kernel {name!r} did not start: {error}") from error
             raise
         client.allow_stdin = False
-        return Kernel(name, manager, client, language_info)
+        return Kernel(name, manager, client, info)
 
     def _zmq_context(self):
         """One ZeroMQ context (one I/O thread) for all the pool's kernels, not one per kernel."""
@@ -383,8 +397,8 @@ class KernelPool:
             pending = set()
 
 
-async def _wait_until_ready(client, manager, timeout: float) -> dict | None:
-    """Wait for the kernel's first ``kernel_info`` reply, with IOPub connected; its ``language_info``.
+async def _wait_until_ready(client, manager, timeout: float) -> dict:
+    """Wait for the kernel's first ``kernel_info`` reply, with IOPub connected; its content.
 
     jupyter_client's ``wait_for_ready`` then drains IOPub until it stays quiet for 0.2 s;
     a kernel that will only ever run one notebook has nothing to drain (nbclient reads
@@ -400,7 +414,7 @@ async def _wait_until_ready(client, manager, timeout: float) -> dict | None:
             reply = await client.shell_channel.get_msg(timeout=1)
             if reply["msg_type"] == "kernel_info_reply":  # to this request or an earlier one
                 await client.iopub_channel.get_msg(timeout=0.5)  # its status: IOPub is connected
-                return reply["content"].get("language_info")
+                return reply["content"]
         except Empty:
             pass
         if not await manager.is_alive():

@@ -4,6 +4,8 @@ Started as ``python -m jupyter_workflow.runtime.kernel -f CONNECTION_FILE`` (the
 ``jupyter-workflow`` kernelspec). The modules named in ``JUPYTER_WORKFLOW_PRELOAD``
 (comma-separated, e.g. ``pandas,pyarrow``) are imported before the kernel answers its
 first request, so a warm pool pays for heavy imports ahead of time, not while a node waits.
+The kernel is :class:`~jupyter_workflow.runtime.node_kernel.NodeKernel`, which takes its
+node's folder and environment with the node's first cell.
 
 With ``--fork-server`` the module instead imports all that once and then forks one kernel
 per request: a kernel process in a few milliseconds of CPU instead of half a second of
@@ -22,6 +24,7 @@ import sys
 import tempfile
 
 PRELOAD_ENV = "JUPYTER_WORKFLOW_PRELOAD"
+HAND_OVER = "jupyter_workflow_node"  # execute request metadata: the node's folder and environment
 
 
 def preload(names: str) -> None:
@@ -44,7 +47,9 @@ def _prepare() -> None:
 def launch(args: list[str]) -> None:
     from ipykernel.kernelapp import launch_new_instance
 
-    launch_new_instance(args)
+    from jupyter_workflow.runtime.node_kernel import NodeKernel
+
+    launch_new_instance(args, kernel_class=NodeKernel)
 
 
 def _fork_kernel(request: dict) -> int:
@@ -99,6 +104,8 @@ def serve_forks() -> None:
     import ipykernel.zmqshell  # noqa: F401
     import tornado.platform.asyncio  # noqa: F401
     from jupyter_client.localinterfaces import local_ips
+
+    import jupyter_workflow.runtime.node_kernel  # noqa: F401
 
     local_ips()  # the network interfaces, found once (psutil)
 
