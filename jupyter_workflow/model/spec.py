@@ -120,9 +120,13 @@ class Workflow:
     inputs: dict[str, dict]
     nodes: dict[str, Node]
     outputs: dict[str, Binding]
+    _notebook_paths: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def notebook_path(self, node_id: str) -> Path:
-        return (self.root / self.nodes[node_id].notebook).resolve()
+        """The node's notebook, resolved once (a run asks for it several times per node)."""
+        if node_id not in self._notebook_paths:
+            self._notebook_paths[node_id] = (self.root / self.nodes[node_id].notebook).resolve()
+        return self._notebook_paths[node_id]
 
     def dependencies(self) -> dict[str, set[str]]:
         """Each node id mapped to the ids of its upstream nodes."""
