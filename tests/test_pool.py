@@ -34,6 +34,15 @@ def run_with_pool(path, pool: KernelPool, parallel: int = 2):
     return asyncio.run(go())
 
 
+def who_am_i_workflow(tmp_path):
+    """A workflow of one node, ``only``, that records its kernel's pid and folder."""
+    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
+    return write_workflow(
+        tmp_path / "one.workflow.json",
+        {"format": "jupyter-workflow/1", "nodes": {"only": {"notebook": "who.ipynb"}}},
+    )
+
+
 def node_outputs(run) -> dict:
     assert run.status == "succeeded", {n: s.error for n, s in run.nodes.items() if s.error}
     return {node_id: state.outputs for node_id, state in run.nodes.items()}
@@ -107,11 +116,7 @@ def test_a_pooled_kernel_that_dies_before_use_is_replaced(tmp_path):
 
 
 def test_a_kernel_that_dies_between_hand_over_and_first_cell_is_replaced(tmp_path):
-    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
-    path = write_workflow(
-        tmp_path / "one.workflow.json",
-        {"format": "jupyter-workflow/1", "nodes": {"only": {"notebook": "who.ipynb"}}},
-    )
+    path = who_am_i_workflow(tmp_path)
 
     class DyingPool(KernelPool):
         """Kills the first kernel it hands over, right after the hand-over."""
@@ -151,11 +156,7 @@ def test_the_node_kernel_imports_the_preloaded_modules_before_hand_over(tmp_path
 
 
 def test_a_node_cancelled_while_waiting_for_a_kernel_leaves_none_behind(tmp_path):
-    make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
-    path = write_workflow(
-        tmp_path / "one.workflow.json",
-        {"format": "jupyter-workflow/1", "nodes": {"only": {"notebook": "who.ipynb"}}},
-    )
+    path = who_am_i_workflow(tmp_path)
 
     class RecordingPool(KernelPool):
         """Remembers every kernel it finished starting."""
