@@ -77,8 +77,8 @@ class NodeExecutor(Protocol):
     def ahead(self, task: NodeTask) -> None:
         """An announced node runs as soon as its upstream ends: make its kernel ready now.
 
-        ``task`` has no parameters yet and names its kernelspec. :meth:`execute` of the same run and node takes what
-        was made ready; :meth:`release` drops it if the node does not run.
+        ``task`` has no parameters yet and names its kernelspec. :meth:`execute` of the same
+        run and node takes what was made ready; :meth:`release` drops it if the node does not run.
         """
 
     def release(self, run_id: str, node_id: str) -> None:
@@ -107,9 +107,8 @@ class NodeNotebookClient(NotebookClient):
 
     def __init__(self, notebook, kernel: Kernel, on_output=None, **options):
         super().__init__(notebook, km=kernel.manager, **options)
+        self.kernel = kernel
         self.kc = kernel.client
-        self.language_info = kernel.language_info
-        self.first_request_metadata = kernel.first_request_metadata
         self.on_output = on_output
         self.answered = False  # the kernel sent a message about one of the node's cells
 
@@ -131,10 +130,10 @@ class NodeNotebookClient(NotebookClient):
         behind it unless the cell allows errors, as it does when they arrive one by one.
         """
         self.reset_execution_trackers()
-        if self.language_info is not None:  # from the kernel's first reply (nbclient asks again)
-            self.nb.metadata["language_info"] = self.language_info
+        if self.kernel.language_info is not None:  # from the kernel's first reply (nbclient asks again)
+            self.nb.metadata["language_info"] = self.kernel.language_info
         cells = [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)]
-        self.kc = SentAhead(self.kc, cells, self.first_request_metadata)
+        self.kc = SentAhead(self.kernel.client, cells, self.kernel.first_request_metadata)
         try:
             for index, cell in enumerate(self.nb.cells):
                 await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
@@ -144,11 +143,13 @@ class NodeNotebookClient(NotebookClient):
 
     def _executes(self, cell) -> bool:
         """Whether nbclient sends ``cell`` to the kernel (see ``async_execute_cell``)."""
-        return cell.cell_type == "code" and bool(cell.source.strip()) and self.skip_cells_with_tag not in cell.metadata.get("tags", [])
+        tags = cell.metadata.get("tags", [])
+        return cell.cell_type == "code" and bool(cell.source.strip()) and self.skip_cells_with_tag not in tags
 
     def _allows_errors(self, cell) -> bool:
         """Whether later cells run after ``cell`` fails (nbclient's ``cell_allows_errors``)."""
-        return not self.force_raise_errors and (self.allow_errors or "raises-exception" in cell.metadata.get("tags", []))
+        tags = cell.metadata.get("tags", [])
+        return not self.force_raise_errors and (self.allow_errors or "raises-exception" in tags)
 
 
 class SentAhead:

@@ -197,7 +197,7 @@ class KernelPool:
         return len(self._waiters[name]) + min(self.size, ahead)
 
     def _balance(self, name: str, start: bool = True) -> None:
-        """Discard kernels, or start them unless not ``start``, so that ready + starting matches what is wanted."""
+        """Discard ready kernels beyond what is wanted; start the missing ones too, if ``start``."""
         if self._closed:
             return
         wanted = self._wanted(name)
