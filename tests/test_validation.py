@@ -291,6 +291,15 @@ def test_every_problem_of_a_document_is_reported_at_once(root):
     assert json.loads(json.dumps(body)) == body
 
 
+def test_a_document_changed_in_place_is_checked_anew(root):
+    document = base()
+    assert validate_document(document, root) == []
+    document["nodes"]["a"]["retries"] = -2
+    assert [problem.pointer for problem in validate_document(document, root)] == ["/nodes/a/retries"]
+    del document["nodes"]["a"]["retries"]
+    assert validate_document(document, root) == []
+
+
 def _own_reconcile(folder: Path) -> Path:
     """A realistic valid workflow, for when the shipped example is not there."""
     outputs = {"jupyter_workflow": {"outputs": {"table": {"type": "dataframe"}, "row_count": {"type": "integer"}}}}

@@ -6,7 +6,7 @@ all problems are reported together.
 
 import difflib
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -126,13 +126,30 @@ def _humanize(error) -> list[tuple[str, str]]:
 
 
 def schema_problems(document) -> list[Problem]:
-    """Problems found by the JSON Schema, in document order."""
+    """Problems found by the JSON Schema, in document order.
+
+    A document is checked once: running the same workflow again, or listing it again,
+    reuses the answer (the schema check costs milliseconds; the key, microseconds).
+    """
+    try:
+        text = json.dumps(document, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON: nothing to remember it by
+        return list(_schema_problems_of(document))
+    return list(_schema_problems_of_text(text))
+
+
+@lru_cache(maxsize=64)
+def _schema_problems_of_text(text: str) -> tuple[Problem, ...]:
+    return _schema_problems_of(json.loads(text))
+
+
+def _schema_problems_of(document) -> tuple[Problem, ...]:
     validator = Draft202012Validator(workflow_schema())
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
         for where, message in _humanize(error):
             problems.append(Problem(where, message))
-    return list(dict.fromkeys(problems))
+    return tuple(dict.fromkeys(problems))
 
 
 def value_problems(declaration: dict, value, where: str) -> list[Problem]:
@@ -216,6 +233,7 @@ class _SemanticCheck:
         self.input_ids = all_input_ids
         self.components = {}
         self._by_notebook: dict[str, tuple] = {}  # nodes sharing a notebook share its inspection
+        self._notebook_problems: dict[str, str | None] = {}  # and the check of its path
         self.problems: list[Problem] = []
 
     def add(self, where: str, message: str) -> None:
@@ -235,6 +253,12 @@ class _SemanticCheck:
         self.check_cycle()
         return self.problems
 
+    def notebook_problem(self, relative: str) -> str | None:
+        """What is wrong with a node's notebook path, checked once per path."""
+        if relative not in self._notebook_problems:
+            self._notebook_problems[relative] = _notebook_problem(self.workflow.root, relative)
+        return self._notebook_problems[relative]
+
     def component(self, node_id: str):
         """The node's component, or None if its notebook is missing or unreadable."""
         if node_id not in self.components:
@@ -251,7 +275,7 @@ class _SemanticCheck:
 
     def _inspect(self, node_id: str) -> tuple:
         """(component, None), (None, why it is not a notebook), or (None, None) if it is missing."""
-        if _notebook_problem(self.workflow.root, self.workflow.nodes[node_id].notebook) is not None:
+        if self.notebook_problem(self.workflow.nodes[node_id].notebook) is not None:
             return None, None
         try:
             return inspect_notebook(self.workflow.notebook_path(node_id)), None
@@ -259,7 +283,7 @@ class _SemanticCheck:
             return None, str(error)
 
     def check_node(self, node) -> None:
-        problem = _notebook_problem(self.workflow.root, node.notebook)
+        problem = self.notebook_problem(node.notebook)
         if problem:
             self.add(pointer("nodes", node.id, "notebook"), problem)
         for index, upstream in enumerate(node.after):
