@@ -2,7 +2,8 @@
 
 Runs execute on an event loop of their own, in a background thread that lives as long as
 the process, with a warm kernel pool: a later run in the same process finds its kernels
-already started. The pool's kernels are killed when the process exits.
+already started, and its run store already open. The pool's kernels are killed, and the
+stores closed, when the process exits.
 """
 
 import asyncio
@@ -17,13 +18,16 @@ from jupyter_workflow.store import RunStore, ThreadedJournal
 
 
 class Session:
-    """The process's background event loop and warm kernel pool, started on first use."""
+    """The process's background event loop, warm kernel pool and open run stores, started on first use."""
 
     _lock = threading.Lock()
     _current: "Session | None" = None
+    KEPT_STORES = 4  # run stores kept open, the most recently used
 
     def __init__(self, settings: WorkflowConfig):
         self.pool: KernelPool = settings.kernel_pool(keep_warm=True)
+        self._stores: dict[str, RunStore] = {}  # by URL, least recently used first
+        self._stores_lock = threading.Lock()
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="jupyter-workflow", daemon=True).start()
         # At exit, before worker threads stop taking work: closing the pool needs them.
@@ -39,6 +43,18 @@ class Session:
         wanted = settings.max_pool_size
         session.loop.call_soon_threadsafe(lambda: setattr(session.pool, "size", max(session.pool.size, wanted)))
         return session
+
+    def store(self, db_url: str) -> RunStore:
+        """The run store at ``db_url``, kept open for later runs (opening and closing one costs milliseconds)."""
+        with self._stores_lock:
+            store = self._stores.pop(db_url, None)
+            if store is not None and store.file_replaced():
+                store.close()
+                store = None
+            self._stores[db_url] = store = store or RunStore(db_url)
+            while len(self._stores) > self.KEPT_STORES:
+                self._stores.pop(next(iter(self._stores))).close()
+            return store
 
     def run(self, coroutine):
         """Run ``coroutine`` on the session's loop and wait for it.
@@ -64,7 +80,7 @@ class Session:
         return started[0].result()
 
     def close(self) -> None:
-        """Kill the pool's kernels and stop the loop (at exit)."""
+        """Kill the pool's kernels, stop the loop and close the run stores (at exit)."""
         if self.loop.is_closed():
             return
         try:
@@ -72,6 +88,10 @@ class Session:
         except (concurrent.futures.TimeoutError, RuntimeError):
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
+        with self._stores_lock:
+            for store in self._stores.values():
+                store.close()
+            self._stores.clear()
 
 
 def run(
@@ -95,7 +115,7 @@ def run(
     settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
     workflow = load_workflow(path, inputs=inputs or {})
     session = Session.get(settings)
-    store = RunStore(settings.db_url)
+    store = session.store(settings.db_url)
     journal = ThreadedJournal(store)
     executor = KernelExecutor(session.pool)
     engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[journal, *listeners], cache=store)
@@ -110,4 +130,3 @@ def run(
         return session.run(run_and_store())
     finally:
         journal.close()
-        store.close()

@@ -123,6 +123,21 @@ def test_a_failing_node_keeps_its_traceback_and_notebook_and_skips_downstream(tm
     assert {n.node_id: n.status for n in stored.nodes}["last"] == "skipped"
 
 
+def test_a_run_after_the_store_file_was_removed_is_kept_in_a_new_one(tmp_path, workflow_home):
+    """The Python API keeps its run store open between runs; a removed file is not written to."""
+    make_notebook(tmp_path / "one.ipynb", "x = 1", RECORD + "record('y', x + 1)")
+    path = workflow(tmp_path, {"one": {"notebook": "one.ipynb"}})
+    first = jupyter_workflow.run(path)
+    store_file = Path(workflow_home.db_url.removeprefix("sqlite:///"))
+    for file in store_file.parent.iterdir():  # the database and its write-ahead log
+        file.unlink()
+    second = jupyter_workflow.run(path)
+
+    assert first.status == second.status == "succeeded"
+    runs, _ = RunStore(workflow_home.db_url).list_runs()
+    assert [run.id for run in runs] == [second.run_id]
+
+
 def test_no_cell_runs_after_a_failing_one_unless_that_cell_allows_errors(tmp_path, workflow_home):
     """Cells go to the kernel all at once; the kernel still stops where papermill would."""
     folder = tmp_path / "touched"

@@ -319,6 +319,15 @@ def _node_values(node: NodeState) -> dict:
     }
 
 
+def _identity(file: Path | None) -> tuple[int, int] | None:
+    """Which file is at ``file`` (device and inode), or None if none is."""
+    try:
+        stat = file.stat() if file is not None else None
+    except FileNotFoundError:
+        return None
+    return (stat.st_dev, stat.st_ino) if stat is not None else None
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -444,6 +453,8 @@ class RunStore:
                 listen(self.engine, "connect", _sqlite_pragmas)
                 listen(self.engine, "begin", _sqlite_begin_immediate)
             upgrade(self.engine)
+            self._file = Path(url.database) if is_sqlite and url.database and url.database != ":memory:" else None
+            self._file_identity = _identity(self._file)
         except (SQLAlchemyError, ImportError, OSError) as error:
             raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
@@ -453,6 +464,14 @@ class RunStore:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+    def file_replaced(self) -> bool:
+        """Whether its SQLite file was removed or replaced since the store was opened.
+
+        Open connections would go on writing to the removed file: a store kept open
+        between runs is opened again instead. Always False for a database server.
+        """
+        return self._file is not None and _identity(self._file) != self._file_identity
 
     def begin(self, run: RunState) -> None:
         """Store a new run: its workflow version (once per content), run and node rows.
