@@ -40,21 +40,21 @@ class ForkedProcess:
         self.pid = pid
         self.returncode: int | None = None
         try:
-            self._pidfd = os.pidfd_open(pid)
+            self.pidfd: int | None = os.pidfd_open(pid)  # readable once the kernel has ended
         except (AttributeError, OSError):  # no pidfds here, or the kernel is already gone
-            self._pidfd = None
+            self.pidfd = None
 
     def poll(self) -> int | None:
         if self.returncode is None and not self._alive():
             self.returncode = -signal.SIGKILL  # the real status went to the server
-            if self._pidfd is not None:
-                os.close(self._pidfd)
-                self._pidfd = None
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+                self.pidfd = None
         return self.returncode
 
     def _alive(self) -> bool:
-        if self._pidfd is not None:
-            readable, _, _ = select.select([self._pidfd], [], [], 0)  # readable once it exits
+        if self.pidfd is not None:
+            readable, _, _ = select.select([self.pidfd], [], [], 0)
             return not readable
         try:
             os.kill(self.pid, 0)

@@ -454,8 +454,15 @@ async def _kill(manager, client=None) -> None:
 async def _ended(process, timeout: float) -> bool:
     """Whether ``process`` (a Popen or a forked process) ends within ``timeout`` seconds.
 
-    A killed process ends within milliseconds: this polls at short, growing intervals.
+    Where the platform has pidfds, the loop watches one and learns of the end at once;
+    elsewhere this polls at short, growing intervals (a killed process ends within
+    milliseconds).
     """
+    if process.poll() is not None:
+        return True
+    watched = await _watched_end(process, timeout)
+    if watched is not None:
+        return watched
     loop = asyncio.get_running_loop()
     deadline, delay = loop.time() + timeout, 0.001
     while process.poll() is None:
@@ -464,6 +471,34 @@ async def _ended(process, timeout: float) -> bool:
         await asyncio.sleep(delay)
         delay = min(2 * delay, 0.05)
     return True
+
+
+async def _watched_end(process, timeout: float) -> bool | None:
+    """:func:`_ended` by watching a pidfd of ``process``; None where that cannot be done."""
+    forked = hasattr(process, "pidfd")  # a forked kernel holds its own pidfd
+    try:  # a child of ours is not reaped before poll() says it ended: its pid is still its own
+        pidfd = process.pidfd if forked else os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfds here
+        return None
+    if pidfd is None:
+        return None
+    loop = asyncio.get_running_loop()
+    ended = loop.create_future()
+    try:
+        loop.add_reader(pidfd, lambda: ended.done() or ended.set_result(None))
+    except NotImplementedError:  # a loop that cannot watch files
+        if not forked:
+            os.close(pidfd)
+        return None
+    try:
+        await asyncio.wait_for(ended, timeout)
+    except asyncio.TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(pidfd)
+        if not forked:
+            os.close(pidfd)
+    return process.poll() is not None
 
 
 def _encryption() -> str:
