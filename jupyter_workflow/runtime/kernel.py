@@ -45,11 +45,16 @@ def _prepare() -> None:
 
 
 def launch(args: list[str]) -> None:
-    from ipykernel.kernelapp import launch_new_instance
+    from ipykernel.kernelapp import IPKernelApp
 
     from jupyter_workflow.runtime.node_kernel import NodeKernel
 
-    launch_new_instance(args, kernel_class=NodeKernel)
+    app = IPKernelApp.instance(kernel_class=NodeKernel)
+    app.initialize(args)
+    # traitlets lets every record through the logger and filters at the handler: the
+    # kernel would build a debug record for each message it handles, then drop it.
+    app.log.setLevel(app.log_level)
+    app.start()
 
 
 def _fork_kernel(request: dict) -> int:

@@ -11,12 +11,18 @@ import importlib
 import os
 
 from ipykernel.ipkernel import IPythonKernel
+from traitlets import Float
 
 from jupyter_workflow.runtime.kernel import HAND_OVER
 
 
 class NodeKernel(IPythonKernel):
     """``IPythonKernel`` that takes its node's folder and environment from an execute request."""
+
+    # ipykernel sleeps 0.5 ms before each execute reply, for clients that stop reading a
+    # cell's outputs at its reply. nbclient (and JupyterLab) read them up to the kernel's
+    # idle status, which IOPub delivers after them.
+    _execute_sleep = Float(0.0).tag(config=True)
 
     @property
     def kernel_info(self) -> dict:
