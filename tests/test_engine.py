@@ -407,6 +407,18 @@ def test_invalid_inputs_are_refused_before_anything_runs(tmp_path, workflow_home
     assert json.loads(json.dumps(caught.value.to_dict()))["errors"][1]["message"] == "-1 is less than the minimum 0"
 
 
+def test_a_notebook_edited_between_runs_runs_as_edited(tmp_path, workflow_home):
+    """The engine reads each notebook once while it is unchanged; an edit is read again."""
+    make_notebook(tmp_path / "step.ipynb", "x = 1", RECORD + "record('y', x + 1)")
+    path = workflow(tmp_path, {"a": {"notebook": "step.ipynb"}, "b": {"notebook": "step.ipynb", "parameters": {"x": 5}}})
+    first = jupyter_workflow.run(path)
+    make_notebook(tmp_path / "step.ipynb", "x = 1", RECORD + "record('y', x * 10)")
+    second = jupyter_workflow.run(path)
+
+    assert [first.nodes[n].outputs["y"] for n in "ab"] == [2, 6]
+    assert [second.nodes[n].outputs["y"] for n in "ab"] == [10, 50]
+
+
 def test_cacheable_nodes_reuse_an_earlier_identical_result(tmp_path, workflow_home):
     counter = tmp_path / "executions.txt"
     make_notebook(

@@ -9,6 +9,8 @@ killed once the node is done.
 """
 
 import asyncio
+import copy
+import functools
 import logging
 import re
 from collections import Counter, deque
@@ -191,27 +193,48 @@ def prepare_notebook(task: NodeTask, kernel_name: str):
     papermill is imported here, in a worker thread, the first time a node needs it.
     """
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
-    from papermill.iorw import load_notebook_node, write_ipynb
     from papermill.parameterize import parameterize_notebook
 
     from jupyter_workflow.engine.parameters import register_translator
 
     register_translator()
-    notebook = load_notebook_node(str(task.notebook))
+    stat = task.notebook.stat()
+    notebook = copy.deepcopy(_source_notebook(str(task.notebook), stat.st_mtime_ns, stat.st_size))
     if task.parameters:
         notebook = parameterize_notebook(notebook, task.parameters, kernel_name=kernel_name)
     notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(task.notebook), str(task.output_notebook)))
     task.artifacts_dir.mkdir(parents=True, exist_ok=True)
     task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
-    write_ipynb(notebook, str(task.output_notebook))
+    _write_notebook(notebook, task.output_notebook)
     return notebook
+
+
+@functools.lru_cache(maxsize=64)
+def _source_notebook(path: str, mtime_ns: int, size: int):
+    """The notebook at ``path`` as papermill loads it, read and validated again only when it changes.
+
+    Nodes that share a notebook (a fan-out) each get a copy of it.
+    """
+    from papermill.iorw import load_notebook_node
+
+    return load_notebook_node(path)
+
+
+def _write_notebook(notebook, path: Path) -> None:
+    """Write ``notebook`` as nbformat does, without validating it again.
+
+    The source was validated when it was read; what the engine adds, nbformat and
+    nbclient built (papermill's writer would validate the whole notebook at each write).
+    """
+    import nbformat
+
+    path.write_text(nbformat.v4.writes(notebook) + "\n", encoding="utf-8")
 
 
 def conclude_notebook(notebook, task: NodeTask) -> NodeOutcome:
     """Write the executed notebook (error-marked like papermill's) and read its outcome."""
     from papermill.exceptions import PapermillExecutionError
     from papermill.execute import raise_for_execution_errors
-    from papermill.iorw import write_ipynb
 
     from jupyter_workflow.engine.records import read_records
 
@@ -219,7 +242,7 @@ def conclude_notebook(notebook, task: NodeTask) -> NodeOutcome:
         raise_for_execution_errors(notebook, str(task.output_notebook))
     except PapermillExecutionError as error:
         return NodeOutcome(error=error_info(error.ename, error.evalue, error.traceback))
-    write_ipynb(notebook, str(task.output_notebook))
+    _write_notebook(notebook, task.output_notebook)
     return NodeOutcome(outputs=read_records(notebook))
 
 
