@@ -52,7 +52,7 @@ class Session:
                 store.close()
                 store = None
             self._stores[db_url] = store = store or RunStore(db_url)
-            while len(self._stores) > self.KEPT_STORES:
+            while len(self._stores) > self.KEPT_STORES:  # a run still using one goes on: closing drops idle connections
                 self._stores.pop(next(iter(self._stores))).close()
             return store
 

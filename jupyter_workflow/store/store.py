@@ -321,11 +321,13 @@ def _node_values(node: NodeState) -> dict:
 
 def _identity(file: Path | None) -> tuple[int, int] | None:
     """Which file is at ``file`` (device and inode), or None if none is."""
+    if file is None:
+        return None
     try:
-        stat = file.stat() if file is not None else None
+        stat = file.stat()
     except FileNotFoundError:
         return None
-    return (stat.st_dev, stat.st_ino) if stat is not None else None
+    return stat.st_dev, stat.st_ino
 
 
 def _utcnow() -> datetime:
