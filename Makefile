@@ -17,12 +17,14 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # One stamp per venv and set of extras, redone when the package metadata changes. An
 # editable install skips the package's data files: the file that enables the server
-# extension and the node kernel's kernelspec are put where a wheel install puts them.
+# extension and the node kernel's kernelspec are put where a wheel install puts them,
+# and the examples folder is a link to notebooks/.
 define install_extra
 	$(@D)/bin/pip install -q -e '.[$*]'
-	mkdir -p $(@D)/etc/jupyter/jupyter_server_config.d $(@D)/share/jupyter/kernels
+	mkdir -p $(@D)/etc/jupyter/jupyter_server_config.d $(@D)/share/jupyter/kernels $(@D)/share/jupyter/workflow
 	cp jupyter-config/jupyter_server_config.d/jupyter_workflow.json $(@D)/etc/jupyter/jupyter_server_config.d/
 	cp -r kernels/jupyter-workflow $(@D)/share/jupyter/kernels/
+	ln -sfn $(CURDIR)/notebooks $(@D)/share/jupyter/workflow/examples
 	touch $@
 endef
 

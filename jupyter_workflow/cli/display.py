@@ -3,6 +3,7 @@
 import asyncio
 import json
 import time
+from datetime import datetime
 
 from jupyter_workflow.engine.state import Event, NodeStatus, RunState, now
 from jupyter_workflow.model.graph import topological_order
@@ -34,6 +35,20 @@ def format_value(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def error_line(error: dict | None) -> str:
+    """A node error in one line: ``ValueError: bad value`` (its message's first line)."""
+    if not error:
+        return ""
+    text = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip().rstrip(":")
+    return text.splitlines()[0] if text else ""
+
+
+def retry_text(retry: dict) -> str:
+    """``retrying in 30 s (attempt 2 of 3)`` for a node waiting for its next attempt."""
+    seconds = max(0.0, (datetime.fromisoformat(retry["retry_at"]) - now()).total_seconds())
+    return f"retrying in {seconds:.0f} s (attempt {retry['next_attempt']} of {retry['attempts']})"
+
+
 def table(headers: list[str], rows: list[list[str]], statuses: list[str] | None = None, colour=False) -> str:
     """A plain text table; with ``statuses`` each row's status cell may be coloured."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
@@ -56,6 +71,7 @@ class Progress:
         self.run: RunState | None = None
         self.order: list[str] = []
         self.drawn_lines = 0
+        self.retrying: dict[str, dict] = {}  # node id → the event that put it back in the queue
 
     def begin(self, run: RunState) -> None:
         self.run = run
@@ -64,14 +80,29 @@ class Progress:
         self.stream.flush()
 
     def record(self, run: RunState, event: Event) -> None:
+        if event.type == "node.status.changed":
+            self._note_retry(event)
         if self.live:
             self.draw()
         elif event.type == "node.status.changed":
             node = run.nodes[event.node_id]
             elapsed = time.monotonic() - self.started
-            detail = f" (attempt {node.attempt})" if node.attempt > 1 and event.data["to"] == NodeStatus.RUNNING else ""
-            self.stream.write(f"[{elapsed:6.1f}s] {event.node_id}: {event.data['to']}{detail}\n")
+            retry = self.retrying.get(event.node_id)
+            if retry is not None:
+                state = f"{retry_text(retry)} after {error_line(retry.get('error'))}"
+            elif node.attempt > 1 and event.data["to"] == NodeStatus.RUNNING:
+                state = f"running (attempt {node.attempt})"
+            else:
+                state = event.data["to"]
+            self.stream.write(f"[{elapsed:6.1f}s] {event.node_id}: {state}\n")
             self.stream.flush()
+
+    def _note_retry(self, event: Event) -> None:
+        """Keep what a node waiting to retry waits for; forget it once the node moves on."""
+        if event.data.get("to") == NodeStatus.QUEUED and "retry_at" in event.data:
+            self.retrying[event.node_id] = event.data
+        else:
+            self.retrying.pop(event.node_id, None)
 
     def draw(self) -> None:
         """Redraw the live table in place."""
@@ -84,9 +115,12 @@ class Progress:
                 elapsed = (now() - node.started_at).total_seconds()
             else:
                 elapsed = node.duration_s
-            rows.append([node_id, node.status, format_seconds(elapsed), str(node.attempt or "")])
+            retry = self.retrying.get(node_id)
+            state = retry_text(retry) if retry is not None else node.status
+            note = error_line(retry.get("error") if retry is not None else node.error)
+            rows.append([node_id, state, format_seconds(elapsed), str(node.attempt or ""), note])
             statuses.append(node.status)
-        text = table(["node", "state", "elapsed", "attempt"], rows, statuses, colour=True)
+        text = table(["node", "state", "elapsed", "attempt", "last error"], rows, statuses, colour=True)
         total = f"elapsed {time.monotonic() - self.started:.1f}s"
         self.clear()
         self.stream.write(text + "\n" + total + "\n")

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import re
 import signal
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ from pathlib import Path
 # "iri" formats, so the command leaves that checker out.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from jupyter_workflow.cli.display import Progress, format_seconds, format_value, table
+from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
 from jupyter_workflow.config import resolve_config
+from jupyter_workflow.engine.state import NodeStatus, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.store.store import StoreUnavailable
 
@@ -42,6 +44,8 @@ def parse_assignments(pairs: list[str], declarations: dict) -> dict:
             values[name] = json.loads(text)
         except json.JSONDecodeError:
             values[name] = text
+        except (RecursionError, ValueError) as error:  # nested too deeply, or an integer too long
+            raise UsageError(f"-p {name}: the value cannot be read as JSON ({type(error).__name__}: {error})") from None
     return values
 
 
@@ -77,16 +81,83 @@ def node_summary(nodes) -> dict:
     }
 
 
-def print_nodes(nodes, colour: bool) -> None:
+def print_nodes(nodes, colour: bool, verbose: bool) -> None:
+    """The table of nodes, then each failed node's error; its whole traceback when ``verbose``."""
     rows = [
         [n.node_id, n.status, format_seconds(n.duration_s), str(n.attempt or ""), n.notebook or ""] for n in nodes
     ]
     print(table(["node", "status", "duration", "attempts", "notebook"], rows, [n.status for n in nodes], colour))
     for node in nodes:
         if node.error:
-            print(f"\n{node.node_id} failed: {node.error['ename']}: {node.error['evalue']}")
-            if node.error.get("traceback"):
-                print(node.error["traceback"])
+            print_error(node, verbose)
+
+
+def print_error(node, verbose: bool) -> None:
+    """A failed node: its error in a line, the failing cell's first lines, its executed notebook."""
+    error = node.error
+    print(f"\n{node.node_id} failed: {error_line(error)}")
+    source = failing_cell_source(node.notebook, error)
+    if source:
+        where = f"cell [{error['execution_count']}]" if error.get("execution_count") else "the failing cell"
+        print(f"  in {where}:\n" + cell_excerpt(source, failing_line(error.get("traceback") or "")))
+    if node.notebook:
+        print(f"  executed notebook: {node.notebook}")
+    if verbose and error.get("traceback"):
+        print(error["traceback"])
+
+
+FAILING_CELL_LINES = 5
+CELL_FRAME = re.compile(r"^Cell In\[\d+\], line (\d+)", re.MULTILINE)  # IPython's traceback frame of a cell
+
+
+def failing_line(traceback: str) -> int | None:
+    """The line of the cell where an IPython traceback says the error was raised."""
+    found = CELL_FRAME.search(traceback)
+    return int(found.group(1)) if found else None
+
+
+def cell_excerpt(source: str, line: int | None) -> str:
+    """The cell's first lines, indented, and the failing line marked if it comes after them."""
+    lines = source.splitlines()
+    shown = [f"    {text}" for text in lines[:FAILING_CELL_LINES]]
+    if line is not None and FAILING_CELL_LINES < line <= len(lines):
+        shown += ["    ..."] if line > FAILING_CELL_LINES + 1 else []
+        shown.append(f"--> {lines[line - 1]}")
+    if len(lines) > max(FAILING_CELL_LINES, line or 0):
+        shown.append("    ...")
+    return "\n".join(shown)
+
+
+def failing_cell_source(notebook: str | None, error: dict) -> str | None:
+    """The source of the cell that failed, read from the executed notebook (None if not found)."""
+    if not notebook:
+        return None
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    count = error.get("execution_count")
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        outputs = cell.get("outputs") or []
+        failed = any(isinstance(o, dict) and o.get("output_type") == "error" for o in outputs)
+        if (count is not None and cell.get("execution_count") == count) or (count is None and failed):
+            source = cell.get("source", "")
+            return "".join(source) if isinstance(source, list) else str(source)
+    return None
+
+
+def print_node_outputs(nodes) -> None:
+    """What the nodes that succeeded recorded: after a failure, the results that still exist."""
+    lines = [
+        f"  {node.node_id}.{name} = {format_value(value)}"
+        for node in nodes
+        if node.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED)
+        for name, value in node.outputs.items()
+    ]
+    if lines:
+        print("\noutputs of the nodes that succeeded:\n" + "\n".join(lines))
 
 
 def print_outputs(outputs: dict) -> None:
@@ -108,7 +179,7 @@ def command_run(args) -> int:
 
 
 def _run(args, settings, fork_process) -> int:
-    from jupyter_workflow.engine import Engine, KernelExecutor, RunStatus
+    from jupyter_workflow.engine import Engine, KernelExecutor
     from jupyter_workflow.model import load_workflow
     from jupyter_workflow.runtime.artifacts import encode_refs
     from jupyter_workflow.store import RunStore, ThreadedJournal
@@ -159,8 +230,12 @@ def _run(args, settings, fork_process) -> int:
         if live:
             progress.clear()
         print()
-        print_nodes(nodes, sys.stdout.isatty())
+        print_nodes(nodes, sys.stdout.isatty(), verbose=args.verbose)
         print_outputs(run.outputs)
+        if run.status != RunStatus.SUCCEEDED:
+            print_node_outputs(nodes)
+            if not args.verbose and any(node.error and node.error.get("traceback") for node in nodes):
+                print(f"\n(the full traceback: --verbose, or jupyter workflow runs show {run.run_id[:12]})")
         print(f"\nrun {run.run_id} {run.status} in {format_seconds(run.duration_s)}")
         print(f"executed notebooks: {run.run_dir / 'nodes'}")
     return EXIT_OK if run.status == RunStatus.SUCCEEDED else EXIT_FAILED
@@ -212,7 +287,8 @@ def command_runs_list(args) -> int:
         print(json.dumps([run.to_dict() for run in runs], indent=2))
         return EXIT_OK
     if not runs:
-        print("no runs yet")
+        filters = [f"{name} {value}" for name, value in (("workflow", args.workflow), ("status", args.status)) if value]
+        print(f"no runs match {' and '.join(filters)}" if filters else "no runs yet")
         return EXIT_OK
     rows = [
         [r.id[:12], r.workflow_name, r.status, r.trigger, r.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
@@ -240,8 +316,10 @@ def command_runs_show(args) -> int:
     print(f"run {run.id}: {run.workflow_name} {run.status} in {format_seconds(run.duration_s)}")
     print(f"trigger {run.trigger}, user {run.user}, started {run.created_at.astimezone():%Y-%m-%d %H:%M:%S}")
     print(f"inputs: {json.dumps(run.inputs, ensure_ascii=False)}\n")
-    print_nodes(run.nodes, sys.stdout.isatty())
+    print_nodes(run.nodes, sys.stdout.isatty(), verbose=True)
     print_outputs(run.outputs)
+    if run.status != RunStatus.SUCCEEDED:
+        print_node_outputs(run.nodes)
     return EXIT_OK
 
 
@@ -265,17 +343,79 @@ def command_graph(args) -> int:
     return EXIT_OK
 
 
+def inputs_help(path: str) -> str:
+    """The inputs a workflow file declares, as ``run FILE --help`` lists them."""
+    from jupyter_workflow.model.spec import read_document
+
+    try:
+        document = read_document(Path(path).read_text(encoding="utf-8"), path)
+    except (OSError, ValueError) as error:  # InvalidWorkflow is a ValueError
+        reason = error.strerror if isinstance(error, OSError) else str(error).splitlines()[-1].strip()
+        return f"\n{path}: cannot list its inputs ({reason})"
+    inputs = document.get("inputs") if isinstance(document, dict) else None
+    if not isinstance(inputs, dict) or not inputs:
+        return f"\n{path} declares no inputs."
+    rows = []
+    for name, declaration in inputs.items():
+        declaration = declaration if isinstance(declaration, dict) else {}
+        default = json.dumps(declaration["default"], ensure_ascii=False) if "default" in declaration else "(required)"
+        rows.append([name, str(declaration.get("type", "any")), default, input_description(declaration)])
+    return f"\ninputs of {path} (-p NAME=VALUE):\n" + table(["name", "type", "default", "description"], rows)
+
+
+def input_description(declaration: dict) -> str:
+    """An input's title and description, then its allowed values or bounds in brackets."""
+    text = ": ".join(str(declaration[key]) for key in ("title", "description") if declaration.get(key))
+    rules = []
+    if isinstance(declaration.get("enum"), list):
+        rules.append("one of " + ", ".join(json.dumps(choice, ensure_ascii=False) for choice in declaration["enum"]))
+    rules += [f"{word} {declaration[key]}" for key, word in (("minimum", "at least"), ("maximum", "at most"))
+              if key in declaration]
+    if declaration.get("format"):
+        rules.append(f"format {declaration['format']}")
+    return f"{text} ({', '.join(rules)})".strip() if rules else text
+
+
+class RunHelp(argparse.Action):
+    """``-h`` of ``run``: the command's help, then the inputs of the workflow named before it."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show this help and FILE's inputs")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.print_help()
+        if getattr(namespace, "file", None):
+            print(inputs_help(namespace.file))
+        parser.exit()
+
+
+def command_examples(args) -> int:
+    from jupyter_workflow.examples import copy_examples
+
+    try:
+        copied = copy_examples(Path(args.folder))
+    except (FileExistsError, FileNotFoundError, NotADirectoryError) as error:
+        raise UsageError(str(error)) from None
+    print(f"copied {len(copied)} files into {args.folder}")
+    workflows = sorted(str(path) for path in copied if path.name.endswith(".workflow.json"))
+    if workflows:
+        print("try: " + "\n     ".join(f"jupyter workflow run {path}" for path in workflows))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jupyter workflow", description="Workflows of parameterized notebooks.")
     parser.add_argument("--db", help="run store URL (default: $JUPYTER_WORKFLOW_DB_URL or SQLite in the Jupyter data dir)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run a workflow file")
-    run.add_argument("file", help="a *.workflow.json file")
+    run = commands.add_parser("run", help="run a workflow file", add_help=False)
+    run.add_argument("-h", "--help", action=RunHelp)
+    run.add_argument("file", help="a *.workflow.json file (FILE --help lists its inputs)")
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="an input value")
     run.add_argument("--parallel", type=int, help="nodes run at once (default: CPU count)")
     run.add_argument("--runs-dir", help="folder for executed notebooks and artifacts")
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run.add_argument("-v", "--verbose", action="store_true", help="print a failed node's whole traceback")
     run.set_defaults(handler=command_run)
 
     validate = commands.add_parser("validate", help="check a workflow file and list every problem")
@@ -293,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = runs.add_parser("list", help="recent runs, newest first")
     listing.add_argument("--limit", type=int, default=20)
     listing.add_argument("--workflow")
-    listing.add_argument("--status")
+    listing.add_argument("--status", choices=sorted(RunStatus.ALL))
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=command_runs_list)
     show = runs.add_parser("show", help="one run with its nodes (a unique prefix of the id is enough)")
@@ -306,6 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--run", help="colour nodes by their state in this run")
     graph.add_argument("--format", choices=["dot", "mermaid"], default="dot")
     graph.set_defaults(handler=command_graph)
+
+    examples = commands.add_parser("examples", help="copy the example workflows and components into a folder")
+    examples.add_argument("folder", help="where to copy them (created if needed; no file is overwritten)")
+    examples.set_defaults(handler=command_examples)
     return parser
 
 

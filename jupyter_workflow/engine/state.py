@@ -33,6 +33,7 @@ class RunStatus:
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"  # its process ended before it finished (set by the store)
     FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, INTERRUPTED})
+    ALL = FINAL | {PENDING, RUNNING}
 
 
 def now() -> datetime:
