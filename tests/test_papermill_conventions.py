@@ -132,15 +132,17 @@ def test_a_file_that_is_not_accepted_json_exits_2_with_a_message(tmp_path, workf
 @pytest.mark.parametrize(
     ("assignment", "fragment"),
     [("x=NaN", "nan, which is not a JSON number"), ("x=1e999", "inf, which is not a JSON number"),
-     ("x=-Infinity", "-inf, which is not a JSON number")],
+     ("x=-Infinity", "-inf, which is not a JSON number"), ("x=" + "[" * 5000 + "]" * 5000, "nested too deeply"),
+     ("x=" + "[" * 100 + "]" * 100, "nested deeper than 64 levels")],
+    ids=["NaN", "1e999", "-Infinity", "nested thousands deep", "nested a hundred deep"],
 )
-def test_a_non_finite_input_exits_2(tmp_path, workflow_home, assignment, fragment):
+def test_an_input_json_cannot_hold_exits_2(tmp_path, workflow_home, assignment, fragment):
     make_notebook(tmp_path / "n.ipynb", "x = 1.0")
     path = workflow(tmp_path, {"n": {"notebook": "n.ipynb", "parameters": {"x": {"input": "x"}}}},
                     inputs={"x": {"type": "number", "default": 1}})
     for command in ("validate", "run"):
         done = cli(command, str(path), "-p", assignment)
-        assert done.returncode == 2 and "/inputs/x" in done.stderr and fragment in done.stderr, done.stderr
+        assert done.returncode == 2 and fragment in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
 
 

@@ -42,6 +42,8 @@ def parse_assignments(pairs: list[str], declarations: dict) -> dict:
             values[name] = json.loads(text)
         except json.JSONDecodeError:
             values[name] = text
+        except RecursionError:
+            raise UsageError(f"-p {name}: the value is nested too deeply") from None
     return values
 
 
