@@ -197,9 +197,11 @@ async def test_the_server_refuses_input_values_json_cannot_hold(jp_fetch, jp_roo
         "inputs": {"text": {"type": "string", "default": ""}, "x": {"type": "number", "default": 1}},
         "nodes": {"echo": {"notebook": "echo.ipynb", "parameters": {"text": {"input": "text"}, "x": {"input": "x"}}}},
     })
-    for inputs in ('{"x": 1e999}', '{"text": "caf\\ud800"}'):
-        status, answer = await fetch(jp_fetch, "runs", method="POST", body=f'{{"path": "echo.workflow.json", "inputs": {inputs}}}')
-        assert status in (400, 422) and answer["message"], (inputs, status, answer)  # refused at the door
+    spec = '{"format": "jupyter-workflow/1", "nodes": {"echo": {"notebook": "echo.ipynb", "parameters": {"x": 1e999}}}}'
+    for body in ('{"path": "echo.workflow.json", "inputs": {"x": 1e999}}',
+                 '{"path": "echo.workflow.json", "inputs": {"text": "caf\\ud800"}}', f'{{"spec": {spec}}}'):
+        status, answer = await fetch(jp_fetch, "runs", method="POST", body=body)
+        assert status in (400, 422) and answer["message"], (body, status, answer)  # refused at the door
     status, listing = await fetch(jp_fetch, "runs")
     assert status == 200 and listing["runs"] == []
 
