@@ -117,7 +117,8 @@ def test_inspect_shows_the_parameter_schema(small_workflow):
     assert "the number to square" in done.stdout and "integer" in done.stdout and "square" in done.stdout
     schema = json.loads(cli("inspect", str(notebook), "--json").stdout)
     assert schema["parameters"]["x"] == {
-        "name": "x", "type": "integer", "default": 2, "annotation": "int", "nullable": False, "help": "the number to square",
+        "name": "x", "type": "integer", "type_declared": True, "accepts": ["integer"], "default": 2, "default_source": "2",
+        "default_is_expression": False, "annotation": "int", "nullable": False, "help": "the number to square",
     }
     assert schema["outputs"] == {"square": {"type": "integer"}}
     not_a_notebook = cli("inspect", str(small_workflow))

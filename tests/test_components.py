@@ -373,3 +373,132 @@ def test_mermaid_with_states(diamond):
         "classDef running fill:#a5d8ff",
         "classDef succeeded fill:#b2f2bb",
     ]
+
+
+# --- defaults that are expressions, declared and inferred types, notebooks written by hand -------------------------
+
+# Parameters cells shaped like public papermill and Ploomber notebooks.
+PAPERMILL_STYLE = '''import os
+import tempfile
+
+tmp_dir = tempfile.TemporaryDirectory()
+TMP_DIR = tmp_dir.name  # scratch space
+a = "data"
+b = "raw.csv"
+path = os.path.join(a, b)  # the input file
+alpha = 0.6
+l1_ratio = 0.1
+n_estimators: int = 100  # trees
+'''
+PLOOMBER_STYLE = "# declare a list tasks whose products you want to use as inputs\nupstream = ['get']\nproduct = None\nsample = False\n"
+
+
+@pytest.mark.parametrize("source", [PAPERMILL_STYLE, PLOOMBER_STYLE], ids=["papermill", "ploomber"])
+def test_public_notebook_shapes_agree_with_papermill(tmp_path, source):
+    path = make_notebook(tmp_path / "task.ipynb", source, "print('body')")
+    assert assert_agrees_with_papermill(path) > 0
+    theirs = _papermill_parameters(path)
+    for name, parameter in inspect_notebook(path).parameters.items():
+        assert parameter.to_dict()["default_source"] == theirs[name]["default"]  # papermill's text, always
+
+
+def test_an_expression_default_keeps_its_source_and_says_it_is_one(tmp_path):
+    path = make_notebook(tmp_path / "task.ipynb", PAPERMILL_STYLE)
+    parameters = {name: p.to_dict() for name, p in inspect_notebook(path).parameters.items()}
+    assert json.loads(json.dumps(parameters, allow_nan=False)) == parameters
+    assert parameters["TMP_DIR"] == {
+        "name": "TMP_DIR", "type": None, "type_declared": False, "accepts": None,
+        "default": None, "default_source": "tmp_dir.name", "default_is_expression": True,
+        "annotation": None, "nullable": False, "help": "scratch space",
+    }
+    assert parameters["path"]["default_source"] == "os.path.join(a, b)"
+    assert parameters["path"]["default_is_expression"] and parameters["path"]["default"] is None
+    assert parameters["alpha"] == {
+        "name": "alpha", "type": "number", "type_declared": False, "accepts": ["integer", "number"],
+        "default": 0.6, "default_source": "0.6", "default_is_expression": False,
+        "annotation": None, "nullable": False, "help": "",
+    }
+    assert (parameters["a"]["default"], parameters["a"]["default_source"]) == ("data", '"data"')
+    assert parameters["n_estimators"]["type_declared"] and parameters["n_estimators"]["accepts"] == ["integer"]
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [("x = b'raw'", None), ("x = 1e999", "number"), ("x = {1: 'a'}", "object"), ("x = {1, 2}", None)],
+    ids=["bytes", "infinite", "integer keys", "set"],
+)
+def test_a_literal_json_cannot_hold_is_reported_like_an_expression(tmp_path, source, kind):
+    parameter = inspect_notebook(make_notebook(tmp_path / "t.ipynb", source)).parameters["x"]
+    as_dict = parameter.to_dict()
+    assert (as_dict["type"], as_dict["default"], as_dict["default_is_expression"]) == (kind, None, True)
+    assert as_dict["default_source"] == source.removeprefix("x = ")
+    json.dumps(as_dict, allow_nan=False)  # what the REST routes write
+
+
+def test_what_each_parameter_accepts(rich):
+    p = inspect_notebook(rich).parameters
+    assert p["rows"].accepted_types() == {"integer"}  # declared int: enforced
+    assert p["ratio"].accepted_types() == {"integer", "number"}  # declared float
+    assert p["offset"].accepted_types() == {"integer", "number"}  # inferred from -1.5
+    assert p["name"].accepted_types() == {"string"}
+    assert p["verbose"].accepted_types() == {"boolean"}
+    assert p["tags"].accepted_types() == {"array"}  # declared list
+    assert p["columns"].accepted_types() == p["limits"].accepted_types() == {"array", "object"}  # inferred
+    assert p["limit"].accepted_types() == {"integer", "null"}
+    assert p["note"].accepted_types() is None and p["start"].accepted_types() is None
+    assert [name for name, parameter in p.items() if parameter.type_declared] == ["rows", "ratio", "scale", "tags", "limit"]
+    assert p["offset"].accepts("integer") and not p["offset"].accepts("boolean") and p["note"].accepts("object")
+
+
+def test_a_type_in_the_metadata_is_declared(tmp_path):
+    hints = {"count": {"type": "number", "minimum": 0}, "label": {"type": "string"}, "table": {"type": "dataframe"},
+             "flag": {"type": ["boolean"]}}
+    path = make_notebook(tmp_path / "t.ipynb", "count = 1\nlabel = None\ntable = None\nflag = 0",
+                         metadata={"jupyter_workflow": {"parameters": hints}})
+    p = inspect_notebook(path).parameters
+    assert (p["count"].type, p["count"].type_declared, p["count"].accepted_types()) == ("number", True, {"integer", "number"})
+    assert (p["label"].type, p["label"].nullable, p["label"].accepted_types()) == ("string", True, {"string", "null"})
+    assert (p["table"].type, p["table"].type_declared) == (None, False)  # not a JSON type: a hint for forms only
+    assert (p["flag"].type, p["flag"].type_declared) == ("integer", False)
+    assert p["count"].hints == {"type": "number", "minimum": 0}
+
+
+@pytest.mark.parametrize(
+    ("notebook", "fragment"),
+    [
+        ({"cells": [{"cell_type": "code", "source": 5, "metadata": {"tags": ["parameters"]}}]}, "source must be text"),
+        ({"cells": [{"cell_type": "code", "source": ["x = 1", 2], "metadata": {"tags": ["parameters"]}}]},
+         "source must be text"),
+        ({"cells": [{"cell_type": "code", "source": "x = 1\0", "metadata": {"tags": ["parameters"]}}]}, "null bytes"),
+        ({"cells": [{"cell_type": "code", "source": "x = " + "-" * 100000 + "1", "metadata": {"tags": ["parameters"]}}]},
+         "nested too deeply"),
+        ({"cells": [{"cell_type": "code", "source": "x = " + "1+" * 100000 + "1", "metadata": {"tags": ["parameters"]}}]},
+         "nested too deeply"),
+    ],
+    ids=["number source", "list with a number", "NUL byte", "deep unary", "deep sum"],
+)
+def test_a_hand_written_notebook_that_breaks_the_format_is_not_a_notebook(tmp_path, notebook, fragment):
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    with pytest.raises(NotANotebook, match=fragment):
+        inspect_notebook(path)
+
+
+def test_a_notebook_nested_thousands_deep_is_not_a_notebook(tmp_path):
+    path = tmp_path / "deep.ipynb"
+    path.write_text('{"cells": [], "metadata": {"x": ' + "[" * 100000 + "]" * 100000 + "}}", encoding="utf-8")
+    with pytest.raises(NotANotebook, match="nested too deeply"):
+        inspect_notebook(path)
+
+
+def test_metadata_of_the_wrong_types_is_ignored(tmp_path):
+    path = tmp_path / "odd_meta.ipynb"
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "source": "x = 1", "metadata": {"tags": ["parameters"]}}],
+        "metadata": {"kernelspec": {"name": ["python3"], "language": 3}, "language_info": {"name": {"python": True}},
+                     "jupyter_workflow": {"title": 7, "description": ["d"]}},
+    }), encoding="utf-8")
+    component = inspect_notebook(path)
+    assert (component.kernel_name, component.language, component.title, component.description) == (
+        None, "python", "odd meta", "")
+    assert list(component.parameters) == ["x"]

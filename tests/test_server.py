@@ -228,8 +228,8 @@ async def test_components_validate_and_bad_input(jp_fetch, square_workflow):
     assert (await call(jp_fetch, "validate", method="POST", body={"path": "squares.workflow.json"}))["valid"] is True
     broken = {"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "square.ipynb", "parameters": {"y": 1}}}}
     result = await call(jp_fetch, "validate", method="POST", body={"spec": broken})
-    assert result == {"valid": False, "errors": [{"pointer": "/nodes/a/parameters/y",
-                                                   "message": result["errors"][0]["message"]}]}
+    assert result == {"valid": False, "errors": [{"pointer": "/nodes/a/parameters/y", "severity": "error",
+                                                   "message": result["errors"][0]["message"]}], "warnings": []}
     refused = await call(jp_fetch, "runs", method="POST", body={"spec": broken}, expect=422)
     assert refused["errors"][0]["pointer"] == "/nodes/a/parameters/y"
     bad_input = await call(jp_fetch, "runs", method="POST",

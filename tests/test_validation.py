@@ -35,7 +35,7 @@ def root(tmp_path):
     make_notebook(
         root / "consume.ipynb",
         'from typing import Optional\n\ntable = None\ncount: int = 1\nratio = 0.5\nenabled = False\nname = "n"\n'
-        "limit: Optional[int] = None\noptions = {}\nitems = []",
+        "limit: Optional[int] = None\noptions = {}\nitems = []\nweights: dict = {}",
     )
     make_notebook(root / "plain.ipynb", None, "print('no parameters here')")
     make_notebook(root / "broken.ipynb", "x = (1,\n", "")
@@ -44,6 +44,17 @@ def root(tmp_path):
     (root / "folder.ipynb").mkdir()
     make_notebook(tmp_path / "outside.ipynb", "x = 1")
     return root
+
+
+@pytest.fixture
+def r_kernel(tmp_path, monkeypatch):
+    """An R kernelspec installed where Jupyter looks for kernels (it is never started here)."""
+    spec = tmp_path / "jupyter-data" / "kernels" / "ir" / "kernel.json"
+    spec.parent.mkdir(parents=True)
+    argv = ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"]
+    spec.write_text(json.dumps({"argv": argv, "display_name": "R", "language": "R"}), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-data"))
+    return "ir"
 
 
 def base() -> dict:
@@ -82,6 +93,20 @@ def param(node, name, value):
 
 
 VALID_INPUTS = {"month": "2026-10-01"}
+
+
+def nested_list(depth: int) -> list:
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def text_with_size(value: str) -> str:
+    """A workflow file's text whose node a passes ``value`` (JSON text, written as is) as ``size``."""
+    return ('{"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "produce.ipynb", '
+            f'"parameters": {{"size": {value}}}}}}}}}')
+
 
 # id, document (or raw JSON text), input values, expected pointer, expected message fragments
 CASES = [
@@ -131,18 +156,24 @@ CASES = [
     ("parameter for a notebook without parameters cell",
      patched((("nodes", "c"), {"notebook": "plain.ipynb", "parameters": {"x": 1}})), None,
      "/nodes/c/parameters/x", ["'plain.ipynb' has no cell tagged 'parameters'", "no parameter 'x'"]),
-    ("string for an int parameter", patched(param("a", "size", "3")), None,
-     "/nodes/a/parameters/size", ["parameter 'size' expects an integer", 'got the string "3"']),
+    ("string for an int default", patched(param("a", "size", "3")), None,
+     "/nodes/a/parameters/size", ["parameter 'size' expects a number (its default is 3)", 'got the string "3"']),
+    ("boolean for an int default", patched(param("a", "size", True)), None,
+     "/nodes/a/parameters/size", ["parameter 'size' expects a number", "got true"]),
+    ("string for a float default", patched(param("b", "ratio", "ten")), None,
+     "/nodes/b/parameters/ratio", ["parameter 'ratio' expects a number (its default is 0.5)", 'got the string "ten"']),
     ("number for a bool parameter", patched(param("a", "flag", 1)), None,
      "/nodes/a/parameters/flag", ["parameter 'flag' expects true or false", "got the number 1"]),
-    ("float for an int parameter", patched(param("a", "size", 2.5)), None,
-     "/nodes/a/parameters/size", ["expects an integer", "got the number 2.5"]),
+    ("number for a list default", patched(param("b", "items", 3)), None,
+     "/nodes/b/parameters/items", ["parameter 'items' expects a list or an object", "got the number 3"]),
+    ("float for an annotated int", patched(param("b", "count", 2.5)), None,
+     "/nodes/b/parameters/count", ["expects an integer (its type is declared)", "got the number 2.5"]),
     ("string for an annotated int", patched(param("b", "count", "a")), None,
      "/nodes/b/parameters/count", ["parameter 'count' expects an integer", 'got the string "a"']),
     ("null for a parameter that is not Optional", patched(param("b", "count", None)), None,
      "/nodes/b/parameters/count", ["expects an integer", "got null"]),
-    ("value object of the wrong type", patched(param("b", "options", {"value": [1, 2]})), None,
-     "/nodes/b/parameters/options", ["parameter 'options' expects an object", "got the list [1, 2]"]),
+    ("value object of the wrong type", patched(param("b", "weights", {"value": [1, 2]})), None,
+     "/nodes/b/parameters/weights", ["parameter 'weights' expects an object", "got the list [1, 2]"]),
     ("required input missing", base(), {},
      "/inputs/month", ["input 'month' is required and has no default"]),
     ("input value out of range", base(), {**VALID_INPUTS, "threshold": 1.5},
@@ -161,6 +192,8 @@ CASES = [
      "/nodes/b/parameters/enabled", ["input 'threshold' is a number", "parameter 'enabled' expects true or false"]),
     ("number input for an int parameter", patched(param("b", "count", {"input": "threshold"})), None,
      "/nodes/b/parameters/count", ["input 'threshold' is a number", "parameter 'count' expects an integer"]),
+    ("string input for a number default", patched(param("b", "ratio", {"input": "month"})), None,
+     "/nodes/b/parameters/ratio", ["input 'month' is a string", "parameter 'ratio' expects a number"]),
     ("bad JMESPath in map", patched(param("b", "table", {"output": "a.table", "map": "rows[?"})), None,
      "/nodes/b/parameters/table/map", ["invalid JMESPath expression 'rows[?'", "ends too early"]),
     ("JMESPath with a stray word", patched(param("b", "table", {"output": "a.table", "map": "rows total"})), None,
@@ -221,6 +254,48 @@ CASES = [
      "/nodes", ["a workflow needs at least one node"]),
     ("nodes given as a list", patched((("nodes",), [{"notebook": "produce.ipynb"}])), None,
      "/nodes", ["expected an object, got the list"]),
+    ("layout is null", patched((("layout",), None)), None, "/layout", ["expected an object, got null"]),
+    ("layout is a number", patched((("layout",), 3)), None, "/layout", ["expected an object, got the number 3"]),
+    ("layout is false", patched((("layout",), False)), None, "/layout", ["expected an object, got false"]),
+    ("layout is a list", patched((("layout",), [{"a": 1}])), None, "/layout", ["expected an object, got the list"]),
+    ("layout is a string", patched((("layout",), "ab")), None, "/layout", ['expected an object, got the string "ab"']),
+    ("kernel that is not installed", patched((("nodes", "a", "kernel"), "pyhton3")), None,
+     "/nodes/a/kernel", ["no kernel 'pyhton3' is installed here", "did you mean 'python3'?", "installed: ", "python3"]),
+    ("kernel name with a shell command", patched((("nodes", "a", "kernel"), "python3; touch x")), None,
+     "/nodes/a/kernel", ["'python3; touch x' is not a kernelspec name"]),
+    ("kernel name with a trailing newline", patched((("nodes", "a", "kernel"), "python3\n")), None,
+     "/nodes/a/kernel", ["is not a kernelspec name"]),
+    ("notebook whose kernel is not installed", patched((("nodes", "c"), {"notebook": "stats.R.ipynb"})), None,
+     "/nodes/c/notebook", ["'stats.R.ipynb' runs in the kernel 'ir', which is not installed here", "python3"]),
+    ("timeout beyond a week", patched((("nodes", "b", "timeout"), 1e300)), None,
+     "/nodes/b/timeout", ["must be at most 604800", "got the number 1e+300"]),
+    ("retry delay beyond a day", patched((("nodes", "b", "retry_delay"), 86401)), None,
+     "/nodes/b/retry_delay", ["must be at most 86400", "got the number 86401"]),
+    ("map nested past the parser's recursion", patched(param("b", "table", {"output": "a.table", "map": "!" * 999 + "a"})),
+     None, "/nodes/b/parameters/table/map", ["JMESPath expression is nested too deeply"]),
+    ("map nested deeper than the evaluator may go",
+     patched(param("b", "table", {"output": "a.table", "map": "!" * 80 + "a"})), None,
+     "/nodes/b/parameters/table/map", ["not accepted", "nested more than 64 levels"]),
+    ("map with an infinite literal", patched(param("b", "table", {"output": "a.table", "map": "`1e999`"})), None,
+     "/nodes/b/parameters/table/map", ["not accepted", "a literal in it", "not a JSON number"]),
+    ("map longer than a thousand characters",
+     patched(param("b", "table", {"output": "a.table", "map": "(" * 5000 + "a" + ")" * 5000})), None,
+     "/nodes/b/parameters/table/map", ["is too long: at most 1000 characters, got 10001"]),
+    ("file nested thousands deep", text_with_size("[" * 5000 + "]" * 5000), None,
+     "", ["the workflow is nested too deeply (at most 64 levels)"]),
+    ("file nested a hundred deep", text_with_size("[" * 100 + "]" * 100), None,
+     "", ["the workflow is not accepted", "nested deeper than 64 levels"]),
+    ("file with NaN", text_with_size("NaN"), None, "", ["NaN is not a JSON number"]),
+    ("file with a number too large", text_with_size("1e999"), None, "", ["1e999 is too large for a JSON number"]),
+    ("file with a lone surrogate", text_with_size('"\\ud800"'), None, "", ["lone surrogate"]),
+    ("input value NaN", base(), {**VALID_INPUTS, "threshold": float("nan")},
+     "/inputs/threshold", ["not an accepted JSON value", "nan", "not a JSON number"]),
+    ("input value infinite", base(), {**VALID_INPUTS, "threshold": float("inf")},
+     "/inputs/threshold", ["not an accepted JSON value", "inf", "not a JSON number"]),
+    ("input value with a lone surrogate", base(), {"month": "2026-10-01\ud800"},
+     "/inputs/month", ["not an accepted JSON value", "lone surrogate"]),
+    ("input value nested too deeply", base(), {**VALID_INPUTS, "kind": nested_list(70)},
+     "/inputs/kind", ["not an accepted JSON value", "nested deeper than 64 levels"]),
 ]
 
 
@@ -354,7 +429,7 @@ def test_the_shipped_example_workflow_is_valid(tmp_path):
         assert workflow.notebook_path(node_id).is_file()
 
 
-def test_value_objects_fan_in_and_other_kernels_validate(root):
+def test_value_objects_fan_in_and_other_kernels_validate(root, r_kernel):
     document = patched(
         (("nodes", "a2"), {"notebook": "produce.ipynb", "parameters": {"size": 5, "label": "y", "flag": False}}),
         param("b", "items", {"outputs": ["a.table", "a2.table"], "reduce": "concat"}),
@@ -414,3 +489,146 @@ def test_identifiers_with_a_trailing_newline_are_rejected(tmp_path):
     }
     pointers = [p.pointer for p in validate_document(document, tmp_path)]
     assert "/nodes/a\n" in pointers and "/nodes/b/parameters/x/output" in pointers
+
+
+# --- types inferred from defaults are hints; "strict": false turns parameter problems into warnings ---------------
+
+
+@pytest.fixture
+def ploomber_like(root):
+    """Notebooks shaped like public papermill and Ploomber ones: literal placeholders, a typed one."""
+    make_notebook(
+        root / "clean.ipynb",
+        "upstream = ['get']  # Ploomber: a list placeholder, a dict is passed in\nproduct = None\n"
+        "foo = 1\nn = 5\nalpha = 0.6\nratio: float = 0.1\nlabel = 'x'\nverbose = False",
+        "print(upstream, product, foo, n)",
+    )
+    make_notebook(
+        root / "meta_typed.ipynb",
+        "count = 1\nname = None\nanything = None",
+        metadata={"jupyter_workflow": {"parameters": {"count": {"type": "integer", "minimum": 0},
+                                                      "name": {"type": "string"}, "anything": {"type": "dataframe"}}}},
+    )
+    return root
+
+
+def one_node(notebook: str, parameters: dict, **settings) -> dict:
+    return {
+        "format": "jupyter-workflow/1",
+        "inputs": {"amount": {"type": "number", "default": 2.5}, "mapping": {"type": "object", "default": {}},
+                   "word": {"type": "string", "default": "w"}},
+        "nodes": {"n": {"notebook": notebook, "parameters": parameters, **settings}},
+    }
+
+
+def messages(problems) -> list[tuple[str, str, str]]:
+    return [(p.pointer, p.severity, p.message) for p in problems]
+
+
+def test_a_type_inferred_from_a_default_is_a_hint(ploomber_like):
+    accepted = one_node("clean.ipynb", {
+        "upstream": {"value": {"get": "data/get.csv"}},  # a dict for a list default
+        "product": {"value": {"nb": "out.ipynb"}},  # None accepts anything
+        "foo": 2.5,  # any number for an integer default
+        "n": {"input": "amount"},  # an input declared number for an integer default
+        "alpha": 1,
+        "ratio": 3,  # an integer for a declared float
+        "verbose": True,
+    })
+    assert validate_document(accepted, ploomber_like) == []
+    refused = one_node("clean.ipynb", {
+        "n": "ten", "foo": True, "upstream": "get", "label": 3, "alpha": {"input": "word"}, "ratio": {"input": "mapping"},
+    })
+    assert sorted(messages(validate_document(refused, ploomber_like))) == [
+        ("/nodes/n/parameters/alpha", "error",
+         "input 'word' is a string but parameter 'alpha' expects a number (its default is 0.6)"),
+        ("/nodes/n/parameters/foo", "error", "parameter 'foo' expects a number (its default is 1), got true"),
+        ("/nodes/n/parameters/label", "error", "parameter 'label' expects a string (its default is 'x'), got the number 3"),
+        ("/nodes/n/parameters/n", "error", 'parameter \'n\' expects a number (its default is 5), got the string "ten"'),
+        ("/nodes/n/parameters/ratio", "error",
+         "input 'mapping' is an object but parameter 'ratio' expects a number (its type is declared)"),
+        ("/nodes/n/parameters/upstream", "error",
+         "parameter 'upstream' expects a list or an object (its default is ['get']), got the string \"get\""),
+    ]
+
+
+def test_a_type_in_the_notebook_metadata_is_enforced(ploomber_like):
+    refused = one_node("meta_typed.ipynb", {"count": 2.5, "name": 3, "anything": [1]})
+    assert messages(validate_document(refused, ploomber_like)) == [
+        ("/nodes/n/parameters/count", "error", "parameter 'count' expects an integer (its type is declared), got the number 2.5"),
+        ("/nodes/n/parameters/name", "error",
+         "parameter 'name' expects a string or null (its type is declared), got the number 3"),
+    ]
+    assert validate_document(one_node("meta_typed.ipynb", {"count": 7, "name": None, "anything": {}}), ploomber_like) == []
+
+
+def test_a_node_that_is_not_strict_gets_warnings_instead_of_errors(ploomber_like):
+    document = one_node("clean.ipynb", {"colour": "red", "n": "ten", "upstream": {"output": "n.x"}}, strict=False)
+    document["nodes"]["plain"] = {"notebook": "plain.ipynb", "parameters": {"x": 1}, "strict": False}
+    problems = validate_document(document, ploomber_like)
+    assert messages(problems) == [
+        ("/nodes/n/parameters/upstream/output", "error", "node 'n' cannot take its own output 'n.x'"),  # errors first
+        ("/nodes/n/parameters/colour", "warning",
+         "notebook 'clean.ipynb' does not declare 'colour' (it declares: alpha, foo, label, n, product, ratio, "
+         "upstream, verbose); it is set after its parameters cell"),
+        ("/nodes/n/parameters/n", "warning", 'parameter \'n\' expects a number (its default is 5), got the string "ten"'),
+        ("/nodes/plain/parameters/x", "warning", "notebook 'plain.ipynb' has no cell tagged 'parameters': 'x' is set at its top"),
+    ]
+    path = write_workflow(ploomber_like / "loose.workflow.json", document)
+    with pytest.raises(InvalidWorkflow) as caught:
+        load_workflow(path)
+    assert [p.pointer for p in caught.value.problems] == ["/nodes/n/parameters/upstream/output"]
+    assert [p.pointer for p in caught.value.warnings] == [p.pointer for p in problems[1:]]
+    assert str(caught.value).splitlines()[0] == f"{path}: 1 problem found, 3 warnings"
+    assert "  warning: /nodes/plain/parameters/x: notebook 'plain.ipynb' has no cell" in str(caught.value)
+    body = caught.value.to_dict()
+    assert [e["severity"] for e in body["errors"]] == ["error"]
+    assert [w["severity"] for w in body["warnings"]] == ["warning"] * 3
+
+    del document["nodes"]["n"]["parameters"]["upstream"]
+    workflow = load_workflow(write_workflow(path, document))  # warnings only: it is valid
+    assert [(p.pointer, p.severity) for p in workflow.warnings] == [
+        ("/nodes/n/parameters/colour", "warning"), ("/nodes/n/parameters/n", "warning"),
+        ("/nodes/plain/parameters/x", "warning"),
+    ]
+    assert workflow.nodes["n"].strict is False and workflow.nodes["plain"].strict is False
+
+    strict = copy.deepcopy(document)
+    for node in strict["nodes"].values():
+        del node["strict"]  # the default is strict
+    assert [(p.pointer, p.severity) for p in validate_document(strict, ploomber_like)] == [
+        ("/nodes/n/parameters/colour", "error"), ("/nodes/n/parameters/n", "error"), ("/nodes/plain/parameters/x", "error"),
+    ]
+    assert load_workflow(write_workflow(ploomber_like / "ok.workflow.json", one_node("clean.ipynb", {}))).warnings == []
+
+
+def test_strict_must_be_true_or_false(ploomber_like):
+    problems = validate_document(one_node("clean.ipynb", {}, strict="no"), ploomber_like)
+    assert messages(problems) == [("/nodes/n/strict", "error", 'expected true or false, got the string "no"')]
+
+
+def test_a_workflow_file_that_is_not_utf8_is_a_problem_not_a_crash(root):
+    path = root / "latin1.workflow.json"
+    path.write_bytes(json.dumps(base()).replace("example", "caf\u00e9").encode("latin-1"))
+    with pytest.raises(InvalidWorkflow) as caught:
+        load_workflow(path)
+    assert [(p.pointer, p.message) for p in caught.value.problems] == [("", "the workflow is not UTF-8 text")]
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), "\ud800", {"k": b"bytes"}, nested_list(80)], ids=["nan", "inf", "surrogate", "bytes", "deep"]
+)
+def test_an_inline_document_that_is_not_json_is_a_problem(root, value):
+    document = patched(param("a", "size", value))
+    problems = validate_document(document, root)
+    assert [p.pointer for p in problems] == [""]
+    assert problems[0].message.startswith("the workflow is not an accepted JSON document: ")
+    assert "['nodes']['a']['parameters']" in problems[0].message
+
+
+def test_input_values_must_be_an_object(root):
+    resolved, problems = check_inputs(base()["inputs"], ["month", "2026-01-01"])
+    assert resolved == {} and messages(problems) == [
+        ("/inputs", "error", 'input values must be an object of names and values, got the list ["month", "2026-01-01"]')
+    ]

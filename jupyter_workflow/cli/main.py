@@ -44,16 +44,20 @@ def parse_assignments(pairs: list[str], declarations: dict) -> dict:
             values[name] = json.loads(text)
         except json.JSONDecodeError:
             values[name] = text
-        except (RecursionError, ValueError) as error:  # nested too deeply, or an integer too long
-            raise UsageError(f"-p {name}: the value cannot be read as JSON ({type(error).__name__}: {error})") from None
+        except RecursionError:
+            raise UsageError(f"-p {name}: the value is nested too deeply") from None
+        except ValueError as error:  # an integer with more digits than Python reads
+            raise UsageError(f"-p {name}: {error}") from None
     return values
 
 
 def read_declarations(path: str) -> dict:
     """The input declarations of a workflow file, or {} if it cannot be read (validation reports why)."""
+    from jupyter_workflow.model.spec import read_document
+
     try:
-        inputs = json.loads(Path(path).read_text(encoding="utf-8")).get("inputs", {})
-    except (OSError, ValueError, AttributeError):
+        inputs = read_document(Path(path).read_bytes()).get("inputs", {})
+    except (OSError, InvalidWorkflow, AttributeError):
         return {}
     return inputs if isinstance(inputs, dict) else {}
 
@@ -186,6 +190,8 @@ def _run(args, settings, fork_process) -> int:
 
     inputs = parse_assignments(args.param, read_declarations(args.file))
     workflow = load_workflow(args.file, inputs=inputs)
+    for warning in workflow.warnings:
+        print(f"{args.file}: {warning}", file=sys.stderr)
     store = RunStore(settings.db_url)
     journal = ThreadedJournal(store)
     live = sys.stdout.isatty() and not args.json
@@ -247,9 +253,13 @@ def command_validate(args) -> int:
     inputs = parse_assignments(args.param, read_declarations(args.file)) if args.param else None
     workflow = load_workflow(args.file, inputs=inputs)
     if args.json:
-        print(json.dumps({"valid": True, "errors": []}))
-    else:
-        print(f"{args.file}: valid ({len(workflow.nodes)} nodes)")
+        print(json.dumps({"valid": True, "errors": [], "warnings": [w.to_dict() for w in workflow.warnings]}))
+        return EXIT_OK
+    count = len(workflow.warnings)
+    warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+    print(f"{args.file}: valid ({len(workflow.nodes)} nodes{warned})")
+    for warning in workflow.warnings:
+        print(f"  {warning}")
     return EXIT_OK
 
 

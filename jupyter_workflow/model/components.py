@@ -1,10 +1,12 @@
 """Components: what a notebook accepts (its ``parameters`` cell) and what it records.
 
 The parameter schema follows papermill's convention: the first cell tagged
-``parameters``. Each top-level assignment there is a parameter; its type comes from an
-annotation, a ``# type:`` comment, or the literal default; a trailing comment is its help.
-Optional notebook metadata under ``jupyter_workflow`` adds a title, a description,
-declared outputs and form hints.
+``parameters``. Each top-level assignment there is a parameter; a trailing comment is its
+help. Its type is declared by the author (an annotation, a ``# type:`` comment, or a
+``type`` in the notebook's metadata) and then enforced, or inferred from a literal
+default and then only a hint (see :meth:`Parameter.accepted_types`). Optional notebook
+metadata under ``jupyter_workflow`` adds a title, a description, declared outputs and
+form hints.
 """
 
 import ast
@@ -14,7 +16,17 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_workflow.model.json_values import json_value_problem
+
 METADATA_KEY = "jupyter_workflow"
+JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object")
+# What a type inferred from a default accepts: any number for a number, any container for a container.
+_HINTED_TYPES = {
+    "integer": frozenset({"integer", "number"}),
+    "number": frozenset({"integer", "number"}),
+    "array": frozenset({"array", "object"}),
+    "object": frozenset({"array", "object"}),
+}
 
 # Python annotations and default types, as JSON Schema type names.
 _PYTHON_TYPES = {
@@ -43,18 +55,50 @@ class Parameter:
 
     name: str
     type: str | None  # JSON Schema type name, or None when any value is accepted
-    default: object = None
-    default_source: str = ""
+    default: object = None  # the default as a JSON value; None when it is an expression
+    default_source: str = ""  # the default as written, e.g. ``tmp_dir.name`` (papermill's ``default``)
+    default_is_expression: bool = False  # the default is code, or a literal JSON cannot hold (``b"x"``)
     annotation: str | None = None
+    type_declared: bool = False  # written by the author; False when inferred from the default
     nullable: bool = False
     help: str = ""
     hints: dict = field(default_factory=dict)
 
+    def accepted_types(self) -> frozenset[str] | None:
+        """The JSON types of the values this parameter takes; None when it takes any value.
+
+        A declared type is enforced (a ``number`` takes integers too). An inferred type is
+        a hint: a number default takes any number, a list, tuple or dict default any list
+        or object. Strings, numbers and booleans never stand in for one another.
+        """
+        if self.type is None:
+            return None
+        if self.type_declared:
+            accepted = {self.type, "integer"} if self.type == "number" else {self.type}
+        else:
+            accepted = set(_HINTED_TYPES.get(self.type, {self.type}))
+        return frozenset(accepted | {"null"} if self.nullable else accepted)
+
+    def accepts(self, json_type: str) -> bool:
+        """Whether a value of the JSON type ``json_type`` (``"integer"``, ``"array"``...) is accepted."""
+        accepted = self.accepted_types()
+        return accepted is None or json_type in accepted
+
+    def declare(self, type_name: str) -> None:
+        """Give the parameter a type the author declared (e.g. in the notebook's metadata)."""
+        self.type, self.type_declared = type_name, True
+        self.nullable = self.nullable or (self.default is None and not self.default_is_expression)
+
     def to_dict(self) -> dict:
+        accepted = self.accepted_types()
         return {
             "name": self.name,
             "type": self.type,
+            "type_declared": self.type_declared,
+            "accepts": sorted(accepted) if accepted is not None else None,
             "default": self.default,
+            "default_source": self.default_source,
+            "default_is_expression": self.default_is_expression,
             "annotation": self.annotation,
             "nullable": self.nullable,
             "help": self.help,
@@ -90,9 +134,19 @@ class Component:
         }
 
 
-def _source(cell) -> str:
+def _source(cell, path: Path) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    if not isinstance(source, str):
+        raise NotANotebook(f"{path} is not a valid notebook: a cell's source must be text")
+    return source
+
+
+def _text(container: dict, key: str) -> str | None:
+    """``container[key]`` if it is a string, else None (metadata written by hand can hold anything)."""
+    value = container.get(key)
+    return value if isinstance(value, str) else None
 
 
 def _annotation_type(annotation: str) -> tuple[str | None, bool]:
@@ -132,7 +186,12 @@ def parse_parameters_cell(source: str) -> dict[str, Parameter]:
         # rejects valid code such as a comment line starting with "# type:".
         tree = ast.parse(source)
     except SyntaxError as error:
-        raise NotANotebook(f"the parameters cell is not valid Python: {error.msg} (line {error.lineno})") from None
+        line = f" (line {error.lineno})" if error.lineno else ""
+        raise NotANotebook(f"the parameters cell is not valid Python: {error.msg}{line}") from None
+    except ValueError as error:  # a NUL byte, before Python 3.12
+        raise NotANotebook(f"the parameters cell is not valid Python: {error}") from None
+    except (RecursionError, MemoryError):  # nesting deeper than Python's parser goes
+        raise NotANotebook("the parameters cell is nested too deeply to be read") from None
     comments = _comments_by_line(source)
     parameters = {}
     for statement in tree.body:
@@ -162,13 +221,16 @@ def parse_parameters_cell(source: str) -> dict[str, Parameter]:
             type_name, nullable = _annotation_type(annotation)
             nullable = nullable or (literal and default is None)  # `x: int = None` takes None
         else:
-            type_name, nullable = _literal_type(default), default is None
+            type_name, nullable = _literal_type(default), literal and default is None
+        json_literal = literal and json_value_problem(default) is None  # not b"x", 1e999, {1: 2}
         parameters[name] = Parameter(
             name=name,
             type=type_name,
-            default=default,
+            default=default if json_literal else None,
             default_source=default_source,
+            default_is_expression=not json_literal,
             annotation=annotation,
+            type_declared=bool(annotation) and type_name is not None,
             nullable=nullable,
             help=comment,
         )
@@ -183,6 +245,8 @@ def read_notebook_json(path: Path) -> dict:
         raise NotANotebook(f"cannot read {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise NotANotebook(f"{path} is not a notebook: {error}") from None
+    except RecursionError:
+        raise NotANotebook(f"{path} is not a notebook: its JSON is nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         raise NotANotebook(f"{path} is not a notebook: it has no list of cells")
     return document
@@ -214,21 +278,27 @@ def inspect_notebook(path) -> Component:
     hints = _mapping(extra, "parameters", f"metadata.{METADATA_KEY}.parameters", path)
     outputs = _mapping(extra, "outputs", f"metadata.{METADATA_KEY}.outputs", path)
     parameters_cell = next((cell for cell in document["cells"] if _is_parameters_cell(cell, path)), None)
-    language = language_info.get("name") or kernelspec.get("language") or "python"
+    language = _text(language_info, "name") or _text(kernelspec, "language") or "python"
     parameters_known = language == "python"
-    try:
-        parameters = parse_parameters_cell(_source(parameters_cell)) if parameters_cell and parameters_known else {}
-    except NotANotebook as error:
-        raise NotANotebook(f"{path}: {error}") from None
+    if parameters_cell and parameters_known:
+        source = _source(parameters_cell, path)
+        try:
+            parameters = parse_parameters_cell(source)
+        except NotANotebook as error:
+            raise NotANotebook(f"{path}: {error}") from None
+    else:
+        parameters = {}
     for name, parameter_hints in hints.items():
         if name in parameters and isinstance(parameter_hints, dict):
             parameters[name].hints = dict(parameter_hints)
+            if parameter_hints.get("type") in JSON_TYPES:
+                parameters[name].declare(parameter_hints["type"])
     return Component(
         path=path,
-        title=extra.get("title") or path.stem.replace("_", " "),
-        description=extra.get("description", ""),
+        title=_text(extra, "title") or path.stem.replace("_", " "),
+        description=_text(extra, "description") or "",
         language=language,
-        kernel_name=kernelspec.get("name"),
+        kernel_name=_text(kernelspec, "name"),
         has_parameters_cell=parameters_cell is not None,
         parameters_known=parameters_known,
         parameters=parameters,

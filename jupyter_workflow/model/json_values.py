@@ -32,15 +32,19 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def load_json(text: str | bytes, what: str = "the JSON text"):
+def load_json(text: str | bytes, what: str = "the JSON text", *, object_pairs_hook=None):
     """``text`` parsed as JSON under the rules of the module doc; :class:`UnsafeJson` if it breaks one.
 
-    ``what`` names the text in messages, e.g. ``"the request body"``.
+    ``what`` names the text in messages, e.g. ``"the request body"``. ``object_pairs_hook``
+    is :func:`json.loads`'s: it builds each object from its key-value pairs (to see
+    duplicate keys, say); it must return a dict.
     """
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=object_pairs_hook
+        )
     except UnsafeJson as error:
         raise UnsafeJson(f"{what} is not valid JSON: {error}") from None
     except json.JSONDecodeError as error:

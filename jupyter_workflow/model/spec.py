@@ -2,7 +2,9 @@
 
 ``load_workflow`` reads a ``*.workflow.json`` file, validates it (schema and semantics)
 and returns a :class:`Workflow`; ``parse_workflow`` builds one from a document that is
-already known to be valid.
+already known to be valid. A workflow file is JSON under the rules of
+:mod:`jupyter_workflow.model.json_values` (UTF-8, finite numbers, bounded depth), with
+each key at most once per object.
 """
 
 import hashlib
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from jupyter_workflow.model.json_values import UnsafeJson, load_json
 from jupyter_workflow.model.problems import InvalidWorkflow, Problem, pointer
 
 FORMAT = "jupyter-workflow/1"
@@ -97,6 +100,7 @@ class Node:
     timeout: float | None = None
     kernel: str | None = None
     cache: bool = False
+    strict: bool = True  # False: undeclared parameters are injected, type problems are warnings
     title: str | None = None
     description: str | None = None
 
@@ -120,6 +124,7 @@ class Workflow:
     inputs: dict[str, dict]
     nodes: dict[str, Node]
     outputs: dict[str, Binding]
+    warnings: list[Problem] = field(default_factory=list, compare=False)  # found when it was validated
     _notebook_paths: dict[str, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def notebook_path(self, node_id: str) -> Path:
@@ -157,6 +162,7 @@ def parse_node(node_id: str, raw: dict) -> Node:
         timeout=raw.get("timeout"),
         kernel=raw.get("kernel"),
         cache=raw.get("cache", False),
+        strict=raw.get("strict", True),
         title=raw.get("title"),
         description=raw.get("description"),
     )
@@ -216,14 +222,16 @@ def _duplicate_key_problems(value, path=()) -> list[Problem]:
     return problems
 
 
-def read_document(text: str, source: str | None = None) -> dict:
-    """Parse workflow JSON text; syntax errors and duplicate keys raise ``InvalidWorkflow``."""
+def read_document(text: str | bytes, source: str | None = None) -> dict:
+    """Parse workflow JSON text (or UTF-8 bytes) under the module doc's rules.
+
+    Text that breaks them (not JSON, not UTF-8, ``NaN``, nested too deeply...) and
+    duplicate keys raise ``InvalidWorkflow``.
+    """
     try:
-        document = json.loads(text, object_pairs_hook=_object_pairs)
-    except json.JSONDecodeError as error:
-        raise InvalidWorkflow(
-            [Problem("", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")], source
-        ) from None
+        document = load_json(text, "the workflow", object_pairs_hook=_object_pairs)
+    except UnsafeJson as error:
+        raise InvalidWorkflow([Problem("", str(error))], source) from None
     problems = _duplicate_key_problems(document)
     if problems:
         raise InvalidWorkflow(problems, source)
@@ -236,15 +244,12 @@ def load_workflow(path, inputs: dict | None = None) -> Workflow:
     When ``inputs`` is given, the values are checked against the input declarations
     too. Raises :class:`InvalidWorkflow` listing every problem found.
     """
-    from jupyter_workflow.model.validation import validate_document
+    from jupyter_workflow.model.validation import checked_workflow
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as error:
         raise InvalidWorkflow([Problem("", f"cannot read the file: {error.strerror}")], str(path)) from None
-    document = read_document(text, str(path))
-    problems = validate_document(document, path.parent, inputs=inputs)
-    if problems:
-        raise InvalidWorkflow(problems, str(path))
-    return parse_workflow(document, path.parent, path.resolve())
+    document = read_document(data, str(path))
+    return checked_workflow(document, path.parent, path.resolve(), inputs=inputs, source=str(path))

@@ -1,11 +1,15 @@
 """Validation of a ``jupyter-workflow/1`` document: the JSON Schema, then the meaning.
 
 Every problem names its place as a JSON pointer and says what is wrong in a sentence;
-all problems are reported together.
+all problems are reported together. Validation never raises on a document, however
+malformed: it answers with problems. Problems are errors, or warnings for what a node
+with ``"strict": false`` lets through (see :mod:`jupyter_workflow.model.problems`).
 """
 
 import difflib
 import json
+import os
+import stat
 from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -14,9 +18,11 @@ import jmespath
 import jmespath.exceptions
 from jsonschema import Draft202012Validator, FormatChecker
 
-from jupyter_workflow.model.components import NotANotebook, inspect_notebook
+from jupyter_workflow.model.components import NotANotebook, Parameter, inspect_notebook
 from jupyter_workflow.model.graph import find_cycle
-from jupyter_workflow.model.problems import Problem, pointer
+from jupyter_workflow.model.json_values import MAX_DEPTH, json_value_problem
+from jupyter_workflow.model.paths import PathOutsideRoot, name_problem, resolve_inside
+from jupyter_workflow.model.problems import ERROR, WARNING, InvalidWorkflow, Problem, errors_and_warnings, pointer
 from jupyter_workflow.model.spec import BINDING_KEYS, FORMAT, FanIn, InputRef, Literal, OutputRef, Workflow, parse_workflow
 
 TYPE_WORDS = {
@@ -52,15 +58,19 @@ def json_type(value) -> str:
     return "object"
 
 
-def matches_type(value, expected: str | None) -> bool:
-    actual = json_type(value)
-    return expected is None or actual == expected or (expected == "number" and actual == "integer")
+def expected_words(types) -> str:
+    """JSON types as a person would list them: ``a number``, ``a list or an object``."""
+    shown = [t for t in TYPE_WORDS if t in types and not (t == "integer" and "number" in types)]
+    return " or ".join(TYPE_WORDS[t] for t in shown)
 
 
 def describe(value) -> str:
     """A value as a person would name it: ``the string "0.9"``, ``the number 3``."""
     kind = json_type(value)
-    text = json.dumps(value)
+    try:
+        text = json.dumps(value)
+    except ValueError:  # an integer with more digits than Python writes out
+        text = "with more digits than can be shown"
     if len(text) > 40:
         text = text[:37] + "..."
     noun = {"string": "the string ", "integer": "the number ", "number": "the number ", "array": "the list ",
@@ -104,6 +114,8 @@ def _humanize(error) -> list[tuple[str, str]]:
         words = " or ".join(TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
         return [(pointer(*path), f"expected {words}, got {describe(instance)}")]
     if validator == "pattern":
+        if path and path[-1] == "kernel":
+            return [(pointer(*path), f"{instance!r} is not a kernelspec name (letters, digits, '.', '_' and '-')")]
         if error.validator_value.endswith("\\.ipynb$"):
             return [(pointer(*path), f"{instance!r} is not a notebook path (it must end in .ipynb)")]
         if "\\." in error.validator_value:
@@ -120,6 +132,8 @@ def _humanize(error) -> list[tuple[str, str]]:
             return [(pointer(*path), f"lists {json.dumps(repeated[0])} more than once")]
     if validator in ("minLength", "minItems") and error.validator_value == 1:
         return [(pointer(*path), "must not be empty")]
+    if validator == "maxLength":
+        return [(pointer(*path), f"is too long: at most {error.validator_value} characters, got {len(instance)}")]
     if validator == "minProperties" and path == ["nodes"]:
         return [("/nodes", "a workflow needs at least one node")]
     return [(pointer(*path), error.message)]
@@ -178,16 +192,26 @@ def check_inputs(
 ) -> tuple[dict, list[Problem]]:
     """Input values completed with defaults, and the problems found in them.
 
+    Every front end's input values pass here, so a value that is not JSON as the project
+    accepts it (``NaN``, ``Infinity``, a lone surrogate, nested too deeply) is refused here.
     ``check_defaults=False`` leaves defaults unchecked (when they are reported already).
     """
+    if not isinstance(values, dict):
+        return {}, [Problem("/inputs", f"input values must be an object of names and values, got {describe(values)}")]
     problems, resolved = [], {}
     for name in values:
-        if name not in declarations:
+        if json_value_problem(name):  # a lone surrogate, which no pointer may hold
+            problems.append(Problem("/inputs", f"the input name {name!r} is not valid Unicode text"))
+        elif name not in declarations:
             known = ", ".join(sorted(declarations)) or "none"
             problems.append(Problem(pointer("inputs", name), f"the workflow has no input {name!r} (inputs: {known})"))
     for name, declaration in declarations.items():
         if name in values:
             resolved[name] = values[name]
+            unsafe = json_value_problem(values[name])
+            if unsafe:
+                problems.append(Problem(pointer("inputs", name), f"not an accepted JSON value: {unsafe}"))
+                continue
         elif "default" in declaration:
             resolved[name] = declaration["default"]
             if not check_defaults:
@@ -197,6 +221,33 @@ def check_inputs(
             continue
         problems += value_problems(declaration, resolved[name], pointer("inputs", name))
     return resolved, problems
+
+
+def _expression_tree_problem(tree: dict) -> str | None:
+    """What makes a parsed JMESPath expression unsafe to evaluate: too deep, or a literal that is not JSON."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"it is nested more than {MAX_DEPTH} levels deep"
+        if node.get("type") == "literal":
+            unsafe = json_value_problem(node.get("value"))
+            if unsafe:
+                return f"a literal in it is not an accepted JSON value: {unsafe}"
+        stack.extend((child, depth + 1) for child in node.get("children", ()) if isinstance(child, dict))
+    return None
+
+
+def map_problem(expression: str) -> str | None:
+    """What makes ``expression`` unusable as a binding's ``map`` (a JMESPath query), or None."""
+    try:
+        tree = jmespath.compile(expression).parsed
+    except jmespath.exceptions.JMESPathError as error:
+        return f"invalid JMESPath expression {expression!r}: {_jmespath_reason(error)}"
+    except RecursionError:
+        return f"the JMESPath expression is nested too deeply (at most {MAX_DEPTH} levels)"
+    problem = _expression_tree_problem(tree)
+    return f"the JMESPath expression is not accepted: {problem}" if problem else None
 
 
 def _jmespath_reason(error) -> str:
@@ -214,18 +265,35 @@ def _jmespath_reason(error) -> str:
 def _notebook_problem(root: Path, relative: str) -> str | None:
     if Path(relative).is_absolute() or relative.startswith(("~", "\\")):
         return f"{relative!r} is an absolute path; give the notebook's path relative to the workflow file"
-    resolved = (root / relative).resolve()
-    if not resolved.is_relative_to(root.resolve()):
+    problem = name_problem(relative)
+    if problem:
+        return problem
+    try:
+        resolved = resolve_inside(root, relative)
+    except PathOutsideRoot:
         return f"{relative!r} resolves outside the workflow's folder ({root.resolve()})"
-    if resolved.is_dir():
-        return f"{relative!r} is a folder, not a notebook file"
-    if not resolved.is_file():
+    try:
+        mode = os.stat(resolved).st_mode
+    except (FileNotFoundError, NotADirectoryError):
         return f"notebook {relative!r} does not exist (looked for {resolved})"
+    except OSError as error:  # a name too long for the file system...
+        return f"cannot use the notebook path {relative!r}: {error.strerror}"
+    if stat.S_ISDIR(mode):
+        return f"{relative!r} is a folder, not a notebook file"
+    if not stat.S_ISREG(mode):
+        return f"{relative!r} is not a regular file"
     return None
 
 
+def installed_kernels() -> list[str]:
+    """The names of the kernelspecs installed here (as Jupyter lists them, in lower case)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
 class _SemanticCheck:
-    """The checks that need the whole document: references, cycles, notebooks."""
+    """The checks that need the whole document: references, cycles, notebooks, kernels."""
 
     def __init__(self, workflow: Workflow, all_node_ids: set[str], all_input_ids: set[str]):
         self.workflow = workflow
@@ -234,10 +302,18 @@ class _SemanticCheck:
         self.components = {}
         self._by_notebook: dict[str, tuple] = {}  # nodes sharing a notebook share its inspection
         self._notebook_problems: dict[str, str | None] = {}  # and the check of its path
+        self._kernels: list[str] | None = None
         self.problems: list[Problem] = []
 
-    def add(self, where: str, message: str) -> None:
-        self.problems.append(Problem(where, message))
+    def add(self, where: str, message: str, severity: str = ERROR) -> None:
+        self.problems.append(Problem(where, message, severity))
+
+    @property
+    def kernels(self) -> list[str]:
+        """The installed kernelspecs, looked up once per check."""
+        if self._kernels is None:
+            self._kernels = installed_kernels()
+        return self._kernels
 
     def run(self) -> list[Problem]:
         for name, declaration in self.workflow.inputs.items():
@@ -247,7 +323,8 @@ class _SemanticCheck:
             self.check_node(node)
         for name, binding in self.workflow.outputs.items():
             self.check_binding(binding, ("outputs", name), consumer=None, parameter=None)
-        for node_id in self.workflow.document.get("layout", {}):
+        layout = self.workflow.document.get("layout")
+        for node_id in layout if isinstance(layout, dict) else ():  # not an object: the schema said so
             if node_id not in self.node_ids:
                 self.add(pointer("layout", node_id), f"the layout names {node_id!r}, which is not a node")
         self.check_cycle()
@@ -292,14 +369,35 @@ class _SemanticCheck:
             elif upstream not in self.node_ids:
                 self.add(pointer("nodes", node.id, "after", index), self.unknown_node(upstream))
         component = self.component(node.id)
+        self.check_kernel(node, component)
+        severity = ERROR if node.strict else WARNING
         for name, binding in node.parameters.items():
             where = ("nodes", node.id, "parameters", name)
             declared = None
             if component is not None and component.parameters_known:
                 declared = component.parameters.get(name)
                 if declared is None:
-                    self.add(pointer(*where), self.unknown_parameter(node, component, name))
-            self.check_binding(binding, where, consumer=node.id, parameter=declared)
+                    self.add(pointer(*where), self.unknown_parameter(node, component, name), severity)
+            self.check_binding(binding, where, consumer=node.id, parameter=declared, severity=severity)
+
+    def check_kernel(self, node, component) -> None:
+        """The node's kernel (its own ``kernel``, else its notebook's) must be installed here."""
+        if node.kernel is not None:
+            name, where = node.kernel, pointer("nodes", node.id, "kernel")
+        elif component is not None:
+            name, where = component.kernel_name or "python3", pointer("nodes", node.id, "notebook")
+        else:
+            return
+        if name.lower() in self.kernels:
+            return
+        installed = ", ".join(self.kernels) or "none"
+        if node.kernel is not None:
+            close = difflib.get_close_matches(name.lower(), self.kernels, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.add(where, f"no kernel {name!r} is installed here{hint} (installed: {installed})")
+        else:
+            self.add(where, f"notebook {node.notebook!r} runs in the kernel {name!r}, which is not installed here "
+                            f"(installed: {installed}); install it, or set the node's \"kernel\"")
 
     def unknown_node(self, node_id: str) -> str:
         close = difflib.get_close_matches(node_id, sorted(self.node_ids), n=1)
@@ -307,42 +405,49 @@ class _SemanticCheck:
 
     def unknown_parameter(self, node, component, name: str) -> str:
         if not component.has_parameters_cell:
-            return f"notebook {node.notebook!r} has no cell tagged 'parameters', so it takes no parameter {name!r}"
+            if node.strict:
+                return f"notebook {node.notebook!r} has no cell tagged 'parameters', so it takes no parameter {name!r}"
+            return f"notebook {node.notebook!r} has no cell tagged 'parameters': {name!r} is set at its top"
         declared = sorted(component.parameters)
         close = difflib.get_close_matches(name, declared, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f" (it declares: {', '.join(declared) or 'nothing'})"
-        return f"notebook {node.notebook!r} has no parameter {name!r}{hint}"
+        if node.strict:
+            return f"notebook {node.notebook!r} has no parameter {name!r}{hint}"
+        return f"notebook {node.notebook!r} does not declare {name!r}{hint}; it is set after its parameters cell"
 
-    def check_binding(self, binding, where: tuple, consumer: str | None, parameter) -> None:
+    def check_binding(
+        self, binding, where: tuple, consumer: str | None, parameter: Parameter | None, severity: str = ERROR
+    ) -> None:
+        """Problems of one binding; a type the parameter does not accept is a problem of ``severity``."""
         if isinstance(binding, Literal) and parameter is not None:
-            if not (matches_type(binding.value, parameter.type) or (binding.value is None and parameter.nullable)):
-                self.add(
-                    pointer(*where),
-                    f"parameter {parameter.name!r} expects {TYPE_WORDS[parameter.type]} "
-                    f"(its default is {parameter.default_source}), got {describe(binding.value)}",
-                )
+            if not parameter.accepts(json_type(binding.value)):
+                self.add(pointer(*where), f"{self.expects(parameter)}, got {describe(binding.value)}", severity)
         elif isinstance(binding, InputRef):
             declaration = self.workflow.inputs.get(binding.name)
             if binding.name not in self.input_ids:
                 known = ", ".join(sorted(self.input_ids)) or "none"
                 self.add(pointer(*where, "input"), f"the workflow declares no input {binding.name!r} (inputs: {known})")
-            elif parameter is not None and declaration and declaration.get("type") and parameter.type:
-                if not (declaration["type"] == parameter.type or (parameter.type, declaration["type"]) == ("number", "integer")):
+            elif parameter is not None and declaration and declaration.get("type"):
+                if not parameter.accepts(declaration["type"]):
                     self.add(
                         pointer(*where),
-                        f"input {binding.name!r} is {TYPE_WORDS[declaration['type']]} but parameter "
-                        f"{parameter.name!r} expects {TYPE_WORDS[parameter.type]}",
+                        f"input {binding.name!r} is {TYPE_WORDS[declaration['type']]} but {self.expects(parameter)}",
+                        severity,
                     )
         elif isinstance(binding, OutputRef):
             self.check_output_ref(binding, (*where, "output"), consumer)
-            if binding.map is not None:
-                try:
-                    jmespath.compile(binding.map)
-                except jmespath.exceptions.JMESPathError as error:
-                    self.add(pointer(*where, "map"), f"invalid JMESPath expression {binding.map!r}: {_jmespath_reason(error)}")
+            problem = map_problem(binding.map) if binding.map is not None else None
+            if problem:
+                self.add(pointer(*where, "map"), problem)
         elif isinstance(binding, FanIn):
             for index, ref in enumerate(binding.refs):
                 self.check_output_ref(ref, (*where, "outputs", index), consumer)
+
+    @staticmethod
+    def expects(parameter: Parameter) -> str:
+        """What a parameter takes and why: ``parameter 'n' expects a number (its default is 5)``."""
+        why = "its type is declared" if parameter.type_declared else f"its default is {parameter.default_source}"
+        return f"parameter {parameter.name!r} expects {expected_words(parameter.accepted_types())} ({why})"
 
     def check_output_ref(self, ref: OutputRef, where: tuple, consumer: str | None) -> None:
         if ref.node == consumer:
@@ -370,10 +475,15 @@ class _SemanticCheck:
 
 
 def validate_document(document, root, inputs: dict | None = None) -> list[Problem]:
-    """Every problem of a workflow document whose notebooks live under ``root``.
+    """Every problem of a workflow document whose notebooks live under ``root``: errors, then warnings.
 
     With ``inputs``, the input values are checked too (required inputs, types, bounds).
+    Never raises on a document: a value that is not JSON as the project accepts it
+    (``NaN``, a lone surrogate, nested deeper than ``MAX_DEPTH``) is a problem too.
     """
+    unsafe = json_value_problem(document)
+    if unsafe:
+        return [Problem("", f"the workflow is not an accepted JSON document: {unsafe}")]
     problems = schema_problems(document)
     if not isinstance(document, dict) or not isinstance(document.get("nodes"), dict):
         return problems
@@ -393,4 +503,21 @@ def validate_document(document, root, inputs: dict | None = None) -> list[Proble
         # Inputs whose declaration failed the schema still exist: check their values loosely.
         declarations = {name: {} for name in sections["inputs"]} | workflow.inputs
         problems += check_inputs(declarations, inputs, check_defaults=False)[1]
-    return problems
+    errors, warnings = errors_and_warnings(problems)
+    return errors + warnings
+
+
+def checked_workflow(document, root, path: Path | None = None, *, inputs: dict | None = None,
+                     source: str | None = None) -> Workflow:
+    """The :class:`Workflow` of ``document``, carrying its warnings; :class:`InvalidWorkflow` if it has errors.
+
+    ``path`` is the workflow file, if there is one; ``source`` names the document in the
+    error (by default, ``path``).
+    """
+    problems = validate_document(document, root, inputs=inputs)
+    errors, warnings = errors_and_warnings(problems)
+    if errors:
+        raise InvalidWorkflow(problems, source or (str(path) if path else None))
+    workflow = parse_workflow(document, root, path)
+    workflow.warnings = warnings
+    return workflow

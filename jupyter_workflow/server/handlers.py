@@ -187,14 +187,20 @@ class ValidateHandler(WorkflowHandler):
     @authorized
     async def post(self):
         path, spec, inputs = self.workflow_source()
-        try:
-            workflow = await self.call(self.service.load, path, spec, inputs)
-        except ApiError as error:
-            if error.status_code != 422:
-                raise
-            self.reply({"valid": False, "errors": error.errors})
+
+        def check():
+            try:
+                return self.service.load(path, spec, inputs), None
+            except InvalidWorkflow as error:
+                return None, error
+
+        workflow, invalid = await self.call(check)
+        if invalid is not None:
+            errors, warnings = [p.to_dict() for p in invalid.problems], [p.to_dict() for p in invalid.warnings]
+            self.reply({"valid": False, "errors": errors, "warnings": warnings})
             return
-        self.reply({"valid": True, "errors": [], "content_hash": workflow.content_hash})
+        warnings = [p.to_dict() for p in workflow.warnings]
+        self.reply({"valid": True, "errors": [], "warnings": warnings, "content_hash": workflow.content_hash})
 
 
 def parse_time(text: str | None, name: str) -> datetime | None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import Engine, KernelExecutor, NodeState, NodeStatus, RunState
-from jupyter_workflow.model import InvalidWorkflow, Workflow, load_workflow, parse_workflow
-from jupyter_workflow.model.validation import validate_document
+from jupyter_workflow.model import Workflow, load_workflow
+from jupyter_workflow.model.validation import checked_workflow
 from jupyter_workflow.server.events import EventHub, event_payload
 from jupyter_workflow.store import RunStore, ThreadedJournal
 
@@ -52,10 +52,7 @@ class RunService:
         """
         if path is not None:
             return load_workflow(self.resolve(path), inputs=inputs)
-        problems = validate_document(spec, self.root, inputs=inputs)
-        if problems:
-            raise InvalidWorkflow(problems)
-        return parse_workflow(spec, self.root)
+        return checked_workflow(spec, self.root, inputs=inputs)
 
     def start(self, workflow: Workflow, inputs: dict | None, user: str | None, *, trigger="server",
               reuse: dict[str, NodeState] | None = None, retry_of: str | None = None) -> str:
@@ -99,10 +96,7 @@ class RunService:
         version = await asyncio.to_thread(self.store.get_version, record.content_hash)
         path = Path(record.workflow_path) if record.workflow_path else None
         root = path.parent if path else self.root
-        problems = await asyncio.to_thread(validate_document, version.spec, root)
-        if problems:
-            raise InvalidWorkflow(problems, record.workflow_path)
-        workflow = parse_workflow(version.spec, root, path)
+        workflow = await asyncio.to_thread(checked_workflow, version.spec, root, path)
         reuse = {
             node.node_id: NodeState(
                 node.node_id, NodeStatus.CACHED, node.attempt, node.started_at, node.finished_at, node.notebook,
