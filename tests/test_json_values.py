@@ -50,6 +50,7 @@ def test_json_within_the_rules_loads_as_is():
         (["ok", "\ud800"], "[1] holds a lone surrogate"),
         ({1: "x"}, "JSON object keys are strings"),
         ({"a": {1, 2}}, "['a'] is a set"),
+        ([10**5000], "[0] is an integer of more than 4,000 digits"),
         (nested_value(10_000), "nested deeper than"),
     ],
 )

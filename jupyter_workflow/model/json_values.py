@@ -15,6 +15,9 @@ import math
 # Deeper than any workflow document or parameter value needs; far from the ~1,000 frames
 # where the standard library's JSON, jsonschema and copy start to fail.
 MAX_DEPTH = 64
+# Python writes out integers of up to 4,300 digits (sys.get_int_max_str_digits).
+MAX_INTEGER_DIGITS = 4000
+_TOO_LARGE = 10**MAX_INTEGER_DIGITS
 
 
 class UnsafeJson(ValueError):
@@ -68,13 +71,18 @@ def _where(path: tuple) -> str:
 def json_value_problem(value) -> str | None:
     """What makes ``value`` unacceptable as JSON here, in a sentence naming where; None if nothing.
 
-    Accepted: None, booleans, integers, finite floats, strings that are valid Unicode, and
-    lists, tuples and dicts with string keys of those, nested at most :data:`MAX_DEPTH` deep.
+    Accepted: None, booleans, integers of at most :data:`MAX_INTEGER_DIGITS` digits, finite
+    floats, strings that are valid Unicode, and lists, tuples and dicts with string keys of
+    those, nested at most :data:`MAX_DEPTH` deep.
     """
     stack = [(value, (), 1)]
     while stack:
         item, path, depth = stack.pop()
-        if item is None or isinstance(item, (bool, int)):
+        if item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if abs(item) >= _TOO_LARGE:
+                return f"{_where(path)} is an integer of more than {MAX_INTEGER_DIGITS:,} digits"
             continue
         if isinstance(item, float):
             if not math.isfinite(item):
