@@ -419,6 +419,36 @@ def test_a_notebook_edited_between_runs_runs_as_edited(tmp_path, workflow_home):
     assert [second.nodes[n].outputs["y"] for n in "ab"] == [10, 50]
 
 
+class LinkWhenTheRunBegins:
+    """A run listener that replaces ``notebook`` by a link to ``target`` as the run begins, after validation."""
+
+    def __init__(self, notebook: Path, target: Path):
+        self.notebook, self.target = notebook, target
+
+    def begin(self, run) -> None:
+        self.notebook.unlink()
+        self.notebook.symlink_to(self.target)
+
+    def record(self, run, event) -> None:
+        pass
+
+
+def test_a_notebook_replaced_by_a_link_out_of_the_root_after_validation_is_not_read(tmp_path, workflow_home):
+    root, outside, marker = tmp_path / "root", tmp_path / "outside", tmp_path / "outside-ran"
+    make_notebook(root / "step.ipynb", "marker = ''", "print('inside')")
+    make_notebook(outside / "step.ipynb", "marker = ''", "import pathlib\npathlib.Path(marker).write_text('ran')")
+    parameters = {"marker": str(marker)}
+    path = workflow(root, {"plain": {"notebook": "step.ipynb", "parameters": parameters},
+                           "cached": {"notebook": "step.ipynb", "parameters": parameters, "cache": True}})
+    run = jupyter_workflow.run(path, listeners=[LinkWhenTheRunBegins(root / "step.ipynb", outside / "step.ipynb")])
+
+    assert not marker.exists()
+    assert run.status == "failed"
+    for node in ("plain", "cached"):
+        error = run.nodes[node].error
+        assert error["ename"] == "PathOutsideRoot" and str(outside / "step.ipynb") in error["evalue"]
+
+
 def test_cacheable_nodes_reuse_an_earlier_identical_result(tmp_path, workflow_home):
     counter = tmp_path / "executions.txt"
     make_notebook(

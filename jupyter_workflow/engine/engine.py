@@ -124,7 +124,8 @@ class Engine:
         ]
 
         def kernel_names() -> dict[str, str]:
-            return {n: self.executor.kernel_name(run.workflow.notebook_path(n), run.workflow.nodes[n].kernel) for n in ahead}
+            workflow = run.workflow
+            return {n: self.executor.kernel_name(workflow.root, workflow.notebook_path(n), workflow.nodes[n].kernel) for n in ahead}
 
         try:
             kernels = await asyncio.to_thread(kernel_names)
@@ -153,7 +154,7 @@ class Engine:
             for node_id in known:
                 spec = run.workflow.nodes[node_id]
                 parameters = {name: resolve(b, run.inputs, {}) for name, b in spec.parameters.items()}
-                keys[node_id] = cache_key(run.workflow.notebook_path(node_id), spec.kernel, parameters)
+                keys[node_id] = cache_key(run.workflow.root, run.workflow.notebook_path(node_id), spec.kernel, parameters)
             found = self.cache.find_cached(list(set(keys.values())))
             return {node_id: (key, found.get(key)) for node_id, key in keys.items()}
 
@@ -228,7 +229,7 @@ class Engine:
             if prefetched is not None:
                 node.cache_key, earlier = prefetched
             else:
-                node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
+                node.cache_key = cache_key(run.workflow.root, run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
                 earlier = await self._lookups.find(node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
@@ -264,6 +265,7 @@ class Engine:
         return NodeTask(
             run_id=run.run_id,
             node_id=node_id,
+            root=run.workflow.root,
             notebook=run.workflow.notebook_path(node_id),
             output_notebook=run.run_dir / "nodes" / f"{node_id}.ipynb",
             parameters=parameters,

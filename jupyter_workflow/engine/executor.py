@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from jupyter_workflow.engine.pool import HAND_OVER_ATTEMPTS, Kernel, KernelDidNotStart, KernelPool
+from jupyter_workflow.model.paths import read_inside
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class NodeTask:
 
     run_id: str
     node_id: str
+    root: Path  # the workflow's root folder: the notebook is read only if it is inside
     notebook: Path
     output_notebook: Path
     parameters: dict
@@ -67,8 +69,8 @@ class NodeOutcome:
 class NodeExecutor(Protocol):
     """Runs one node attempt; must kill the node's kernel on timeout or cancellation."""
 
-    def kernel_name(self, notebook: Path, kernel: str | None) -> str:
-        """The kernelspec a node of ``notebook`` runs in (``kernel`` overrides the notebook's)."""
+    def kernel_name(self, root: Path, notebook: Path, kernel: str | None) -> str:
+        """The kernelspec a node of ``notebook`` (inside ``root``) runs in; ``kernel`` overrides the notebook's."""
 
     def expect(self, kernels: Counter) -> None:
         """Nodes of these kernelspecs are about to run: prepare for them."""
@@ -190,7 +192,9 @@ class SentAhead:
 def prepare_notebook(task: NodeTask, kernel_name: str):
     """The node's notebook with its parameters injected, written out as the run's copy.
 
-    papermill is imported here, in a worker thread, the first time a node needs it.
+    The notebook is read through the containment rule at this moment
+    (:func:`read_source_notebook`). papermill is imported here, in a worker thread, the
+    first time a node needs it.
     """
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
     from papermill.parameterize import parameterize_notebook
@@ -198,26 +202,45 @@ def prepare_notebook(task: NodeTask, kernel_name: str):
     from jupyter_workflow.engine.parameters import register_translator
 
     register_translator()
-    stat = task.notebook.stat()
-    notebook = copy.deepcopy(_source_notebook(str(task.notebook), stat.st_mtime_ns, stat.st_size))
+    resolved, source = read_source_notebook(task.root, task.notebook)
+    notebook = copy.deepcopy(source)
     if task.parameters:
         notebook = parameterize_notebook(notebook, task.parameters, kernel_name=kernel_name)
-    notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(task.notebook), str(task.output_notebook)))
+    notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(resolved), str(task.output_notebook)))
     task.artifacts_dir.mkdir(parents=True, exist_ok=True)
     task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
     _write_notebook(notebook, task.output_notebook)
     return notebook
 
 
-@functools.lru_cache(maxsize=64)
-def _source_notebook(path: str, mtime_ns: int, size: int):
-    """The notebook at ``path`` as papermill loads it, read and validated again only when it changes.
+def read_source_notebook(root: Path, path: Path):
+    """The resolved path of the node notebook at ``path`` and the notebook, read inside ``root``.
 
-    Nodes that share a notebook (a fan-out) each get a copy of it.
+    The path is checked as the file is read (:func:`~jupyter_workflow.model.paths.read_inside`),
+    and :class:`~jupyter_workflow.model.paths.PathOutsideRoot` raised if it leads outside
+    ``root``; the bytes read are parsed once while they stay the same. Nodes that share
+    a notebook (a fan-out) each take a copy of it.
     """
-    from papermill.iorw import load_notebook_node
+    resolved, data = read_inside(root, path)
+    return resolved, _parse_notebook(str(resolved), data)
 
-    return load_notebook_node(path)
+
+@functools.lru_cache(maxsize=64)
+def _parse_notebook(path: str, data: bytes):
+    """``data``, the notebook at ``path``, parsed and validated as papermill's ``load_notebook_node`` does."""
+    import nbformat
+    from papermill import __version__ as papermill_version
+
+    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    notebook = nbformat.v4.upgrade(notebook) or notebook
+    notebook.metadata.setdefault(
+        "papermill",
+        {"default_parameters": {}, "parameters": {}, "environment_variables": {}, "version": papermill_version},
+    )
+    for cell in notebook.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    return notebook
 
 
 def _write_notebook(notebook, path: Path) -> None:
@@ -256,19 +279,14 @@ class KernelExecutor:
     def __init__(self, pool: KernelPool | None = None, *, owns_pool: bool | None = None):
         self.owns_pool = pool is None if owns_pool is None else owns_pool
         self.pool = pool or KernelPool()
-        self._kernel_names: dict[tuple[Path, float], str] = {}
         self._ahead: dict[tuple[str, str], asyncio.Task] = {}  # (run id, node id) → its kernel, handed over
         self._released: set[asyncio.Task] = set()  # ahead kernels being dropped
 
-    def kernel_name(self, notebook: Path, kernel: str | None) -> str:
+    def kernel_name(self, root: Path, notebook: Path, kernel: str | None) -> str:
         if kernel:
             return kernel
-        key = (notebook, notebook.stat().st_mtime)
-        if key not in self._kernel_names:
-            from jupyter_workflow.model.components import read_notebook_json
-
-            self._kernel_names[key] = notebook_kernel_name(read_notebook_json(notebook))
-        return self._kernel_names[key]
+        _, source = read_source_notebook(root, notebook)
+        return notebook_kernel_name(source)
 
     def expect(self, kernels: Counter) -> None:
         self.pool.expect(kernels)
@@ -342,7 +360,7 @@ class KernelExecutor:
 
     async def _prepare(self, task: NodeTask):
         """The parameterized notebook and a kernel in the node's folder, got side by side."""
-        kernel_name = task.kernel_name or await asyncio.to_thread(self.kernel_name, task.notebook, None)
+        kernel_name = task.kernel_name or await asyncio.to_thread(self.kernel_name, task.root, task.notebook, None)
         prepared = asyncio.ensure_future(asyncio.to_thread(prepare_notebook, task, kernel_name))
         ahead = self._ahead.pop((task.run_id, task.node_id), None)
         try:
