@@ -31,7 +31,7 @@ import uuid
 from collections import Counter, defaultdict, deque
 from pathlib import Path
 
-from jupyter_workflow.runtime.kernel import HAND_OVER, PRELOAD_ENV
+from jupyter_workflow.runtime.kernel import HAND_OVER, PRELOAD_ENV, STOPS
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,14 @@ class Kernel:
     @property
     def language_info(self) -> dict | None:
         return self.info.get("language_info")
+
+    @property
+    def stops_at_failure(self) -> bool:
+        """Whether the kernel runs no request of its node after a failed one (a node kernel).
+
+        Only such a kernel is sent a node's cells all at once.
+        """
+        return STOPS in self.info
 
     @property
     def pid(self) -> int | None:
