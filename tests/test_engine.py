@@ -3,6 +3,9 @@
 import asyncio
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -539,9 +542,6 @@ asyncio.new_event_loop().run_until_complete(cell())
 
 
 def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, workflow_home):
-    import subprocess
-    import sys
-
     pid_file = tmp_path / "kernel.pid"
     make_notebook(
         tmp_path / "hang.ipynb",
@@ -572,8 +572,6 @@ def processes_with_env(marker: str) -> list[int]:
 
 
 def test_a_script_that_runs_once_exits_cleanly_with_no_kernel_left(tmp_path, workflow_home):
-    import subprocess
-    import sys
     import uuid
 
     make_notebook(tmp_path / "ok.ipynb", "x = 0", "from jupyter_workflow import record\nrecord('y', x + 1)")
@@ -586,3 +584,82 @@ def test_a_script_that_runs_once_exits_cleanly_with_no_kernel_left(tmp_path, wor
     assert (done.returncode, done.stdout.strip()) == (0, "succeeded"), done.stderr
     assert "did not start" not in done.stderr and "Parent appears to have exited" not in done.stderr, done.stderr
     assert processes_with_env(marker) == []  # the warm pool refilled after the run; the exit killed it all
+
+
+def sleeping_workflow(tmp_path, running: list[str], waiting: list[str]) -> Path:
+    """Nodes ``running`` write their kernel's pid to ``<node>.pid`` and sleep; nodes ``waiting`` come after them."""
+    make_notebook(
+        tmp_path / "sleep.ipynb",
+        "pid_file = ''",
+        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
+    )
+    nodes = {node: {"notebook": "sleep.ipynb", "parameters": {"pid_file": str(tmp_path / f"{node}.pid")}} for node in running}
+    nodes.update({node: {"notebook": "sleep.ipynb", "after": running} for node in waiting})
+    return workflow(tmp_path, nodes)
+
+
+def wait_for_files(paths: list[Path], process: "subprocess.Popen") -> None:
+    """Wait until every file in ``paths`` exists, while ``process`` runs."""
+    deadline = time.monotonic() + 120
+    while not all(path.exists() for path in paths):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
+        time.sleep(0.05)
+
+
+def test_sigterm_to_the_command_cancels_the_run_and_leaves_no_task_error_or_kernel(tmp_path, workflow_home):
+    import signal
+    import uuid
+
+    path = sleeping_workflow(tmp_path, ["left", "right"], ["after"])  # "after" gets its kernel ahead
+    marker = f"JW_TEST_MARK_{uuid.uuid4().hex}"
+    process = subprocess.Popen([sys.executable, "-m", "jupyter_workflow.cli.main", "run", str(path)], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, marker: "1"})
+    wait_for_files([tmp_path / "left.pid", tmp_path / "right.pid"], process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130
+    assert "never retrieved" not in stderr and "Traceback" not in stderr, stderr
+    store = RunStore(workflow_home.db_url)
+    [summary], _ = store.list_runs()
+    stored = store.get_run(summary.id)
+    assert stored.status == "cancelled"
+    assert {node.node_id: node.status for node in stored.nodes} == {"left": "cancelled", "right": "cancelled", "after": "cancelled"}
+    assert processes_with_env(marker) == []
+
+
+def test_the_socket_folder_of_a_killed_process_is_removed_by_the_next_pool(tmp_path, workflow_home):
+    import signal
+    import tempfile
+
+    from jupyter_workflow.engine import KernelPool
+
+    path = sleeping_workflow(tmp_path, ["hang"], [])
+    process = subprocess.Popen([sys.executable, "-m", "jupyter_workflow.cli.main", "run", str(path)], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_files([tmp_path / "hang.pid"], process)
+    left = list(Path(tempfile.gettempdir()).glob(f"jw-{process.pid}-*"))
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert len(left) == 1 and left[0].is_dir()  # the killed process could not remove it
+
+    def own_folders() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob(f"jw-{os.getpid()}-*"))
+
+    async def start_a_pool():
+        pool = KernelPool(size=1)
+        try:
+            await pool.acquire("python3", tmp_path, {})
+            return own_folders()
+        finally:
+            await pool.close()
+
+    try:
+        before = own_folders()  # other pools of this process
+        made = asyncio.run(start_a_pool()) - before
+        assert not left[0].exists()
+        assert len(made) == 1 and not made.pop().exists()  # its own, named after it, removed as it closed
+    finally:
+        kernel = int((tmp_path / "hang.pid").read_text())
+        if not process_gone(kernel):  # the killed process's kernel would notice and exit; spare the wait
+            os.kill(kernel, signal.SIGKILL)

@@ -401,11 +401,17 @@ class KernelExecutor:
         kernel = self._ahead.pop((run_id, node_id), None)
         if kernel is None:
             return
-        if not kernel.done():
+        if kernel.done():
+            self._drop(kernel)
+        else:
             kernel.cancel()  # the pool discards a kernel it was handing over
             self._released.add(kernel)
-            kernel.add_done_callback(self._released.discard)
-        elif not kernel.cancelled() and kernel.exception() is None:
+            kernel.add_done_callback(self._drop)
+
+    def _drop(self, kernel: asyncio.Task) -> None:
+        """Discard the kernel a released task got, if it got one; take its error, if it failed."""
+        self._released.discard(kernel)
+        if not kernel.cancelled() and kernel.exception() is None:
             self.pool.discard(kernel.result())
 
     async def execute(self, task: NodeTask) -> NodeOutcome:
@@ -445,12 +451,12 @@ class KernelExecutor:
             if not cells.done():
                 cells.cancel()
                 await asyncio.wait({cells})
+            error = None if cells.cancelled() else cells.exception()  # taken even when this is cancelled
         if not done:  # the position of the cell that was running, if known
             return {**(client.failure or {}), **error_info(
                 "TimeoutError",
                 f"node {task.node_id!r} ran longer than its timeout of {task.timeout:g} s; its kernel was killed",
             )}
-        error = cells.exception()
         if isinstance(error, DeadKernelError) and not client.answered:
             raise KernelDidNotStart(f"the kernel of node {task.node_id!r} (pid {kernel.pid}) died before its first cell")
         return error_info(type(error).__name__, str(error)) if error is not None else client.failure
@@ -464,6 +470,8 @@ class KernelExecutor:
             kernel = await (ahead if ahead is not None else self._acquire(task, kernel_name))
         except BaseException:
             await asyncio.wait([prepared])
+            if not prepared.cancelled():
+                prepared.exception()  # taken: the kernel's failure is the one reported
             raise
         try:
             return await prepared, kernel
