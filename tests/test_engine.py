@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -203,6 +204,12 @@ def test_retries_run_a_failed_node_again_and_keep_each_attempt(tmp_path, workflo
     assert (tmp_path / "hopeless.count").read_text() == "2"
     events = RunStore(workflow_home.db_url).events(run.run_id)
     assert [e.data["attempt"] for e in events if e.type == "node.started" and e.node_id == "flaky"] == [1, 2]
+    [retry] = [e for e in events if e.node_id == "flaky" and e.type == "node.status.changed" and "retry_in_s" in e.data]
+    assert retry.data["to"] == "queued" and retry.data["error"]["evalue"] == "attempt 1 fails"
+    assert (retry.data["retry_in_s"], retry.data["next_attempt"], retry.data["attempts"]) == (0.2, 2, 3)
+    retry_at = datetime.fromisoformat(retry.data["retry_at"])
+    assert retry_at.utcoffset() == timedelta(0)
+    assert abs((retry_at - retry.time).total_seconds() - 0.2) < 1  # the event's time plus the delay
 
 
 def test_a_timeout_kills_the_nodes_kernel(tmp_path, workflow_home):

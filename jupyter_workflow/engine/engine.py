@@ -11,6 +11,7 @@ import asyncio
 import traceback
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
@@ -248,7 +249,7 @@ class Engine:
             if attempt > spec.retries:
                 break
             self._keep_failed_attempt(node, attempt)
-            self._transition(run, node, NodeStatus.QUEUED, retry_in_s=spec.retry_delay, error=outcome.error)
+            self._transition(run, node, NodeStatus.QUEUED, **self._retry(spec, attempt, outcome.error))
             await asyncio.sleep(spec.retry_delay)
         node.error = outcome.error
         self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
@@ -287,6 +288,17 @@ class Engine:
                 pass
 
         return relay
+
+    @staticmethod
+    def _retry(spec, attempt: int, error: dict) -> dict:
+        """What the event of a node waiting to retry says: when, which attempt of how many, and why."""
+        return {
+            "retry_in_s": spec.retry_delay,
+            "retry_at": (now() + timedelta(seconds=spec.retry_delay)).isoformat(),
+            "next_attempt": attempt + 1,
+            "attempts": spec.retries + 1,
+            "error": error,
+        }
 
     @staticmethod
     def _keep_failed_attempt(node: NodeState, attempt: int) -> None:
