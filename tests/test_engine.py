@@ -533,12 +533,17 @@ def test_a_node_waiting_to_retry_leaves_its_slot_to_others(tmp_path, workflow_ho
 
 
 INTERRUPTED_NOTEBOOK_SESSION = """
-import asyncio, os, signal, sys, threading
+import asyncio, os, pathlib, signal, sys, threading, time
 import jupyter_workflow
+
+def interrupt_once_the_node_runs(pid_file):
+    while not pathlib.Path(pid_file).exists():
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)
 
 async def cell():  # what a notebook cell runs: an event loop is already running
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as ipykernel's interrupt does
-    threading.Timer(float(sys.argv[2]), os.kill, (os.getpid(), signal.SIGINT)).start()
+    threading.Thread(target=interrupt_once_the_node_runs, args=(sys.argv[2],), daemon=True).start()
     try:
         jupyter_workflow.run(sys.argv[1])
     except KeyboardInterrupt:
@@ -557,7 +562,7 @@ def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, wor
     )
     path = workflow(tmp_path, {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}})
     session = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_NOTEBOOK_SESSION, str(path), "8"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", INTERRUPTED_NOTEBOOK_SESSION, str(path), str(pid_file)], capture_output=True, text=True, timeout=120
     )
 
     assert "interrupted" in session.stdout, session.stderr

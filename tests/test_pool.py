@@ -159,27 +159,38 @@ def test_a_node_cancelled_while_waiting_for_a_kernel_leaves_none_behind(tmp_path
     path = who_am_i_workflow(tmp_path)
 
     class RecordingPool(KernelPool):
-        """Remembers every kernel it finished starting."""
+        """Remembers every kernel it finished starting; its events mark the moments of a node's kernel."""
 
         kernels = []
+
+        def __init__(self, **options):
+            super().__init__(**options)
+            self.asked, self.started_one, self.handed = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
         async def _start(self, *args, **kwargs):
             kernel = await super()._start(*args, **kwargs)
             self.kernels.append(kernel)
+            self.started_one.set()
             return kernel
 
-    async def go(pause: float):
+        async def acquire(self, *args, **kwargs):
+            self.asked.set()
+            kernel = await super().acquire(*args, **kwargs)
+            self.handed.set()
+            return kernel
+
+    async def go(moment: str):
         pool = RecordingPool(size=1)
         engine = Engine(tmp_path / "runs", 1, KernelExecutor(pool))
         task = asyncio.ensure_future(engine.run(load_workflow(path)))
-        await asyncio.sleep(pause)
+        await getattr(pool, moment).wait()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert pool.ready("python3") == []  # the run's end dropped what it had asked for
         await pool.close()
 
-    for pause in (0.05, 0.3, 1.0):  # waiting for a kernel, or with one in hand
-        asyncio.run(go(pause))
+    for moment in ("asked", "started_one", "handed"):  # waiting for a kernel, one ready, one in hand
+        asyncio.run(go(moment))
     assert RecordingPool.kernels
     assert all(process_gone(kernel.pid) for kernel in RecordingPool.kernels)
 
