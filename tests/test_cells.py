@@ -75,30 +75,62 @@ def test_a_cell_failing_without_an_error_output_fails_its_node_at_that_cell(tmp_
     assert stored.status == "failed" and stored.error["cell_index"] == error["cell_index"]
 
 
+class TouchWhenPrinted:
+    """A run listener that creates ``path`` once a node prints ``text``.
+
+    The engine reads a cell's output only after the cells before it are done (reply and
+    all), so a cell that waits for the file knows they were.
+    """
+
+    def __init__(self, text: str, path: Path):
+        self.text, self.path = text, path
+
+    def begin(self, run) -> None:
+        pass
+
+    def record(self, run, event) -> None:
+        if event.type == "node.output" and self.text in event.data["text"]:
+            self.path.touch()
+
+
 @pytest.mark.parametrize(
     "ending",
     ["exit()", "quit()", "import os\nos._exit(0)", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"],
 )
 def test_a_kernel_ending_in_a_middle_cell_fails_its_node(tmp_path, workflow_home, ending):
-    notebook_file(tmp_path / "ends.ipynb", "print('before')", ending, SIDE_EFFECT)
-    run = jupyter_workflow.run(workflow(tmp_path, {"ends": "ends.ipynb"}))
+    seen = tmp_path / "seen"
+    ends = f"print('ending')\nimport pathlib, time\nwhile not pathlib.Path({str(seen)!r}).exists():\n    time.sleep(0.01)\n{ending}"
+    notebook_file(tmp_path / "ends.ipynb", "print('before')", ends, SIDE_EFFECT)
+    run = jupyter_workflow.run(workflow(tmp_path, {"ends": "ends.ipynb"}), listeners=[TouchWhenPrinted("ending", seen)])
 
     assert markers(tmp_path) == []
     assert run.status == "failed"
     error = run.nodes["ends"].error
-    assert error["execution_count"] == 4 and executed(run, "ends").cells[error["cell_index"]].source == ending
+    assert error["execution_count"] == 4 and executed(run, "ends").cells[error["cell_index"]].source == ends
     assert error["ename"] in ("KernelExited", "DeadKernelError") and error["evalue"]
 
 
-def test_a_kernel_killed_between_cells_fails_its_node_at_the_cell_it_did_not_answer(tmp_path, workflow_home):
-    kill_soon = "import os, signal, threading\nthreading.Timer(0.5, os.kill, (os.getpid(), signal.SIGKILL)).start()"
-    notebook_file(tmp_path / "killed.ipynb", kill_soon, "import time\ntime.sleep(60)", SIDE_EFFECT)
-    run = jupyter_workflow.run(workflow(tmp_path, {"killed": "killed.ipynb"}))
+KILL_ONCE_SEEN = """\
+import os, pathlib, signal, threading, time
 
-    assert markers(tmp_path) == []
+def kill_once_seen():
+    while not pathlib.Path(marker + '.seen').exists():
+        time.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+threading.Thread(target=kill_once_seen).start()"""
+
+
+def test_a_kernel_killed_after_a_cell_fails_its_node_at_the_cell_it_did_not_answer(tmp_path, workflow_home):
+    running = "print('running')\nimport time\ntime.sleep(60)"
+    notebook_file(tmp_path / "killed.ipynb", KILL_ONCE_SEEN, running, SIDE_EFFECT)
+    seen = TouchWhenPrinted("running", tmp_path / "markers" / "killed.seen")
+    run = jupyter_workflow.run(workflow(tmp_path, {"killed": "killed.ipynb"}), listeners=[seen])
+
+    assert markers(tmp_path) == ["killed.seen"]
     error = run.nodes["killed"].error
     assert run.status == "failed" and error["ename"] == "DeadKernelError"
-    assert executed(run, "killed").cells[error["cell_index"]].source == "import time\ntime.sleep(60)"
+    assert error["execution_count"] == 4 and executed(run, "killed").cells[error["cell_index"]].source == running
 
 
 def test_a_cell_the_kernel_aborts_instead_of_running_fails_its_node(tmp_path, workflow_home):
