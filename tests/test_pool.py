@@ -196,24 +196,29 @@ def test_a_node_cancelled_while_waiting_for_a_kernel_leaves_none_behind(tmp_path
 
 
 def test_a_downstream_kernel_is_handed_over_while_its_upstream_runs_and_dropped_if_unused(tmp_path):
-    make_notebook(tmp_path / "slow.ipynb", "fail = False", WHO_AM_I + "import time\ntime.sleep(1)\nassert not fail")
+    # An upstream node runs until its downstream node's kernel is handed over (the pool leaves a file).
+    wait = "import pathlib, time\nwhile not pathlib.Path(handed).exists():\n    time.sleep(0.01)\n"
+    make_notebook(tmp_path / "slow.ipynb", "fail = False\nhanded = ''", WHO_AM_I + wait + "assert not fail")
     make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
     nodes = {
-        "slow": {"notebook": "slow.ipynb"},
+        "slow": {"notebook": "slow.ipynb", "parameters": {"handed": str(tmp_path / "next.handed")}, "timeout": 120},
         "next": {"notebook": "who.ipynb", "after": ["slow"]},
-        "bad": {"notebook": "slow.ipynb", "parameters": {"fail": True}},
+        "bad": {"notebook": "slow.ipynb", "parameters": {"fail": True, "handed": str(tmp_path / "after_bad.handed")},
+                "timeout": 120},
         "after_bad": {"notebook": "who.ipynb", "after": ["bad"]},
     }
     path = write_workflow(tmp_path / "ahead.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes})
 
     class WatchedPool(KernelPool):
-        """Remembers which node got which kernel, and when it was handed over."""
+        """Remembers which node got which kernel, and when it was handed over; leaves ``<node>.handed``."""
 
         handed = {}
 
         async def acquire(self, kernel_name, cwd, env, announced=False):
             kernel = await super().acquire(kernel_name, cwd, env, announced)
-            self.handed[Path(env[ARTIFACTS_DIR_ENV]).name] = (time.time(), kernel)
+            node = Path(env[ARTIFACTS_DIR_ENV]).name
+            self.handed[node] = (time.time(), kernel)
+            (tmp_path / f"{node}.handed").touch()
             return kernel
 
     async def go():
