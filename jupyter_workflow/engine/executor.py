@@ -199,12 +199,13 @@ class NodeNotebookClient(NotebookClient):
         with it; the reply (noted in nbclient's timings) says the cell itself completed.
         """
         cells = self.nb.cells
+        cells[index].execution_count = self.code_cells_executed  # it was sent, and ran in part or whole
         replied = "shell.execute_reply" in cells[index].metadata.get("execution", {})
         later = [i for i in range(index + 1, len(cells)) if self._executes(cells[i])]
-        if replied and later:
+        if replied and later:  # it ran to its end: the kernel died in the next cell, or before it
             index = later[0]
             self.code_cells_executed += 1
-        cells[index].execution_count = self.code_cells_executed  # sent (or next to send), never answered
+            cells[index].execution_count = self.code_cells_executed
         self._fail(cells[index], index, "DeadKernelError", f"the kernel (pid {self.kernel.pid}) died before this cell completed")
 
     def _fail(self, cell, cell_index: int, ename: str, evalue: str, traceback=None) -> None:
