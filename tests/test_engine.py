@@ -3,6 +3,10 @@
 import asyncio
 import json
 import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -58,22 +62,24 @@ def test_a_million_row_dataframe_flows_to_the_next_node(tmp_path, workflow_home)
 
 
 def test_independent_nodes_run_at_the_same_time(tmp_path, workflow_home):
+    """Each node leaves a file, then waits for the other's: only nodes running at once both end."""
     make_notebook(
-        tmp_path / "sleep.ipynb",
-        "seconds = 2.0",
-        RECORD + "import time\nstart = time.time()\ntime.sleep(seconds)\nrecord('start', start)\nrecord('end', time.time())",
+        tmp_path / "meet.ipynb",
+        "mine = ''\nother = ''",
+        RECORD + "import pathlib, time\nstart = time.time()\npathlib.Path(mine).touch()\n"
+        "while not pathlib.Path(other).exists():\n    time.sleep(0.01)\nrecord('start', start)\nrecord('end', time.time())",
     )
+    files = {"left": str(tmp_path / "left.here"), "right": str(tmp_path / "right.here")}
     path = workflow(
         tmp_path,
-        {"left": {"notebook": "sleep.ipynb"}, "right": {"notebook": "sleep.ipynb"}},
+        {node: {"notebook": "meet.ipynb", "parameters": {"mine": files[node], "other": files[other]}, "timeout": 120}
+         for node, other in (("left", "right"), ("right", "left"))},
     )
     run = jupyter_workflow.run(path, parallel=2)
 
     assert run.status == "succeeded", run.error
     left, right = run.nodes["left"].outputs, run.nodes["right"].outputs
-    # Both sleeps overlap in time, and the run takes less than the two nodes back to back.
     assert left["start"] < right["end"] and right["start"] < left["end"]
-    assert run.duration_s < run.nodes["left"].duration_s + run.nodes["right"].duration_s
 
 
 def test_a_failing_node_keeps_its_traceback_and_notebook_and_skips_downstream(tmp_path, workflow_home):
@@ -200,6 +206,12 @@ def test_retries_run_a_failed_node_again_and_keep_each_attempt(tmp_path, workflo
     assert (tmp_path / "hopeless.count").read_text() == "2"
     events = RunStore(workflow_home.db_url).events(run.run_id)
     assert [e.data["attempt"] for e in events if e.type == "node.started" and e.node_id == "flaky"] == [1, 2]
+    [retry] = [e for e in events if e.node_id == "flaky" and e.type == "node.status.changed" and "retry_in_s" in e.data]
+    assert retry.data["to"] == "queued" and retry.data["error"]["evalue"] == "attempt 1 fails"
+    assert (retry.data["retry_in_s"], retry.data["next_attempt"], retry.data["attempts"]) == (0.2, 2, 3)
+    retry_at = datetime.fromisoformat(retry.data["retry_at"])
+    assert retry_at.utcoffset() == timedelta(0)
+    assert abs((retry_at - retry.time).total_seconds() - 0.2) < 1  # the event's time plus the delay
 
 
 def test_a_timeout_kills_the_nodes_kernel(tmp_path, workflow_home):
@@ -419,6 +431,36 @@ def test_a_notebook_edited_between_runs_runs_as_edited(tmp_path, workflow_home):
     assert [second.nodes[n].outputs["y"] for n in "ab"] == [10, 50]
 
 
+class LinkWhenTheRunBegins:
+    """A run listener that replaces ``notebook`` by a link to ``target`` as the run begins, after validation."""
+
+    def __init__(self, notebook: Path, target: Path):
+        self.notebook, self.target = notebook, target
+
+    def begin(self, run) -> None:
+        self.notebook.unlink()
+        self.notebook.symlink_to(self.target)
+
+    def record(self, run, event) -> None:
+        pass
+
+
+def test_a_notebook_replaced_by_a_link_out_of_the_root_after_validation_is_not_read(tmp_path, workflow_home):
+    root, outside, marker = tmp_path / "root", tmp_path / "outside", tmp_path / "outside-ran"
+    make_notebook(root / "step.ipynb", "marker = ''", "print('inside')")
+    make_notebook(outside / "step.ipynb", "marker = ''", "import pathlib\npathlib.Path(marker).write_text('ran')")
+    parameters = {"marker": str(marker)}
+    path = workflow(root, {"plain": {"notebook": "step.ipynb", "parameters": parameters},
+                           "cached": {"notebook": "step.ipynb", "parameters": parameters, "cache": True}})
+    run = jupyter_workflow.run(path, listeners=[LinkWhenTheRunBegins(root / "step.ipynb", outside / "step.ipynb")])
+
+    assert not marker.exists()
+    assert run.status == "failed"
+    for node in ("plain", "cached"):
+        error = run.nodes[node].error
+        assert error["ename"] == "PathOutsideRoot" and str(outside / "step.ipynb") in error["evalue"]
+
+
 def test_cacheable_nodes_reuse_an_earlier_identical_result(tmp_path, workflow_home):
     counter = tmp_path / "executions.txt"
     make_notebook(
@@ -493,12 +535,17 @@ def test_a_node_waiting_to_retry_leaves_its_slot_to_others(tmp_path, workflow_ho
 
 
 INTERRUPTED_NOTEBOOK_SESSION = """
-import asyncio, os, signal, sys, threading
+import asyncio, os, pathlib, signal, sys, threading, time
 import jupyter_workflow
+
+def interrupt_once_the_node_runs(pid_file):
+    while not pathlib.Path(pid_file).exists():
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)
 
 async def cell():  # what a notebook cell runs: an event loop is already running
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as ipykernel's interrupt does
-    threading.Timer(float(sys.argv[2]), os.kill, (os.getpid(), signal.SIGINT)).start()
+    threading.Thread(target=interrupt_once_the_node_runs, args=(sys.argv[2],), daemon=True).start()
     try:
         jupyter_workflow.run(sys.argv[1])
     except KeyboardInterrupt:
@@ -509,9 +556,6 @@ asyncio.new_event_loop().run_until_complete(cell())
 
 
 def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, workflow_home):
-    import subprocess
-    import sys
-
     pid_file = tmp_path / "kernel.pid"
     make_notebook(
         tmp_path / "hang.ipynb",
@@ -520,7 +564,7 @@ def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, wor
     )
     path = workflow(tmp_path, {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}})
     session = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_NOTEBOOK_SESSION, str(path), "8"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", INTERRUPTED_NOTEBOOK_SESSION, str(path), str(pid_file)], capture_output=True, text=True, timeout=120
     )
 
     assert "interrupted" in session.stdout, session.stderr
@@ -542,8 +586,6 @@ def processes_with_env(marker: str) -> list[int]:
 
 
 def test_a_script_that_runs_once_exits_cleanly_with_no_kernel_left(tmp_path, workflow_home):
-    import subprocess
-    import sys
     import uuid
 
     make_notebook(tmp_path / "ok.ipynb", "x = 0", "from jupyter_workflow import record\nrecord('y', x + 1)")
@@ -556,3 +598,82 @@ def test_a_script_that_runs_once_exits_cleanly_with_no_kernel_left(tmp_path, wor
     assert (done.returncode, done.stdout.strip()) == (0, "succeeded"), done.stderr
     assert "did not start" not in done.stderr and "Parent appears to have exited" not in done.stderr, done.stderr
     assert processes_with_env(marker) == []  # the warm pool refilled after the run; the exit killed it all
+
+
+def sleeping_workflow(tmp_path, running: list[str], waiting: list[str]) -> Path:
+    """Nodes ``running`` write their kernel's pid to ``<node>.pid`` and sleep; nodes ``waiting`` come after them."""
+    make_notebook(
+        tmp_path / "sleep.ipynb",
+        "pid_file = ''",
+        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
+    )
+    nodes = {node: {"notebook": "sleep.ipynb", "parameters": {"pid_file": str(tmp_path / f"{node}.pid")}} for node in running}
+    nodes.update({node: {"notebook": "sleep.ipynb", "after": running} for node in waiting})
+    return workflow(tmp_path, nodes)
+
+
+def wait_for_files(paths: list[Path], process: "subprocess.Popen") -> None:
+    """Wait until every file in ``paths`` exists, while ``process`` runs."""
+    deadline = time.monotonic() + 120
+    while not all(path.exists() for path in paths):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1]
+        time.sleep(0.05)
+
+
+def test_sigterm_to_the_command_cancels_the_run_and_leaves_no_task_error_or_kernel(tmp_path, workflow_home):
+    import signal
+    import uuid
+
+    path = sleeping_workflow(tmp_path, ["left", "right"], ["after"])  # "after" gets its kernel ahead
+    marker = f"JW_TEST_MARK_{uuid.uuid4().hex}"
+    process = subprocess.Popen([sys.executable, "-m", "jupyter_workflow.cli.main", "run", str(path)], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, marker: "1"})
+    wait_for_files([tmp_path / "left.pid", tmp_path / "right.pid"], process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130
+    assert "never retrieved" not in stderr and "Traceback" not in stderr, stderr
+    store = RunStore(workflow_home.db_url)
+    [summary], _ = store.list_runs()
+    stored = store.get_run(summary.id)
+    assert stored.status == "cancelled"
+    assert {node.node_id: node.status for node in stored.nodes} == {"left": "cancelled", "right": "cancelled", "after": "cancelled"}
+    assert processes_with_env(marker) == []
+
+
+def test_the_socket_folder_of_a_killed_process_is_removed_by_the_next_pool(tmp_path, workflow_home):
+    import signal
+    import tempfile
+
+    from jupyter_workflow.engine import KernelPool
+
+    path = sleeping_workflow(tmp_path, ["hang"], [])
+    process = subprocess.Popen([sys.executable, "-m", "jupyter_workflow.cli.main", "run", str(path)], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_files([tmp_path / "hang.pid"], process)
+    left = list(Path(tempfile.gettempdir()).glob(f"jw-{process.pid}-*"))
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert len(left) == 1 and left[0].is_dir()  # the killed process could not remove it
+
+    def own_folders() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob(f"jw-{os.getpid()}-*"))
+
+    async def start_a_pool():
+        pool = KernelPool(size=1)
+        try:
+            await pool.acquire("python3", tmp_path, {})
+            return own_folders()
+        finally:
+            await pool.close()
+
+    try:
+        before = own_folders()  # other pools of this process
+        made = asyncio.run(start_a_pool()) - before
+        assert not left[0].exists()
+        assert len(made) == 1 and not made.pop().exists()  # its own, named after it, removed as it closed
+    finally:
+        kernel = int((tmp_path / "hang.pid").read_text())
+        if not process_gone(kernel):  # the killed process's kernel would notice and exit; spare the wait
+            os.kill(kernel, signal.SIGKILL)

@@ -159,50 +159,66 @@ def test_a_node_cancelled_while_waiting_for_a_kernel_leaves_none_behind(tmp_path
     path = who_am_i_workflow(tmp_path)
 
     class RecordingPool(KernelPool):
-        """Remembers every kernel it finished starting."""
+        """Remembers every kernel it finished starting; its events mark the moments of a node's kernel."""
 
         kernels = []
+
+        def __init__(self, **options):
+            super().__init__(**options)
+            self.asked, self.started_one, self.handed = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
         async def _start(self, *args, **kwargs):
             kernel = await super()._start(*args, **kwargs)
             self.kernels.append(kernel)
+            self.started_one.set()
             return kernel
 
-    async def go(pause: float):
+        async def acquire(self, *args, **kwargs):
+            self.asked.set()
+            kernel = await super().acquire(*args, **kwargs)
+            self.handed.set()
+            return kernel
+
+    async def go(moment: str):
         pool = RecordingPool(size=1)
         engine = Engine(tmp_path / "runs", 1, KernelExecutor(pool))
         task = asyncio.ensure_future(engine.run(load_workflow(path)))
-        await asyncio.sleep(pause)
+        await getattr(pool, moment).wait()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert pool.ready("python3") == []  # the run's end dropped what it had asked for
         await pool.close()
 
-    for pause in (0.05, 0.3, 1.0):  # waiting for a kernel, or with one in hand
-        asyncio.run(go(pause))
+    for moment in ("asked", "started_one", "handed"):  # waiting for a kernel, one ready, one in hand
+        asyncio.run(go(moment))
     assert RecordingPool.kernels
     assert all(process_gone(kernel.pid) for kernel in RecordingPool.kernels)
 
 
 def test_a_downstream_kernel_is_handed_over_while_its_upstream_runs_and_dropped_if_unused(tmp_path):
-    make_notebook(tmp_path / "slow.ipynb", "fail = False", WHO_AM_I + "import time\ntime.sleep(1)\nassert not fail")
+    # An upstream node runs until its downstream node's kernel is handed over (the pool leaves a file).
+    wait = "import pathlib, time\nwhile not pathlib.Path(handed).exists():\n    time.sleep(0.01)\n"
+    make_notebook(tmp_path / "slow.ipynb", "fail = False\nhanded = ''", WHO_AM_I + wait + "assert not fail")
     make_notebook(tmp_path / "who.ipynb", "i = 0", WHO_AM_I)
     nodes = {
-        "slow": {"notebook": "slow.ipynb"},
+        "slow": {"notebook": "slow.ipynb", "parameters": {"handed": str(tmp_path / "next.handed")}, "timeout": 120},
         "next": {"notebook": "who.ipynb", "after": ["slow"]},
-        "bad": {"notebook": "slow.ipynb", "parameters": {"fail": True}},
+        "bad": {"notebook": "slow.ipynb", "parameters": {"fail": True, "handed": str(tmp_path / "after_bad.handed")},
+                "timeout": 120},
         "after_bad": {"notebook": "who.ipynb", "after": ["bad"]},
     }
     path = write_workflow(tmp_path / "ahead.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes})
 
     class WatchedPool(KernelPool):
-        """Remembers which node got which kernel, and when it was handed over."""
+        """Remembers which node got which kernel, and when it was handed over; leaves ``<node>.handed``."""
 
         handed = {}
 
         async def acquire(self, kernel_name, cwd, env, announced=False):
             kernel = await super().acquire(kernel_name, cwd, env, announced)
-            self.handed[Path(env[ARTIFACTS_DIR_ENV]).name] = (time.time(), kernel)
+            node = Path(env[ARTIFACTS_DIR_ENV]).name
+            self.handed[node] = (time.time(), kernel)
+            (tmp_path / f"{node}.handed").touch()
             return kernel
 
     async def go():

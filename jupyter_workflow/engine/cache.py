@@ -6,27 +6,21 @@ Files the notebook reads on its own are not part of it.
 """
 
 import asyncio
-import functools
 import hashlib
-import os
 from pathlib import Path
 
+from jupyter_workflow.model.paths import read_inside
 from jupyter_workflow.model.spec import canonical_json
 from jupyter_workflow.runtime.artifacts import encode_refs
 
 
-def cache_key(notebook: Path, kernel: str | None, parameters: dict) -> str:
-    stat = os.stat(notebook)
-    digest = hashlib.sha256(_file_digest(str(notebook), stat.st_mtime_ns, stat.st_size))
+def cache_key(root: Path, notebook: Path, kernel: str | None, parameters: dict) -> str:
+    """The key of a node of ``notebook`` (read only if it is inside ``root``) with these values."""
+    _, data = read_inside(root, notebook)
+    digest = hashlib.sha256(hashlib.sha256(data).digest())
     digest.update(b"\0" + (kernel or "").encode("utf-8") + b"\0")
     digest.update(canonical_json(encode_refs(parameters, describe=lambda ref: ref.meta["sha256"])).encode("utf-8"))
     return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=256)
-def _file_digest(path: str, mtime_ns: int, size: int) -> bytes:
-    """The notebook's SHA-256, read again only when the file changes."""
-    return hashlib.sha256(Path(path).read_bytes()).digest()
 
 
 class CacheLookups:

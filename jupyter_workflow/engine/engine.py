@@ -11,6 +11,7 @@ import asyncio
 import traceback
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
@@ -124,7 +125,8 @@ class Engine:
         ]
 
         def kernel_names() -> dict[str, str]:
-            return {n: self.executor.kernel_name(run.workflow.notebook_path(n), run.workflow.nodes[n].kernel) for n in ahead}
+            workflow = run.workflow
+            return {n: self.executor.kernel_name(workflow.root, workflow.notebook_path(n), workflow.nodes[n].kernel) for n in ahead}
 
         try:
             kernels = await asyncio.to_thread(kernel_names)
@@ -153,7 +155,7 @@ class Engine:
             for node_id in known:
                 spec = run.workflow.nodes[node_id]
                 parameters = {name: resolve(b, run.inputs, {}) for name, b in spec.parameters.items()}
-                keys[node_id] = cache_key(run.workflow.notebook_path(node_id), spec.kernel, parameters)
+                keys[node_id] = cache_key(run.workflow.root, run.workflow.notebook_path(node_id), spec.kernel, parameters)
             found = self.cache.find_cached(list(set(keys.values())))
             return {node_id: (key, found.get(key)) for node_id, key in keys.items()}
 
@@ -228,7 +230,7 @@ class Engine:
             if prefetched is not None:
                 node.cache_key, earlier = prefetched
             else:
-                node.cache_key = cache_key(run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
+                node.cache_key = cache_key(run.workflow.root, run.workflow.notebook_path(node.node_id), spec.kernel, parameters)
                 earlier = await self._lookups.find(node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
@@ -247,7 +249,7 @@ class Engine:
             if attempt > spec.retries:
                 break
             self._keep_failed_attempt(node, attempt)
-            self._transition(run, node, NodeStatus.QUEUED, retry_in_s=spec.retry_delay, error=outcome.error)
+            self._transition(run, node, NodeStatus.QUEUED, **self._retry(spec, attempt, outcome.error))
             await asyncio.sleep(spec.retry_delay)
         node.error = outcome.error
         self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
@@ -264,6 +266,7 @@ class Engine:
         return NodeTask(
             run_id=run.run_id,
             node_id=node_id,
+            root=run.workflow.root,
             notebook=run.workflow.notebook_path(node_id),
             output_notebook=run.run_dir / "nodes" / f"{node_id}.ipynb",
             parameters=parameters,
@@ -285,6 +288,17 @@ class Engine:
                 pass
 
         return relay
+
+    @staticmethod
+    def _retry(spec, attempt: int, error: dict) -> dict:
+        """What the event of a node waiting to retry says: when, which attempt of how many, and why."""
+        return {
+            "retry_in_s": spec.retry_delay,
+            "retry_at": (now() + timedelta(seconds=spec.retry_delay)).isoformat(),
+            "next_attempt": attempt + 1,
+            "attempts": spec.retries + 1,
+            "error": error,
+        }
 
     @staticmethod
     def _keep_failed_attempt(node: NodeState, attempt: int) -> None:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbclient.exceptions import DeadKernelError
 
 from jupyter_workflow.engine.pool import HAND_OVER_ATTEMPTS, Kernel, KernelDidNotStart, KernelPool
+from jupyter_workflow.model.paths import read_inside
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class NodeTask:
 
     run_id: str
     node_id: str
+    root: Path  # the workflow's root folder: the notebook is read only if it is inside
     notebook: Path
     output_notebook: Path
     parameters: dict
@@ -53,7 +55,8 @@ class NodeTask:
 class NodeOutcome:
     """What one attempt produced: recorded outputs, or an error.
 
-    ``error`` is ``{"ename", "evalue", "traceback"}`` (traceback as plain text).
+    ``error`` is ``{"ename", "evalue", "traceback"}`` (traceback as plain text), with
+    ``cell_index`` and ``execution_count`` when a cell did not complete (see :func:`cell_error`).
     """
 
     outputs: dict = field(default_factory=dict)
@@ -67,8 +70,8 @@ class NodeOutcome:
 class NodeExecutor(Protocol):
     """Runs one node attempt; must kill the node's kernel on timeout or cancellation."""
 
-    def kernel_name(self, notebook: Path, kernel: str | None) -> str:
-        """The kernelspec a node of ``notebook`` runs in (``kernel`` overrides the notebook's)."""
+    def kernel_name(self, root: Path, notebook: Path, kernel: str | None) -> str:
+        """The kernelspec a node of ``notebook`` (inside ``root``) runs in; ``kernel`` overrides the notebook's."""
 
     def expect(self, kernels: Counter) -> None:
         """Nodes of these kernelspecs are about to run: prepare for them."""
@@ -100,12 +103,30 @@ def error_info(ename: str, evalue: str, traceback="") -> dict:
     return {"ename": ename, "evalue": evalue, "traceback": ANSI_ESCAPE.sub("", traceback or "")}
 
 
+def cell_error(cell_index: int, execution_count: int | None, ename: str, evalue: str, traceback=None) -> dict:
+    """The error of a node whose cell did not complete, as the kernel gave it.
+
+    ``cell_index`` is the cell's position in the executed notebook as written (after
+    papermill's error markers), ``execution_count`` its ``In [n]``. Without a traceback
+    from the kernel, the traceback reads ``ename: evalue``.
+    """
+    return {
+        **error_info(ename, evalue, traceback or f"{ename}: {evalue}"),
+        "cell_index": cell_index,
+        "execution_count": execution_count,
+    }
+
+
 def notebook_kernel_name(notebook) -> str:
     return notebook.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
 
 
 class NodeNotebookClient(NotebookClient):
-    """nbclient on a kernel that is already running; stream output goes to ``on_output``."""
+    """nbclient on a kernel that is already running; stream output goes to ``on_output``.
+
+    After :meth:`run_cells`, ``failure`` is the error of the cell that did not complete
+    (see :func:`cell_error`), or None.
+    """
 
     def __init__(self, notebook, kernel: Kernel, on_output=None, **options):
         super().__init__(notebook, km=kernel.manager, **options)
@@ -113,6 +134,8 @@ class NodeNotebookClient(NotebookClient):
         self.kc = kernel.client
         self.on_output = on_output
         self.answered = False  # the kernel sent a message about one of the node's cells
+        self.failure: dict | None = None
+        self.ended = False  # a cell ended the notebook: it failed, or it was a deliberate exit
 
     def process_message(self, msg, cell, cell_index):
         self.answered = True
@@ -124,24 +147,71 @@ class NodeNotebookClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
     async def run_cells(self) -> None:
-        """Execute every cell in order, stopping at the first error (as papermill does).
+        """Execute every cell in order, up to the first one that does not complete.
 
-        All the cells' execute requests are sent at once, so the kernel goes from one cell
-        to the next without waiting for this loop to read the previous cell's messages. The
-        kernel still runs them one by one and, after a cell's error, aborts those queued
-        behind it unless the cell allows errors, as it does when they arrive one by one.
+        That cell's error becomes ``failure`` and the cell is marked failed as papermill
+        marks it. A ``SystemExit`` of 0 or nothing (``sys.exit(0)``) ends the notebook
+        early and successfully, as in papermill. A kernel that stops at a failure (a node
+        kernel) gets all the cells' execute requests at once: it goes from one cell to
+        the next without waiting for this loop to read the previous cell's messages, and
+        refuses those behind a failed cell. Another kernel gets them one by one.
         """
         self.reset_execution_trackers()
         if self.kernel.language_info is not None:  # from the kernel's first reply (nbclient asks again)
             self.nb.metadata["language_info"] = self.kernel.language_info
-        cells = [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)]
-        self.kc = SentAhead(self.kernel.client, cells, self.kernel.first_request_metadata)
-        try:
-            for index, cell in enumerate(self.nb.cells):
+        ahead = []
+        if self.kernel.stops_at_failure:
+            ahead = [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)]
+        self.kc = NodeRequests(self.kernel.client, self.kernel.first_request_metadata, ahead)
+        for index, cell in enumerate(self.nb.cells):
+            try:
                 await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
-        except CellExecutionError:
-            pass  # the cell keeps its error output; papermill's check reports it
+            except DeadKernelError:
+                if not self.answered:  # nothing of the node ran: the executor takes another kernel
+                    raise
+                self._kernel_died(index)
+            if self.ended:
+                break
         self.set_widgets_metadata()
+
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply) -> None:
+        """Note the end of the notebook at ``cell`` if its reply says it did not complete.
+
+        nbclient's own check raises only for an ``error`` reply; an ``aborted`` one, or a
+        cell that ended the kernel with cells left to run, ends the node as well.
+        """
+        content = exec_reply["content"] if exec_reply is not None else {}
+        status = content.get("status")
+        if status == "error" and not self._allows_errors(cell):
+            if deliberate_exit(content):
+                self.ended = True
+            else:
+                self._fail(cell, cell_index, content.get("ename", ""), content.get("evalue", ""), content.get("traceback"))
+        elif status == "aborted":
+            self._fail(cell, cell_index, "CellAborted", "the kernel aborted this cell instead of running it")
+        elif asks_exit(content) and any(self._executes(later) for later in self.nb.cells[cell_index + 1:]):
+            self._fail(cell, cell_index, "KernelExited", "the cell ended the kernel (exit() or quit()); the cells after it did not run")
+
+    def _kernel_died(self, index: int) -> None:
+        """Fail the cell the kernel died in: the one at ``index``, or the next one if ``index`` replied.
+
+        A kernel that dies right after a reply can take the end of that cell's outputs
+        with it; the reply (noted in nbclient's timings) says the cell itself completed.
+        """
+        cells = self.nb.cells
+        cells[index].execution_count = self.code_cells_executed  # it was sent, and ran in part or whole
+        replied = "shell.execute_reply" in cells[index].metadata.get("execution", {})
+        later = [i for i in range(index + 1, len(cells)) if self._executes(cells[i])]
+        if replied and later:  # it ran to its end: the kernel died in the next cell, or before it
+            index = later[0]
+            self.code_cells_executed += 1
+            cells[index].execution_count = self.code_cells_executed
+        self._fail(cells[index], index, "DeadKernelError", f"the kernel (pid {self.kernel.pid}) died before this cell completed")
+
+    def _fail(self, cell, cell_index: int, ename: str, evalue: str, traceback=None) -> None:
+        self.failure = cell_error(cell_index, cell.execution_count, ename, evalue, traceback)
+        self.ended = True
+        cell.metadata.setdefault("papermill", {})["exception"] = True  # as papermill marks a failed cell
 
     def _executes(self, cell) -> bool:
         """Whether nbclient sends ``cell`` to the kernel (see ``async_execute_cell``)."""
@@ -154,30 +224,41 @@ class NodeNotebookClient(NotebookClient):
         return not self.force_raise_errors and (self.allow_errors or "raises-exception" in tags)
 
 
-class SentAhead:
-    """A kernel client whose execute requests for ``cells`` (source, stop on error) were sent at once.
+def deliberate_exit(reply: dict) -> bool:
+    """Whether an error reply is a ``SystemExit`` of 0 or nothing, which papermill takes for a successful end."""
+    return reply.get("ename") == "SystemExit" and reply.get("evalue") in ("", "0")
 
-    The first request carries ``first_metadata``. ``execute`` hands out the id of the
-    request already sent for the same source, in order; everything else is the wrapped
-    client's.
+
+def asks_exit(reply: dict) -> bool:
+    """Whether an execute reply says the kernel is about to exit (IPython's ``exit()`` and ``quit()``)."""
+    return any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in reply.get("payload", ()))
+
+
+class NodeRequests:
+    """The kernel client nbclient uses for a node: its first execute request carries ``first_metadata``.
+
+    With ``ahead`` cells ((source, stop on error) pairs), their execute requests are all
+    sent at once, and ``execute`` hands out the id of the request already sent for the
+    same source, in order. Everything else is the wrapped client's.
     """
 
-    def __init__(self, client, cells: list[tuple[str, bool]], first_metadata: dict):
+    def __init__(self, client, first_metadata: dict, ahead: list[tuple[str, bool]] = ()):
         self._client = client
-        self._sent = deque(
-            (source, self._send(source, stop, first_metadata if index == 0 else {}))
-            for index, (source, stop) in enumerate(cells)
-        )
+        self._metadata = first_metadata
+        self._sent = deque((source, self._send(source, stop)) for source, stop in ahead)
 
-    def _send(self, source: str, stop_on_error: bool, metadata: dict) -> str:
-        """``KernelClient.execute`` as nbclient calls it, with ``metadata``; the request's id."""
-        content = {"code": source, "silent": False, "store_history": True, "user_expressions": {},
+    def _send(self, source: str, stop_on_error: bool, store_history: bool = True) -> str:
+        """``KernelClient.execute`` as nbclient calls it, the first time with the metadata; the request's id."""
+        content = {"code": source, "silent": False, "store_history": store_history, "user_expressions": {},
                    "allow_stdin": False, "stop_on_error": stop_on_error}
-        request = self._client.session.msg("execute_request", content, metadata=metadata)
+        request = self._client.session.msg("execute_request", content, metadata=self._metadata)
+        self._metadata = {}
         self._client.shell_channel.send(request)
         return request["header"]["msg_id"]
 
-    def execute(self, code: str, **options) -> str:
+    def execute(self, code: str, store_history: bool = True, stop_on_error: bool = True, **options) -> str:
+        if not self._sent:
+            return self._send(code, stop_on_error, store_history)
         source, msg_id = self._sent.popleft()
         if source != code:
             raise RuntimeError("cells were executed in another order than they were sent")
@@ -190,7 +271,10 @@ class SentAhead:
 def prepare_notebook(task: NodeTask, kernel_name: str):
     """The node's notebook with its parameters injected, written out as the run's copy.
 
-    papermill is imported here, in a worker thread, the first time a node needs it.
+    The notebook is read through the containment rule at this moment
+    (:func:`read_source_notebook`). Every code cell starts without outputs or execution
+    count, as papermill starts a notebook: the executed notebook shows only what this run
+    produced. papermill is imported here, in a worker thread, the first time a node needs it.
     """
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
     from papermill.parameterize import parameterize_notebook
@@ -198,26 +282,50 @@ def prepare_notebook(task: NodeTask, kernel_name: str):
     from jupyter_workflow.engine.parameters import register_translator
 
     register_translator()
-    stat = task.notebook.stat()
-    notebook = copy.deepcopy(_source_notebook(str(task.notebook), stat.st_mtime_ns, stat.st_size))
+    resolved, source = read_source_notebook(task.root, task.notebook)
+    notebook = copy.deepcopy(source)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)  # nbclient's timings of an earlier execution
+            cell.metadata["papermill"] = {}
     if task.parameters:
         notebook = parameterize_notebook(notebook, task.parameters, kernel_name=kernel_name)
-    notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(task.notebook), str(task.output_notebook)))
+    notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(resolved), str(task.output_notebook)))
     task.artifacts_dir.mkdir(parents=True, exist_ok=True)
     task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
     _write_notebook(notebook, task.output_notebook)
     return notebook
 
 
-@functools.lru_cache(maxsize=64)
-def _source_notebook(path: str, mtime_ns: int, size: int):
-    """The notebook at ``path`` as papermill loads it, read and validated again only when it changes.
+def read_source_notebook(root: Path, path: Path):
+    """The resolved path of the node notebook at ``path`` and the notebook, read inside ``root``.
 
-    Nodes that share a notebook (a fan-out) each get a copy of it.
+    The path is checked as the file is read (:func:`~jupyter_workflow.model.paths.read_inside`),
+    and :class:`~jupyter_workflow.model.paths.PathOutsideRoot` raised if it leads outside
+    ``root``; the bytes read are parsed once while they stay the same. Nodes that share
+    a notebook (a fan-out) each take a copy of it.
     """
-    from papermill.iorw import load_notebook_node
+    resolved, data = read_inside(root, path)
+    return resolved, _parse_notebook(str(resolved), data)
 
-    return load_notebook_node(path)
+
+@functools.lru_cache(maxsize=64)
+def _parse_notebook(path: str, data: bytes):
+    """``data``, the notebook at ``path``, parsed and validated as papermill's ``load_notebook_node`` does."""
+    import nbformat
+    from papermill import __version__ as papermill_version
+
+    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    notebook = nbformat.v4.upgrade(notebook) or notebook
+    notebook.metadata.setdefault(
+        "papermill",
+        {"default_parameters": {}, "parameters": {}, "environment_variables": {}, "version": papermill_version},
+    )
+    for cell in notebook.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    return notebook
 
 
 def _write_notebook(notebook, path: Path) -> None:
@@ -231,18 +339,32 @@ def _write_notebook(notebook, path: Path) -> None:
     path.write_text(nbformat.v4.writes(notebook) + "\n", encoding="utf-8")
 
 
-def conclude_notebook(notebook, task: NodeTask) -> NodeOutcome:
-    """Write the executed notebook (error-marked like papermill's) and read its outcome."""
-    from papermill.exceptions import PapermillExecutionError
-    from papermill.execute import raise_for_execution_errors
+def mark_failure(notebook, failure: dict) -> dict:
+    """Put papermill's error markers in ``notebook``: a note at the top, an anchor before the failed cell.
 
+    Returns ``failure`` with the failed cell's index among the marked notebook's cells.
+    """
+    import nbformat
+    from papermill.execute import ERROR_ANCHOR_MSG, ERROR_MARKER_TAG, ERROR_MESSAGE_TEMPLATE
+
+    anchor = nbformat.v4.new_markdown_cell(ERROR_ANCHOR_MSG, metadata={"tags": [ERROR_MARKER_TAG]})
+    note = nbformat.v4.new_markdown_cell(
+        ERROR_MESSAGE_TEMPLATE % failure["execution_count"], metadata={"tags": [ERROR_MARKER_TAG]}
+    )
+    notebook.cells.insert(failure["cell_index"], anchor)
+    notebook.cells.insert(0, note)
+    return {**failure, "cell_index": failure["cell_index"] + 2}
+
+
+def conclude_notebook(notebook, task: NodeTask, failure: dict | None) -> NodeOutcome:
+    """Write the executed notebook, error-marked like papermill's if a cell failed; the node's outcome."""
     from jupyter_workflow.engine.records import read_records
 
-    try:
-        raise_for_execution_errors(notebook, str(task.output_notebook))
-    except PapermillExecutionError as error:
-        return NodeOutcome(error=error_info(error.ename, error.evalue, error.traceback))
+    if failure is not None and "cell_index" in failure:
+        failure = mark_failure(notebook, failure)
     _write_notebook(notebook, task.output_notebook)
+    if failure is not None:
+        return NodeOutcome(error=failure)
     return NodeOutcome(outputs=read_records(notebook))
 
 
@@ -256,19 +378,14 @@ class KernelExecutor:
     def __init__(self, pool: KernelPool | None = None, *, owns_pool: bool | None = None):
         self.owns_pool = pool is None if owns_pool is None else owns_pool
         self.pool = pool or KernelPool()
-        self._kernel_names: dict[tuple[Path, float], str] = {}
         self._ahead: dict[tuple[str, str], asyncio.Task] = {}  # (run id, node id) → its kernel, handed over
         self._released: set[asyncio.Task] = set()  # ahead kernels being dropped
 
-    def kernel_name(self, notebook: Path, kernel: str | None) -> str:
+    def kernel_name(self, root: Path, notebook: Path, kernel: str | None) -> str:
         if kernel:
             return kernel
-        key = (notebook, notebook.stat().st_mtime)
-        if key not in self._kernel_names:
-            from jupyter_workflow.model.components import read_notebook_json
-
-            self._kernel_names[key] = notebook_kernel_name(read_notebook_json(notebook))
-        return self._kernel_names[key]
+        _, source = read_source_notebook(root, notebook)
+        return notebook_kernel_name(source)
 
     def expect(self, kernels: Counter) -> None:
         self.pool.expect(kernels)
@@ -285,11 +402,17 @@ class KernelExecutor:
         kernel = self._ahead.pop((run_id, node_id), None)
         if kernel is None:
             return
-        if not kernel.done():
+        if kernel.done():
+            self._drop(kernel)
+        else:
             kernel.cancel()  # the pool discards a kernel it was handing over
             self._released.add(kernel)
-            kernel.add_done_callback(self._released.discard)
-        elif not kernel.cancelled() and kernel.exception() is None:
+            kernel.add_done_callback(self._drop)
+
+    def _drop(self, kernel: asyncio.Task) -> None:
+        """Discard the kernel a released task got, if it got one; take its error, if it failed."""
+        self._released.discard(kernel)
+        if not kernel.cancelled() and kernel.exception() is None:
             self.pool.discard(kernel.result())
 
     async def execute(self, task: NodeTask) -> NodeOutcome:
@@ -309,10 +432,9 @@ class KernelExecutor:
                     log.warning("%s; taking another", error)
                 task = replace(task, announced=False)  # counted off with its first kernel
         try:
-            outcome = await asyncio.to_thread(conclude_notebook, notebook, task)
+            return await asyncio.to_thread(conclude_notebook, notebook, task, failure)
         except Exception as error:  # a malformed record
-            outcome = NodeOutcome(error=error_info(type(error).__name__, str(error)))
-        return NodeOutcome(error=failure) if failure else outcome
+            return NodeOutcome(error=error_info(type(error).__name__, str(error)))
 
     async def _run_cells(self, task: NodeTask, notebook, kernel: Kernel) -> dict | None:
         """Run the node's cells on ``kernel``, then discard it; the failure, if any.
@@ -330,25 +452,27 @@ class KernelExecutor:
             if not cells.done():
                 cells.cancel()
                 await asyncio.wait({cells})
-        if not done:
-            return error_info(
+            error = None if cells.cancelled() else cells.exception()  # taken even when this is cancelled
+        if not done:  # the position of the cell that was running, if known
+            return {**(client.failure or {}), **error_info(
                 "TimeoutError",
                 f"node {task.node_id!r} ran longer than its timeout of {task.timeout:g} s; its kernel was killed",
-            )
-        error = cells.exception()
+            )}
         if isinstance(error, DeadKernelError) and not client.answered:
             raise KernelDidNotStart(f"the kernel of node {task.node_id!r} (pid {kernel.pid}) died before its first cell")
-        return error_info(type(error).__name__, str(error)) if error is not None else None  # the kernel died
+        return error_info(type(error).__name__, str(error)) if error is not None else client.failure
 
     async def _prepare(self, task: NodeTask):
         """The parameterized notebook and a kernel in the node's folder, got side by side."""
-        kernel_name = task.kernel_name or await asyncio.to_thread(self.kernel_name, task.notebook, None)
+        kernel_name = task.kernel_name or await asyncio.to_thread(self.kernel_name, task.root, task.notebook, None)
         prepared = asyncio.ensure_future(asyncio.to_thread(prepare_notebook, task, kernel_name))
         ahead = self._ahead.pop((task.run_id, task.node_id), None)
         try:
             kernel = await (ahead if ahead is not None else self._acquire(task, kernel_name))
         except BaseException:
             await asyncio.wait([prepared])
+            if not prepared.cancelled():
+                prepared.exception()  # taken: the kernel's failure is the one reported
             raise
         try:
             return await prepared, kernel

@@ -25,17 +25,20 @@ need be.
 import asyncio
 import logging
 import os
+import re
 import shutil
+import stat
 import tempfile
 import uuid
 from collections import Counter, defaultdict, deque
 from pathlib import Path
 
-from jupyter_workflow.runtime.kernel import HAND_OVER, PRELOAD_ENV
+from jupyter_workflow.runtime.kernel import HAND_OVER, PRELOAD_ENV, STOPS
 
 log = logging.getLogger(__name__)
 
 NODE_KERNEL = "jupyter-workflow"
+SOCKET_FOLDER_PREFIX = "jw-"  # then the pid of the process whose pool made it
 MAX_SOCKET_PATH = 100
 HAND_OVER_TIMEOUT = 10  # seconds for a ready kernel to take its node's folder and environment
 HAND_OVER_ATTEMPTS = 3
@@ -73,6 +76,14 @@ class Kernel:
     @property
     def language_info(self) -> dict | None:
         return self.info.get("language_info")
+
+    @property
+    def stops_at_failure(self) -> bool:
+        """Whether the kernel runs no request of its node after a failed one (a node kernel).
+
+        Only such a kernel is sent a node's cells all at once.
+        """
+        return STOPS in self.info
 
     @property
     def pid(self) -> int | None:
@@ -328,9 +339,15 @@ class KernelPool:
         return self._context
 
     def _socket_folder(self) -> str | None:
-        """The pool's private folder for socket files; None where their paths would be too long."""
+        """The pool's private folder for socket files; None where their paths would be too long.
+
+        It is named after this process (``jw-<pid>-…``), and removed when the pool closes.
+        Creating it first removes the folders left by pools of processes that have ended
+        without closing them (killed).
+        """
         if self._socket_dir is None and self._sockets_fit:
-            folder = tempfile.mkdtemp(prefix="jw-")
+            remove_stale_socket_folders()
+            folder = tempfile.mkdtemp(prefix=f"{SOCKET_FOLDER_PREFIX}{os.getpid()}-")
             # Unix socket paths have room for about 100 bytes: <folder>/<12 hex>-ipc-<port>.
             self._sockets_fit = len(folder) + 30 <= MAX_SOCKET_PATH
             if self._sockets_fit:
@@ -395,6 +412,37 @@ class KernelPool:
         while pending or self._dying:
             await asyncio.wait(pending | self._dying)
             pending = set()
+
+
+def remove_stale_socket_folders() -> None:
+    """Remove the socket folders in the temporary directory that this user's ended processes left behind."""
+    prefix = re.compile(rf"{re.escape(SOCKET_FOLDER_PREFIX)}(\d+)-")
+    temporary = Path(tempfile.gettempdir())
+    for entry in temporary.iterdir():
+        owner = prefix.match(entry.name)
+        if owner is None or not _ours(entry) or _running(int(owner.group(1))):
+            continue
+        log.debug("removing %s, left by process %s", entry, owner.group(1))
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a folder of this user's (not a link to one)."""
+    try:
+        info = path.lstat()
+    except OSError:  # removed meanwhile
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process, running
+        pass
+    return True
 
 
 async def _wait_until_ready(client, manager, timeout: float) -> dict:

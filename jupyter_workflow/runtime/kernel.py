@@ -25,6 +25,7 @@ import tempfile
 
 PRELOAD_ENV = "JUPYTER_WORKFLOW_PRELOAD"
 HAND_OVER = "jupyter_workflow_node"  # execute request metadata: the node's folder and environment
+STOPS = "jupyter_workflow_stops"  # kernel_info: once it runs a node, no request runs after a failure
 
 
 def preload(names: str) -> None:
