@@ -45,7 +45,7 @@ def test_a_failed_run_says_what_failed_where_and_what_the_other_nodes_made(tmp_p
     assert done.returncode == 1
     out = done.stdout
     assert "check failed: ValueError: ratio 0.5 above 0.1" in out
-    assert "    print('checking')" in out  # the failing cell's first lines
+    assert "  in cell [2]:\n    print('checking')" in out  # the failing cell's first lines
     assert "--> raise ValueError(f'ratio {ratio} above {limit}')" in out  # and the line that failed
     notebook = re.search(r"executed notebook: (\S+check\.ipynb)", out).group(1)
     assert Path(notebook).is_file()
@@ -58,6 +58,19 @@ def test_a_failed_run_says_what_failed_where_and_what_the_other_nodes_made(tmp_p
     shown = cli("runs", "show", run_id[:10])
     assert shown.returncode == 0 and "Traceback (most recent call last)" in shown.stdout
     assert 'report.report = "report.csv"' in shown.stdout
+
+
+def test_a_node_waiting_to_retry_says_when_and_why(tmp_path, workflow_home):
+    make_notebook(tmp_path / "flaky.ipynb", "", "raise RuntimeError('database busy\\ntry later')")
+    path = write_workflow(
+        tmp_path / "w.workflow.json",
+        {"format": "jupyter-workflow/1",
+         "nodes": {"flaky": {"notebook": "flaky.ipynb", "retries": 1, "retry_delay": 2}}},
+    )
+    done = cli("run", str(path))
+
+    assert done.returncode == 1
+    assert re.search(r"flaky: retrying in [12] s \(attempt 2 of 2\) after RuntimeError: database busy\n", done.stdout)
 
 
 def test_run_file_help_lists_the_workflows_inputs(tmp_path):
