@@ -377,7 +377,9 @@ async def test_the_websocket_routes_answer_plain_http_in_json(jp_fetch, http_ser
     assert not [record for record in caplog.records if "Uncaught exception" in record.getMessage()]
 
 
-async def test_a_body_over_the_size_limit_is_refused(jp_fetch, http_server_client, jp_base_url, jp_auth_header):
+async def test_a_body_over_the_size_limit_is_refused(
+    jp_fetch, http_server_client, jp_base_url, jp_auth_header, jp_serverapp
+):
     limit = 10 * 1024 * 1024  # the default of WorkflowExtension.max_body_size
     too_large = b'{"path": "' + b"x" * limit + b'.workflow.json"}'
     answer = await call_raw(jp_fetch, "validate", body=too_large, expect=413)
@@ -392,6 +394,12 @@ async def test_a_body_over_the_size_limit_is_refused(jp_fetch, http_server_clien
         raise_error=False,
     )
     assert response.code == 413 and str(limit) in json.loads(response.body)["message"]
+
+    # c.WorkflowExtension.max_body_size sets the limit.
+    [extension] = jp_serverapp.extension_manager.extension_apps["jupyter_workflow"]
+    extension.max_body_size = 1000
+    await call_raw(jp_fetch, "validate", body=b'{"spec": {"name": "' + b"x" * 1000 + b'"}}', expect=413)
+    await call_raw(jp_fetch, "validate", body=b'{"spec": {"name": "' + b"x" * 900 + b'"}}', expect=200)
 
 
 async def test_a_large_body_is_parsed_while_other_requests_go_on(http_server_client, jp_base_url, jp_auth_header):
