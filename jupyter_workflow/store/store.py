@@ -361,8 +361,8 @@ def _at_head(engine: Engine) -> bool:
     try:
         with engine.connect() as connection:
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
-    except DBAPIError:  # no version table yet
-        return False
+    except (DBAPIError, StoreUnavailable):  # no version table yet, or another process is creating the file
+        return False  # then the migration's transaction waits its turn (or says why it cannot)
 
 
 def upgrade(engine: Engine) -> None:
