@@ -45,12 +45,12 @@ class Session:
         return session
 
     def store(self, db_url: str) -> RunStore:
-        """The run store at ``db_url``, kept open for later runs (opening and closing one costs milliseconds)."""
+        """The run store at ``db_url``, kept open for later runs (opening and closing one costs milliseconds).
+
+        A store follows its SQLite file: if the file is removed meanwhile, it goes on in a new one.
+        """
         with self._stores_lock:
             store = self._stores.pop(db_url, None)
-            if store is not None and store.file_replaced():
-                store.close()
-                store = None
             self._stores[db_url] = store = store or RunStore(db_url)
             while len(self._stores) > self.KEPT_STORES:  # a run still using one goes on: closing drops idle connections
                 self._stores.pop(next(iter(self._stores))).close()

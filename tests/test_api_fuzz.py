@@ -2,9 +2,11 @@
 
 Schemathesis generates the requests from ``jupyter_workflow/server/openapi.json``: data
 that fits the document and data that does not (wrong types, missing fields, path values
-outside the route patterns, malformed bodies), plus a set of hand-picked nasty inputs.
-Some generated values are swapped for real ones (a real run, node, version, notebook and
-workflow file) so the requests reach past the "not found" answers.
+outside the route patterns, malformed bodies), for the REST routes and for the WebSocket
+routes' plain-HTTP answers, plus a set of hand-picked nasty inputs (values JSON cannot
+hold among them: ``1e999``, ``NaN``, lone surrogates). Some generated values are swapped
+for real ones (a real run, node, version, notebook and workflow file) so the requests
+reach past the "not found" answers. Afterwards every run the store holds still reads.
 
 The server runs in this process on pytest-jupyter's event loop, so requests go through
 the loop's asynchronous HTTP client; schemathesis only generates them. Every answer must
@@ -41,7 +43,6 @@ EXAMPLES_PER_MODE = 36
 # Requests sent without (or with a wrong) token: one in this many.
 UNAUTHENTICATED_EVERY = 12
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
-WEBSOCKET_PATHS = {f"{API}/runs/{{run_id}}/events", f"{API}/events"}
 FINAL_RUN_STATUSES = {"succeeded", "failed", "cancelled", "interrupted"}
 
 
@@ -152,6 +153,7 @@ class Report:
         self.sent = 0
         self.failures: dict[tuple, list[str]] = {}  # (method, operation, problems) -> examples
         self.statuses: dict[int, int] = {}
+        self.operations_sent: set[str] = set()  # "METHOD /template" of every documented operation reached
         self.routes = [(re.compile(pattern + "$"), route_to_openapi(pattern)) for pattern, *_ in documented_routes()]
         self.registry = Registry().with_resource("urn:openapi", Resource(document, specification=DRAFT202012))
 
@@ -182,6 +184,7 @@ class Report:
                 if not isinstance(parsed, dict) or not isinstance(parsed.get("message"), str):
                     problems.append('error body has no "message"')
         if operation is not None:
+            self.operations_sent.add(f"{method} {template}")
             documented = operation["responses"]
             if str(status) not in documented:
                 problems.append(f"status {status} not documented for {method} {template}")
@@ -240,7 +243,10 @@ async def send(client, report, base, method, path, *, query=None, body=None, hea
 
 
 def generate_cases(schema) -> list:
-    """(case, mode) pairs: positive and negative cases for every REST operation of the document."""
+    """(case, mode) pairs: positive and negative cases for every operation of the document.
+
+    The WebSocket routes' cases go as plain HTTP requests: their answers are documented too.
+    """
     cases = []
 
     def collect(operation, mode):
@@ -259,10 +265,8 @@ def generate_cases(schema) -> list:
         keep()
 
     for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path not in WEBSOCKET_PATHS:
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                collect(operation, mode)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            collect(result.ok(), mode)
     return cases
 
 
@@ -395,6 +399,7 @@ def nasty_requests(real: dict) -> list[tuple]:
     requests.append(("PUT", f"{API}/workflows", None, b'{"path": "fuzz/nan.workflow.json", "spec": {"x": NaN}, '
                                                       b'"base_version": null}'))
     requests.append(("GET", f"{API}/workflows", [("path", "fuzz/nan.workflow.json")], None))
+    requests += unjsonable_requests(version)
     for component in [
         long_name + ".ipynb", f"{deep}/n.ipynb", "components/double.ipynb/x", "%00", "..%2F..%2Fetc%2Fpasswd",
         "components%2Fdouble.ipynb", "seed.workflow.json", "components", "%FF%FE", "a%0Ab",
@@ -420,6 +425,59 @@ def nasty_requests(real: dict) -> list[tuple]:
     return requests
 
 
+# Values JSON cannot hold, as they appear in a request body's text.
+UNJSONABLE = [b"1e999", b"-1e999", b"NaN", b"Infinity", b'"\\ud800"', b'"a\\udfffb"', b'{"\\ud800": 1}']
+
+
+def unjsonable_requests(version: str) -> list[tuple]:
+    """Each value JSON cannot hold: as a body, an input, a spec's default, a node parameter, a query value."""
+    requests = []
+    for value in UNJSONABLE:
+        default = (b'{"format": "jupyter-workflow/1", "name": "u", "inputs": {"x": {"type": "number", "default": '
+                   + value + b'}}, "nodes": {"a": {"notebook": "components/double.ipynb"}}}')
+        parameter = (b'{"format": "jupyter-workflow/1", "name": "u", "nodes": {"a": {"notebook": '
+                     b'"components/double.ipynb", "parameters": {"x": ' + value + b"}}}}")
+        for body in [
+            value,
+            b'{"path": "seed.workflow.json", "inputs": {"x": ' + value + b"}}",
+            b'{"path": "seed.workflow.json", "inputs": {"x": 1, "extra": [' + value + b"]}}",
+            b'{"spec": ' + default + b"}",
+            b'{"spec": ' + parameter + b', "inputs": {}}',
+        ]:
+            requests += [("POST", f"{API}/validate", None, body), ("POST", f"{API}/runs", None, body)]
+        for spec in (default, parameter):
+            requests.append(("PUT", f"{API}/workflows", None,
+                             b'{"path": "fuzz/unjsonable.workflow.json", "base_version": null, "spec": ' + spec + b"}"))
+        requests.append(("POST", f"{API}/versions/{version}/restore", None,
+                         b'{"path": "fuzz/restored.workflow.json", "base_version": ' + value + b"}"))
+        text = value.decode("ascii").strip('"')
+        for name in ("limit", "since", "status", "cursor", "workflow"):
+            requests.append(("GET", f"{API}/runs", [(name, text)], None))
+        requests += [("GET", f"{API}/components", [("folder", text), ("limit", text)], None),
+                     ("GET", f"{API}/events", [("after", text)], None)]
+    for text in ["\ud800", "a\udfffb"]:  # as the lone surrogates themselves, sent in UTF-8's surrogate form
+        requests += [("GET", f"{API}/runs", [("workflow", text)], None),
+                     ("GET", f"{API}/workflows", [("path", text + ".workflow.json")], None)]
+    return requests
+
+
+async def every_run_reads(fetch, report: Report, base: str, token: str) -> int:
+    """Page through every stored run and read each one: all must answer 200. Returns how many runs."""
+    ids, cursor = [], None
+    while True:
+        query = [("limit", "500")] + ([("cursor", cursor)] if cursor else [])
+        code, page = await send(fetch, report, base, "GET", f"{API}/runs", query=query, token=token)
+        assert code == 200, page
+        ids += [run["id"] for run in page["runs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    for run_id in ids:
+        code, answer = await send(fetch, report, base, "GET", f"{API}/runs/{run_id}", token=token)
+        assert code == 200, answer
+    return len(ids)
+
+
 async def wait_for_run(fetch, run_id: str, timeout: float = 90) -> dict:
     deadline = time.monotonic() + timeout
     while True:
@@ -430,7 +488,7 @@ async def wait_for_run(fetch, run_id: str, timeout: float = 90) -> dict:
 
 
 async def test_generated_requests_never_fail_the_server(
-    jp_serverapp, jp_fetch, jp_base_url, jp_auth_header, http_server_client
+    jp_serverapp, jp_fetch, jp_base_url, jp_auth_header, http_server_client, caplog
 ):
     started = time.monotonic()
     document = openapi_document()
@@ -459,7 +517,7 @@ async def test_generated_requests_never_fail_the_server(
         "cursor": page["next_cursor"] or "",
     }
 
-    # Generated requests: positive and negative data for every REST operation (not the WebSockets).
+    # Generated requests: positive and negative data for every operation (WebSocket routes as plain HTTP).
     schema = schemathesis.openapi.from_dict(document)
     cases = generate_cases(schema)
     generated_at = time.monotonic()
@@ -481,13 +539,16 @@ async def test_generated_requests_never_fail_the_server(
                                       body=b"{}" if method != "GET" else None, headers=headers)
             assert code == 403, (method, path, auth, code, answer)
 
-    # Let the runs the fuzzing started end before the server stops.
+    # Let the runs the fuzzing started end before the server stops; then every run must still read.
     service = jp_serverapp.web_app.settings["jupyter_workflow_service"]
     if service.active:
         await asyncio.wait(list(service.active.values()), timeout=60)
+    assert await every_run_reads(http_server_client, report, base, token) >= 2
 
     elapsed = time.monotonic() - started
     print(f"\n{report.sent} requests in {elapsed:.1f}s ({generated_at - started:.1f}s setup and generation); "
           f"statuses: {dict(sorted(report.statuses.items()))}")
     assert not report.failures, f"{sum(map(len, report.failures.values()))} bad answers:\n{report.summary()}"
     assert report.sent >= MIN_REQUESTS
+    assert {"GET /workflow/api/events", "GET /workflow/api/runs/{run_id}/events"} <= report.operations_sent
+    assert not [record.getMessage() for record in caplog.records if "Uncaught exception" in record.getMessage()]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from notebook_factory import make_notebook, write_workflow
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
+from jupyter_workflow.server.handlers import RUN_STATUSES
 from jupyter_workflow.store import RunStore
 
 RECORD = "from jupyter_workflow import record\n"
@@ -236,7 +238,7 @@ async def test_components_validate_and_bad_input(jp_fetch, square_workflow):
                            body={"path": "squares.workflow.json", "inputs": {"x": "four"}}, expect=422)
     assert bad_input["errors"][0]["pointer"] == "/inputs/x"
     escape = await call(jp_fetch, "runs", method="POST", body={"path": "../outside.workflow.json"}, expect=403)
-    assert "outside the server root" in escape["message"]
+    assert "is outside" in escape["message"]
     await call(jp_fetch, "runs", method="POST", body={"path": "squares.workflow.json", "spec": {}}, expect=400)
     await call(jp_fetch, "runs", "feedface", expect=404)
     for response in (escape, refused, bad_input):
@@ -278,3 +280,149 @@ async def test_every_route_refuses_unauthenticated_requests(http_server_client, 
         with pytest.raises(HTTPClientError) as refused:
             await websocket_connect(f"ws://localhost:{jp_http_port}{jp_base_url}workflow/api/{route}")
         assert refused.value.code in (401, 403)
+
+
+async def call_raw(jp_fetch, *path, method="POST", body=b"", expect=400):
+    """Like :func:`call`, with the body sent as given (bytes that ``json.dumps`` would not write)."""
+    response = await jp_fetch("workflow", "api", *path, method=method, body=body, raise_error=False)
+    text = response.body.decode()
+    assert response.code == expect, text
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers["Content-Type"]
+    return json.loads(text)
+
+
+@pytest.fixture
+def typed_workflow(jp_root_dir):
+    make_notebook(jp_root_dir / "echo.ipynb", "n = 1.0\ns = ''", "print(n, s)")
+    return write_workflow(
+        jp_root_dir / "typed.workflow.json",
+        {
+            "format": "jupyter-workflow/1",
+            "name": "typed",
+            "inputs": {"n": {"type": "number", "default": 1.0}, "s": {"type": "string", "default": ""}},
+            "nodes": {"echo": {"notebook": "echo.ipynb", "parameters": {"n": {"input": "n"}, "s": {"input": "s"}}}},
+        },
+    )
+
+
+async def test_values_json_cannot_hold_are_refused_at_the_door_and_every_run_stays_readable(
+    jp_fetch, typed_workflow, jp_root_dir
+):
+    deep = b"[" * 1000 + b"]" * 1000
+    refused = {
+        b"1e999": "too large for a JSON number",
+        b"-1e999": "too large for a JSON number",
+        b"NaN": "NaN",
+        b'"\\ud800"': "lone surrogate",
+        deep: "nested",
+    }
+    for value, reason in refused.items():
+        as_input = b'{"path": "typed.workflow.json", "inputs": {"n": ' + value + b"}}"
+        as_default = (b'{"format": "jupyter-workflow/1", "inputs": {"n": {"type": "number", "default": ' + value
+                      + b'}}, "nodes": {"echo": {"notebook": "echo.ipynb"}}}')
+        as_parameter = (b'{"format": "jupyter-workflow/1", "nodes": {"echo": {"notebook": "echo.ipynb", '
+                        b'"parameters": {"s": ' + value + b"}}}}")
+        for route, method, body in [
+            (("runs",), "POST", as_input),
+            (("validate",), "POST", as_input),
+            (("runs",), "POST", b'{"spec": ' + as_default + b"}"),
+            (("validate",), "POST", b'{"spec": ' + as_parameter + b"}"),
+            (("workflows",), "PUT",
+             b'{"path": "new.workflow.json", "base_version": null, "spec": ' + as_default + b"}"),
+        ]:
+            answer = await call_raw(jp_fetch, *route, method=method, body=body)
+            assert reason in answer["message"] and "request body" in answer["message"], (route, value[:20], answer)
+    assert not (jp_root_dir / "new.workflow.json").exists()
+
+    listed = await call(jp_fetch, "runs", params={"limit": "500"})
+    assert listed["runs"] == []  # none of these started a run
+    started = await call(jp_fetch, "runs", method="POST", expect=202,
+                         body={"path": "typed.workflow.json", "inputs": {"n": 1.5e300, "s": "é \U0001f600"}})
+    await wait_finished(jp_fetch, started["run_id"])
+    for run in (await call(jp_fetch, "runs"))["runs"]:
+        assert (await call(jp_fetch, "runs", run["id"]))["inputs"] == {"n": 1.5e300, "s": "é \U0001f600"}
+
+
+async def test_runs_are_listed_by_a_known_status_only(jp_fetch):
+    answer = await call(jp_fetch, "runs", params={"status": "bogus"}, expect=400)
+    for status in ("pending", "running", "succeeded", "failed", "cancelled", "interrupted"):
+        assert status in answer["message"]
+    assert answer["errors"][0]["pointer"] == "/status"
+    assert (await call(jp_fetch, "runs", params={"status": "interrupted"}))["runs"] == []
+    document = json.loads(files("jupyter_workflow.server").joinpath("openapi.json").read_text("utf-8"))
+    [status] = [p for p in document["paths"]["/workflow/api/runs"]["get"]["parameters"] if p["name"] == "status"]
+    assert status["schema"]["enum"] == list(RUN_STATUSES)
+
+
+async def test_the_websocket_routes_answer_plain_http_in_json(jp_fetch, http_server_client, jp_base_url, caplog):
+    handshake = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    cases = [
+        ("events", {}, True, 400),
+        ("runs/" + "0" * 32 + "/events", {}, True, 400),
+        ("events?after=ten", handshake, True, 400),
+        ("events?after=" + "9" * 30, handshake, True, 400),
+        ("runs/" + "0" * 32 + "/events", handshake, True, 404),
+        ("events", {**handshake, "Sec-WebSocket-Version": "99"}, True, 426),
+        ("events", {}, False, 403),
+        ("runs/" + "0" * 32 + "/events", handshake, False, 403),
+    ]
+    for route, headers, authenticated, status in cases:
+        response = await jp_fetch("workflow", "api", *route.split("?")[0].split("/"), raise_error=False,
+                                  params=dict([route.split("?")[1].split("=")]) if "?" in route else None,
+                                  headers={**headers, **({} if authenticated else {"Authorization": "token wrong"})})
+        assert response.code == status, (route, headers, response.code, response.body[:200])
+        assert response.headers["Content-Type"] == "application/json", (route, response.headers["Content-Type"])
+        assert isinstance(json.loads(response.body)["message"], str)
+    assert not [record for record in caplog.records if "Uncaught exception" in record.getMessage()]
+
+
+async def test_a_body_over_the_size_limit_is_refused(
+    jp_fetch, http_server_client, jp_base_url, jp_auth_header, jp_serverapp
+):
+    limit = 10 * 1024 * 1024  # the default of WorkflowExtension.max_body_size
+    too_large = b'{"path": "' + b"x" * limit + b'.workflow.json"}'
+    answer = await call_raw(jp_fetch, "validate", body=too_large, expect=413)
+    assert str(limit) in answer["message"]
+
+    async def chunked(write):  # no Content-Length: the size is known only as the body streams in
+        for start in range(0, len(too_large), 1 << 20):
+            await write(too_large[start : start + (1 << 20)])
+
+    response = await http_server_client.fetch(
+        f"{jp_base_url}workflow/api/runs", method="POST", body_producer=chunked, headers=jp_auth_header,
+        raise_error=False,
+    )
+    assert response.code == 413 and str(limit) in json.loads(response.body)["message"]
+
+    # c.WorkflowExtension.max_body_size sets the limit.
+    [extension] = jp_serverapp.extension_manager.extension_apps["jupyter_workflow"]
+    extension.max_body_size = 1000
+    await call_raw(jp_fetch, "validate", body=b'{"spec": {"name": "' + b"x" * 1000 + b'"}}', expect=413)
+    await call_raw(jp_fetch, "validate", body=b'{"spec": {"name": "' + b"x" * 900 + b'"}}', expect=200)
+
+
+async def test_a_large_body_is_parsed_while_other_requests_go_on(http_server_client, jp_base_url, jp_auth_header):
+    """A body of millions of numbers takes a while to parse: a request that comes meanwhile is answered first."""
+    body = b"[" + b",".join([b"0.5"] * 2_000_000) + b"]"  # 8 MB, under the limit; not an object: a 400 once parsed
+    uploaded = asyncio.Event()
+
+    async def upload(write):
+        for start in range(0, len(body), 1 << 20):
+            await write(body[start : start + (1 << 20)])
+        uploaded.set()
+
+    finished = []
+
+    async def fetch(name, path, **kwargs):
+        response = await http_server_client.fetch(f"{jp_base_url}workflow/api/{path}", headers={
+            **jp_auth_header, **kwargs.pop("headers", {})}, raise_error=False, request_timeout=120, **kwargs)
+        finished.append(name)
+        return response
+
+    large = asyncio.ensure_future(fetch("large", "validate", method="POST", body_producer=upload,
+                                        headers={"Content-Length": str(len(body))}))
+    await uploaded.wait()
+    small = await fetch("small", "runs?limit=1")
+    assert (await large).code == 400 and small.code == 200
+    assert finished == ["small", "large"]

@@ -18,11 +18,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.event import listen, remove
+from sqlalchemy.exc import SQLAlchemyError
 
 from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunState, RunStatus
 from jupyter_workflow.model.spec import canonical_json, parse_workflow
 from jupyter_workflow.runtime.artifacts import ArtifactRef
-from jupyter_workflow.store import AmbiguousRunId, RunStore
+from jupyter_workflow.store import AmbiguousRunId, AuditNote, RunStore, StoreUnavailable
 from jupyter_workflow.store.models import Base
 from jupyter_workflow.store.store import HEAD_REVISION, alembic_config
 
@@ -593,3 +594,68 @@ def test_store_methods_from_worker_threads(store, tmp_path):
     ids, listed = asyncio.run(main())
     assert len(set(ids)) == 10 and len(listed) == 10
     assert len(store.audit_log()) == 10
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan"), "\ud800"])
+def test_the_store_refuses_to_write_what_is_not_json_and_every_read_still_answers(store, tmp_path, bad):
+    with pytest.raises((ValueError, SQLAlchemyError)):
+        store.begin(replace(make_run(tmp_path, "1" * 32), inputs={"n": bad}))
+    run = make_run(tmp_path, "2" * 32)
+    store.begin(run)
+    with pytest.raises((ValueError, SQLAlchemyError)):
+        store.record(run, Event("node.output", run.run_id, "a", {"text": bad}))
+    run.nodes["a"].outputs = {"y": bad}
+    with pytest.raises((ValueError, SQLAlchemyError)):
+        store.record(run, Event("node.finished", run.run_id, "a", {}))
+    with pytest.raises((ValueError, SQLAlchemyError)):
+        store.audit("ada", "workflow.save", "x.workflow.json", {"spec": bad})
+
+    runs, _ = store.list_runs()
+    assert [r.id for r in runs] == ["2" * 32]
+    for record in (*runs, store.get_run("2" * 32)):
+        json.dumps(record.to_dict(), allow_nan=False).encode("utf-8")
+    assert store.events("2" * 32) == [] and store.audit_log() == []
+
+
+def test_a_read_only_store_answers_reads_and_refuses_writes_as_unavailable(db_url, tmp_path):
+    writer = RunStore(db_url)
+    writer.begin(make_run(tmp_path))
+    writer.close()
+    store = RunStore(f"sqlite:///file:{db_url.removeprefix('sqlite:///')}?mode=ro&uri=true")
+    assert [run.id for run in store.list_runs()[0]] == ["0" * 32]
+    run = make_run(tmp_path, "1" * 32)
+    for write in (lambda: store.begin(run), lambda: store.audit("ada", "run.cancel", "0" * 32),
+                  lambda: store.record(make_run(tmp_path), Event("run.started", "0" * 32, None, {}))):
+        with pytest.raises(StoreUnavailable, match="readonly database"):
+            write()
+    entered = []
+    with pytest.raises(StoreUnavailable, match="readonly database"):
+        with store.saving(DOCUMENT, "demo", AuditNote("ada", "workflow.save", "x.workflow.json")):
+            entered.append(True)
+    assert entered == [] and store.list_versions() != [] and store.audit_log() == []
+    store.close()
+
+
+def test_a_store_whose_file_was_removed_goes_on_in_a_new_file(store, db_url, tmp_path):
+    run = make_run(tmp_path)
+    store.begin(run)
+    restored = []
+
+    def store_again():
+        store.ensure_run(run)
+        restored.append(run.run_id)
+
+    stop = store.when_file_replaced(store_again)
+    for file in (tmp_path / "db").iterdir():  # the database and its write-ahead log
+        file.unlink()
+    run.status = "running"
+    store.record(run, Event("run.started", run.run_id, None, {}))
+    assert restored == ["0" * 32]
+    store.begin(make_run(tmp_path, "1" * 32))
+
+    other = RunStore(db_url)
+    assert sorted(r.id for r in other.list_runs()[0]) == ["0" * 32, "1" * 32]
+    assert other.get_run("0" * 32).status == "running" and [e.type for e in other.events("0" * 32)] == ["run.started"]
+    other.close()
+    stop()
+    assert not store.file_replaced()

@@ -3,11 +3,12 @@
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode
+from traitlets import Int, Unicode
 
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
+from jupyter_workflow.store import StoreUnavailable
 from jupyter_workflow.store.store import safe_url
 
 
@@ -25,12 +26,19 @@ class WorkflowExtension(ExtensionApp):
     root_dir = Unicode(
         "", config=True, help="Folder whose workflows and notebooks the API serves (default: the server's root_dir)."
     )
+    max_body_size = Int(
+        10 * 1024 * 1024, config=True, help="Largest request body the API accepts, in bytes (larger: 413)."
+    )
 
     def initialize_settings(self):
         settings = resolve_config(config=self.serverapp.config)
         root = Path(self.root_dir or self.serverapp.root_dir).expanduser().resolve()
         self.service = RunService(settings, root)
-        interrupted = self.service.store.recover_interrupted()
+        try:
+            interrupted = self.service.store.recover_interrupted()
+        except StoreUnavailable as error:
+            self.log.warning("could not mark runs of ended processes interrupted: %s", error)
+            interrupted = []
         if interrupted:
             self.log.warning("marked %d runs interrupted (their process had ended): %s", len(interrupted), ", ".join(interrupted))
         self.settings["jupyter_workflow_service"] = self.service

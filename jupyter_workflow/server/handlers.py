@@ -1,13 +1,16 @@
 """REST and WebSocket handlers under ``/workflow/api/``.
 
 Every handler is authenticated and authorized by jupyter_server (resource ``workflow``),
-answers JSON, and reports a user's mistake as ``4xx`` with ``{"message", "errors"}``.
-Blocking work (database, files, validation) runs off the event loop.
+answers JSON, and reports a user's mistake as ``4xx`` with ``{"message", "errors"}``
+(the WebSocket routes too, when a request is not a WebSocket handshake), and a store that
+cannot be written as ``503``. Blocking work (database, files, validation, parsing a large
+body) runs off the event loop; bodies above ``WorkflowExtension.max_body_size`` are refused.
 """
 
 import asyncio
 import difflib
 import json
+from contextlib import contextmanager
 from datetime import datetime
 from importlib.resources import files
 
@@ -19,26 +22,34 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from jupyter_workflow.engine.state import RunStatus
 from jupyter_workflow.model import InvalidWorkflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
-from jupyter_workflow.model.spec import content_hash, read_document
+from jupyter_workflow.model.json_values import load_json
+from jupyter_workflow.model.paths import PathOutsideRoot, name_problem
 from jupyter_workflow.server.events import event_payload
-from jupyter_workflow.server.service import PathOutsideRoot, RunService, RunStillActive
-from jupyter_workflow.store import AmbiguousRunId
+from jupyter_workflow.server.service import RunService, RunStillActive, VersionConflict
+from jupyter_workflow.store import AmbiguousRunId, AuditNote, StoreUnavailable
 
 EXTENSION = "jupyter_workflow"
 AUTH_RESOURCE = "workflow"
 RUN_ID = r"(?P<run_id>[0-9a-f]{1,32})"
 VERSION = r"[0-9a-f]{64}"
+RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, *sorted(RunStatus.FINAL))
+# Bodies up to this size are parsed on the event loop; larger ones in a thread.
+PARSE_ON_LOOP_MAX = 64 * 1024
+LARGEST_EVENT_ID = 2**63 - 1
+WEBSOCKET_VERSIONS = ("7", "8", "13")  # the versions tornado speaks
 
 
 class ApiError(web.HTTPError):
     """A request the API refuses, with the problems that explain why."""
 
-    def __init__(self, status: int, message: str, errors: list | None = None):
+    def __init__(self, status: int, message: str, errors: list | None = None, headers: dict | None = None):
         super().__init__(status, message.replace("%", "%%"))
         self.message = message
         self.errors = errors or []
+        self.headers = headers or {}
 
 
 def unprocessable(error: InvalidWorkflow) -> ApiError:
@@ -46,8 +57,35 @@ def unprocessable(error: InvalidWorkflow) -> ApiError:
     return ApiError(422, str(error).splitlines()[0], [problem.to_dict() for problem in error.problems])
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
+@contextmanager
+def api_errors():
+    """Turn the failures a request can meet into their answers: 4xx for the client's, 503 for the store's."""
+    try:
+        yield
+    except InvalidWorkflow as error:
+        raise unprocessable(error) from None
+    except PathOutsideRoot as error:
+        raise ApiError(403, str(error)) from None
+    except StoreUnavailable as error:
+        raise ApiError(503, f"{error}; nothing was changed") from None
+    except RunStillActive as error:
+        raise ApiError(409, str(error)) from None
+    except VersionConflict as conflict:
+        raise ApiError(
+            409,
+            f"{conflict.path} changed since version {conflict.base}: it is now at {conflict.current}",
+            [{"pointer": "/base_version", "message": f"current version is {conflict.current}"}],
+        ) from None
+    except AmbiguousRunId as error:
+        raise ApiError(400, error.args[0]) from None
+    except KeyError as error:
+        raise ApiError(404, str(error.args[0]) if error.args else "not found") from None
+    except (NotANotebook, FileNotFoundError, IsADirectoryError) as error:
+        raise ApiError(404, str(error)) from None
+    except OSError as error:  # a name too long, a folder that is a file...
+        raise ApiError(400, f"cannot use that path: {error.strerror or error}") from None
+    except ValueError as error:  # UnsafeJson included
+        raise ApiError(400, str(error)) from None
 
 
 def user_name(handler) -> str | None:
@@ -55,46 +93,102 @@ def user_name(handler) -> str | None:
     return getattr(user, "username", None) or (user if isinstance(user, str) else None)
 
 
-class WorkflowHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of the REST handlers: the service, JSON bodies and uniform JSON errors."""
+def error_message(error: web.HTTPError, reason: str) -> str:
+    """The sentence of a tornado or jupyter_server error (its log message, with its arguments)."""
+    if not error.log_message:
+        return reason
+    try:
+        return error.log_message % error.args if error.args else error.log_message
+    except (TypeError, ValueError):
+        return error.log_message
 
-    auth_resource = AUTH_RESOURCE
 
-    def initialize(self, name: str = EXTENSION, *args, **kwargs):
-        super().initialize(name, *args, **kwargs)
-
-    @property
-    def service(self) -> RunService:
-        return self.settings["jupyter_workflow_service"]
+class JsonErrors:
+    """Errors answered as ``{"message", "errors"}`` JSON: never an HTML page, never a traceback."""
 
     def write_error(self, status_code: int, **kwargs):
         error = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(error, ApiError):
             body = {"message": error.message, "errors": error.errors}
+            for name, value in error.headers.items():
+                self.set_header(name, value)
         elif isinstance(error, web.HTTPError):
-            body = {"message": error.log_message or self._reason, "errors": []}
+            body = {"message": error_message(error, self._reason), "errors": []}
         else:
             body = {"message": "internal error: see the server log", "errors": []}
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
-    def workflow_source(self) -> tuple[str | None, dict | None, dict]:
-        """``path`` or ``spec`` (exactly one) and ``inputs`` from the JSON body."""
-        body = self.body()
-        path, spec = field(body, "path", str), field(body, "spec", dict)
-        if (path is None) == (spec is None):
-            raise ApiError(400, "give exactly one of 'path' and 'spec'")
-        return path, spec, field(body, "inputs", dict, default={})
 
-    def body(self) -> dict:
-        """The request's JSON object body; 400 if it is not one."""
-        try:
-            value = json.loads(self.request.body or b"{}", parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "the request body is not valid JSON (NaN and Infinity are not JSON)") from None
+def checked_path(relative: str, pointer: str) -> str:
+    """A path given by the client, refused with 400 if no file name could hold it (control characters...)."""
+    problem = name_problem(relative)
+    if problem:
+        raise ApiError(400, problem, [{"pointer": pointer, "message": problem}])
+    return relative
+
+
+@web.stream_request_body
+class WorkflowHandler(JsonErrors, ExtensionHandlerMixin, APIHandler):
+    """Base of the REST handlers: the service, JSON bodies and uniform JSON errors.
+
+    The body is received as it streams in, so that one larger than the extension's
+    ``max_body_size`` is refused (413) without being kept: at once when its
+    ``Content-Length`` says so, otherwise when the handler reads it.
+    """
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str = EXTENSION, *args, **kwargs):
+        super().initialize(name, *args, **kwargs)
+        self._chunks: list[bytes] = []
+        self._received = 0
+
+    @property
+    def service(self) -> RunService:
+        return self.settings["jupyter_workflow_service"]
+
+    @property
+    def max_body_size(self) -> int:
+        return self.extensionapp.max_body_size
+
+    async def prepare(self):
+        await super().prepare()
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_size:
+            raise self.too_large()
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received <= self.max_body_size:
+            self._chunks.append(chunk)  # beyond: dropped, and refused when the body is read
+
+    def too_large(self) -> ApiError:
+        return ApiError(413, f"the request body is larger than the {self.max_body_size} bytes this server accepts")
+
+    async def body(self) -> dict:
+        """The request's JSON object body; 400 if it is not one, 413 if it is too large."""
+        if self._received > self.max_body_size:
+            raise self.too_large()
+        raw, self._chunks = b"".join(self._chunks) or b"{}", []
+        with api_errors():
+            if len(raw) > PARSE_ON_LOOP_MAX:
+                value = await asyncio.to_thread(load_json, raw, "the request body")
+            else:
+                value = load_json(raw, "the request body")
         if not isinstance(value, dict):
             raise ApiError(400, "the request body must be a JSON object")
         return value
+
+    async def workflow_source(self) -> tuple[str | None, dict | None, dict]:
+        """``path`` or ``spec`` (exactly one) and ``inputs`` from the JSON body."""
+        body = await self.body()
+        path, spec = field(body, "path", str), field(body, "spec", dict)
+        if (path is None) == (spec is None):
+            raise ApiError(400, "give exactly one of 'path' and 'spec'")
+        if path is not None:
+            checked_path(path, "/path")
+        return path, spec, field(body, "inputs", dict, default={})
 
     def reply(self, value, status: int = 200) -> None:
         self.set_status(status)
@@ -102,23 +196,14 @@ class WorkflowHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps(value, allow_nan=False))
 
     async def call(self, function, *args, **kwargs):
-        """Run blocking ``function`` in a thread, turning known failures into 4xx answers."""
-        try:
+        """Run blocking ``function`` in a thread, its failures turned into answers (:func:`api_errors`)."""
+        with api_errors():
             return await asyncio.to_thread(function, *args, **kwargs)
-        except InvalidWorkflow as error:
-            raise unprocessable(error) from None
-        except PathOutsideRoot as error:
-            raise ApiError(403, str(error)) from None
-        except AmbiguousRunId as error:
-            raise ApiError(400, error.args[0]) from None
-        except KeyError as error:
-            raise ApiError(404, str(error.args[0]) if error.args else "not found") from None
-        except (NotANotebook, FileNotFoundError, IsADirectoryError) as error:
-            raise ApiError(404, str(error)) from None
-        except OSError as error:  # a name too long, a folder that is a file...
-            raise ApiError(400, f"cannot use that path: {error.strerror or error}") from None
-        except ValueError as error:
-            raise ApiError(400, str(error)) from None
+
+    async def attempt(self, awaitable):
+        """Await ``awaitable`` (a service coroutine), its failures turned into answers (:func:`api_errors`)."""
+        with api_errors():
+            return await awaitable
 
 
 def field(body: dict, name: str, kind, required: bool = False, default=None):
@@ -133,6 +218,17 @@ def field(body: dict, name: str, kind, required: bool = False, default=None):
     return value
 
 
+def page_size(handler: WorkflowHandler, default: int) -> int:
+    """The ``limit`` query argument: a whole number from 1 to 500."""
+    try:
+        limit = int(handler.get_argument("limit", str(default)))
+    except ValueError:
+        raise ApiError(400, "limit must be a whole number") from None
+    if not 1 <= limit <= 500:
+        raise ApiError(400, "limit must be between 1 and 500")
+    return limit
+
+
 class OpenApiHandler(WorkflowHandler):
     @web.authenticated
     @authorized
@@ -143,36 +239,24 @@ class OpenApiHandler(WorkflowHandler):
 
 
 class ComponentsHandler(WorkflowHandler):
-    """Notebooks under a folder with their parameter schemas."""
+    """Notebooks under a folder with their parameter schemas, a page at a time."""
 
     @web.authenticated
     @authorized
     async def get(self):
-        folder = self.get_argument("folder", "") or "."
-        limit = 500
-
-        def scan():
-            base = self.service.resolve(folder)
-            if not base.is_dir():
-                raise FileNotFoundError(f"no folder {folder!r} under the server root")
-            found = []
-            for path in sorted(base.rglob("*.ipynb")):
-                if ".ipynb_checkpoints" in path.parts or len(found) >= limit:
-                    continue
-                relative = str(path.relative_to(self.service.root))
-                try:
-                    found.append({**inspect_notebook(path).to_dict(), "path": relative})
-                except NotANotebook as error:
-                    found.append({"path": relative, "error": str(error)})
-            return found
-
-        self.reply({"components": await self.call(scan)})
+        folder = checked_path(self.get_argument("folder", "") or ".", "/folder")
+        limit = page_size(self, default=500)
+        cursor = self.get_argument("cursor", None)
+        components, next_cursor = await self.call(self.service.components, folder, limit, cursor)
+        self.reply({"components": components, "next_cursor": next_cursor})
 
 
 class ComponentHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def get(self, path):
+        checked_path(path, "/path")
+
         def inspect():
             component = inspect_notebook(self.service.resolve(path))
             return {**component.to_dict(), "path": path}
@@ -186,7 +270,7 @@ class ValidateHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        path, spec, inputs = self.workflow_source()
+        path, spec, inputs = await self.workflow_source()
 
         def check():
             try:
@@ -221,31 +305,25 @@ class RunsHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        path, spec, inputs = self.workflow_source()
+        path, spec, inputs = await self.workflow_source()
         workflow = await self.call(self.service.load, path, spec, inputs)
-        user = user_name(self)
-        try:
-            run_id = self.service.start(workflow, inputs, user)
-        except InvalidWorkflow as error:
-            raise unprocessable(error) from None
-        await self.call(self.service.store.audit, user, "run.start", run_id, {"workflow": workflow.name, "path": path})
-        await self.service.stored()
+        note = AuditNote(user_name(self), "run.start", None, {"workflow": workflow.name, "path": path})
+        run_id = await self.attempt(self.service.start(workflow, inputs, note))
         self.reply({"run_id": run_id}, status=202)
 
     @web.authenticated
     @authorized
     async def get(self):
-        try:
-            limit = int(self.get_argument("limit", "50"))
-        except ValueError:
-            raise ApiError(400, "limit must be a whole number") from None
-        if not 1 <= limit <= 500:
-            raise ApiError(400, "limit must be between 1 and 500")
+        limit = page_size(self, default=50)
+        status = self.get_argument("status", None)
+        if status is not None and status not in RUN_STATUSES:
+            raise ApiError(400, f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}",
+                           [{"pointer": "/status", "message": f"one of {', '.join(RUN_STATUSES)}"}])
         runs, cursor = await self.call(
             self.service.store.list_runs,
             limit=limit,
             workflow=self.get_argument("workflow", None),
-            status=self.get_argument("status", None),
+            status=status,
             trigger=self.get_argument("trigger", None),
             since=parse_time(self.get_argument("since", None), "since"),
             until=parse_time(self.get_argument("until", None), "until"),
@@ -269,9 +347,8 @@ class CancelHandler(WorkflowHandler):
     @authorized
     async def post(self, run_id):
         record = await self.call(self.service.store.get_run, run_id)
-        if not await self.service.cancel(record.id):
+        if not await self.attempt(self.service.cancel(record.id, user_name(self))):
             raise ApiError(409, f"run {record.id} is not running on this server (it is {record.status})")
-        await self.call(self.service.store.audit, user_name(self), "run.cancel", record.id)
         record = await self.call(self.service.store.get_run, record.id)
         self.reply(record.to_dict())
 
@@ -280,19 +357,7 @@ class RetryHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def post(self, run_id):
-        user = user_name(self)
-        try:
-            new_id = await self.service.retry(run_id, user)
-        except RunStillActive as error:
-            raise ApiError(409, str(error)) from None
-        except InvalidWorkflow as error:
-            raise unprocessable(error) from None
-        except AmbiguousRunId as error:
-            raise ApiError(400, error.args[0]) from None
-        except KeyError as error:
-            raise ApiError(404, str(error.args[0])) from None
-        await self.call(self.service.store.audit, user, "run.retry", new_id, {"retry_of": run_id})
-        await self.service.stored()
+        new_id = await self.attempt(self.service.retry(run_id, user_name(self)))
         self.reply({"run_id": new_id, "retry_of": run_id}, status=202)
 
 
@@ -349,48 +414,11 @@ class VersionDiffHandler(WorkflowHandler):
         self.reply({"from": first, "to": second, "diff": "".join(lines)})
 
 
-def file_version(path) -> str | None:
-    """The content hash of the workflow file at ``path`` (None if it does not exist)."""
-    if not path.exists():
-        return None
-    return content_hash(read_document(path.read_text(encoding="utf-8"), str(path)))
-
-
-class VersionConflict(Exception):
-    """A save or restore against a version that is no longer the file's current one."""
-
-    def __init__(self, path, current, base):
-        super().__init__(path)
-        self.path, self.current, self.base = path, current, base
-
-
 async def write_version(handler: WorkflowHandler, path: str, spec: dict, base: str | None, action: str) -> dict:
     """Write ``spec`` to the workflow file ``path`` if it is still at version ``base``; 409 if not."""
-    user = user_name(handler)
-    service = handler.service
-
-    def write():
-        target = service.resolve(path)
-        if not target.name.endswith(".workflow.json"):
-            raise ValueError(f"{path!r} is not a *.workflow.json file")
-        current = file_version(target)
-        if current != base:
-            raise VersionConflict(path, current, base)
-        name = spec.get("name") if isinstance(spec.get("name"), str) else target.name.removesuffix(".workflow.json")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-        version = service.store.save_version(spec, name, user)
-        service.store.audit(user, action, path, {"version": version.content_hash, "base_version": base})
-        return {"path": path, "version": version.content_hash}
-
-    try:
-        return await handler.call(write)
-    except VersionConflict as conflict:
-        raise ApiError(
-            409,
-            f"{conflict.path} changed since version {conflict.base}: it is now at {conflict.current}",
-            [{"pointer": "/base_version", "message": f"current version is {conflict.current}"}],
-        ) from None
+    checked_path(path, "/path")
+    version = await handler.call(handler.service.write_workflow, path, spec, base, user_name(handler), action)
+    return {"path": path, "version": version}
 
 
 class WorkflowFileHandler(WorkflowHandler):
@@ -399,21 +427,15 @@ class WorkflowFileHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        path = self.get_argument("path")
+        path = checked_path(self.get_argument("path"), "/path")
 
-        def read():
-            target = self.service.resolve(path)
-            if not target.is_file():
-                raise FileNotFoundError(f"no workflow file {path!r}")
-            return read_document(target.read_text(encoding="utf-8"), path), file_version(target)
-
-        document, version = await self.call(read)
+        document, version = await self.call(self.service.read_workflow, path)
         self.reply({"path": path, "spec": document, "version": version})
 
     @web.authenticated
     @authorized
     async def put(self):
-        body = self.body()
+        body = await self.body()
         path = field(body, "path", str, required=True)
         spec = field(body, "spec", dict, required=True)
         base = field(body, "base_version", (str, type(None)), required=True)
@@ -426,7 +448,7 @@ class RestoreHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def post(self, content_hash):
-        body = self.body()
+        body = await self.body()
         path = field(body, "path", str, required=True)
         base = field(body, "base_version", (str, type(None)), required=True)
         version = await self.call(self.service.store.get_version, content_hash)
@@ -453,8 +475,11 @@ class NotFoundHandler(WorkflowHandler):
         raise ApiError(404, f"no such API route: {self.request.path}")
 
 
-class EventsSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
-    """Live events of one run (or of all runs), from a resume point: ``?after=EVENT_ID``."""
+class EventsSocket(JsonErrors, WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
+    """Live events of one run (or of all runs), from a resume point: ``?after=EVENT_ID``.
+
+    A request that cannot become a WebSocket gets a JSON error, as on the REST routes.
+    """
 
     auth_resource = AUTH_RESOURCE
 
@@ -471,22 +496,31 @@ class EventsSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Jupy
     @ws_authenticated
     async def get(self, run_id=None):
         if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, "read", AUTH_RESOURCE)):
-            raise web.HTTPError(403)
-        try:
-            after = self.get_argument("after", None)
-            # One run's socket replays its whole log; the all-runs socket starts from now.
-            self.after = int(after) if after is not None else None
-        except ValueError:
-            raise web.HTTPError(400, "after must be an event id") from None
+            raise ApiError(403, "not authorized to read workflow events")
+        self.check_handshake()
+        after = self.get_argument("after", None)
+        # One run's socket replays its whole log; the all-runs socket starts from now.
+        self.after = event_id(after) if after is not None else None
         self.run_id = None
-        if run_id is not None:
-            try:
+        with api_errors():
+            if run_id is not None:
                 self.run_id = (await asyncio.to_thread(self.service.store.get_run, run_id)).id
-            except (KeyError, AmbiguousRunId):
-                raise web.HTTPError(404, f"no run {run_id}") from None
-        if self.after is None:
-            self.after = 0 if self.run_id else await asyncio.to_thread(self.service.store.last_event_id)
+            if self.after is None:
+                self.after = 0 if self.run_id else await asyncio.to_thread(self.service.store.last_event_id)
         await super().get(run_id=run_id)
+
+    def check_handshake(self) -> None:
+        """Refuse in JSON what tornado would refuse in text: not a WebSocket handshake, another origin or version."""
+        headers = self.request.headers
+        connection = [part.strip().lower() for part in headers.get("Connection", "").split(",")]
+        if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in connection:
+            raise ApiError(400, "this route is a WebSocket: open it with an 'Upgrade: websocket' request")
+        origin = headers.get("Origin") or headers.get("Sec-Websocket-Origin")
+        if origin is not None and not self.check_origin(origin):
+            raise ApiError(403, f"WebSockets from {origin} are not allowed")
+        if headers.get("Sec-WebSocket-Version") not in WEBSOCKET_VERSIONS:
+            raise ApiError(426, "this server speaks WebSocket version 13", headers={"Sec-WebSocket-Version": "13"})
+
 
     async def open(self, run_id=None):
         super().open()
@@ -513,6 +547,13 @@ class EventsSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Jupy
     def on_close(self):
         self.service.hub.unsubscribe(self.queue)
         self.pump.cancel()
+
+
+def event_id(text: str) -> int:
+    """An event id given as ``after``; 400 unless a whole number an event id can be."""
+    if not (text.isascii() and text.isdigit()) or int(text) > LARGEST_EVENT_ID:
+        raise ApiError(400, f"after must be an event id (a whole number from 0), got {text[:40]!r}")
+    return int(text)
 
 
 def routes() -> list[tuple]:

@@ -1,23 +1,43 @@
-"""The server's runs: started in the background on the event loop, cancelled, retried."""
+"""The server's runs: started in the background on the event loop, cancelled, retried.
+
+A request either happens and is recorded, or does not happen: a run is stored (with its
+audit entry) before it starts, and a workflow file is written inside the transaction that
+records its version.
+"""
 
 import asyncio
+import json
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import Engine, KernelExecutor, NodeState, NodeStatus, RunState
 from jupyter_workflow.model import Workflow, load_workflow
+from jupyter_workflow.model.components import NotANotebook, inspect_notebook
+from jupyter_workflow.model.paths import PathOutsideRoot, is_inside, read_inside, resolve_inside
+from jupyter_workflow.model.spec import content_hash, read_document
 from jupyter_workflow.model.validation import checked_workflow
+from jupyter_workflow.server import listing
 from jupyter_workflow.server.events import EventHub, event_payload
-from jupyter_workflow.store import RunStore, ThreadedJournal
+from jupyter_workflow.store import AuditNote, RunStore, ThreadedJournal
 
 log = logging.getLogger(__name__)
 
 REUSABLE = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
 
 
-class PathOutsideRoot(ValueError):
-    """A path that resolves outside the folder the server serves."""
+class RunStillActive(RuntimeError):
+    """A retry asked for a run that has not finished."""
+
+
+class VersionConflict(Exception):
+    """A save or restore against a version that is no longer the file's current one."""
+
+    def __init__(self, path: str, current: str | None, base: str | None):
+        super().__init__(path)
+        self.path, self.current, self.base = path, current, base
 
 
 class RunService:
@@ -37,13 +57,8 @@ class RunService:
         self.active: dict[str, asyncio.Task] = {}
 
     def resolve(self, relative: str) -> Path:
-        """``relative`` inside the served folder; raises :class:`PathOutsideRoot` otherwise."""
-        if not isinstance(relative, str) or not relative or Path(relative).is_absolute():
-            raise PathOutsideRoot(f"{relative!r} is not a path relative to the server root")
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root):
-            raise PathOutsideRoot(f"{relative!r} is outside the server root")
-        return path
+        """``relative`` under the served folder, links followed; :class:`PathOutsideRoot` if it leaves it."""
+        return resolve_inside(self.root, relative)
 
     def load(self, path: str | None = None, spec: dict | None = None, inputs: dict | None = None) -> Workflow:
         """A validated workflow from a file (relative to the root) or an inline document.
@@ -54,19 +69,39 @@ class RunService:
             return load_workflow(self.resolve(path), inputs=inputs)
         return checked_workflow(spec, self.root, inputs=inputs)
 
-    def start(self, workflow: Workflow, inputs: dict | None, user: str | None, *, trigger="server",
-              reuse: dict[str, NodeState] | None = None, retry_of: str | None = None) -> str:
-        """Start a run in the background and return its id at once."""
-        run = self.engine.new_run(workflow, inputs, trigger=trigger, user=user)
+    def components(self, folder: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+        """One page of the notebooks under ``folder`` (see :mod:`~jupyter_workflow.server.listing`) and the next cursor.
+
+        Each is inspected (parameters, outputs); one that cannot be read is listed with
+        its ``error``. The runs folder is left out when it lies under the served folder.
+        """
+        base = self.resolve(folder)
+        if not base.is_dir():
+            raise FileNotFoundError(f"no folder {folder!r} under the server root")
+        every_path = listing.notebook_paths(self.root, base, excluded=[self.engine.runs_dir])
+        paths, next_cursor = listing.page(every_path, limit, cursor)
+        return [self._component(path) for path in paths], next_cursor
+
+    def _component(self, relative: str) -> dict:
+        try:
+            return {**inspect_notebook(self.resolve(relative)).to_dict(), "path": relative}
+        except (NotANotebook, PathOutsideRoot) as error:
+            return {"path": relative, "error": str(error)}
+
+    async def start(self, workflow: Workflow, inputs: dict | None, note: AuditNote, *, trigger="server",
+                    reuse: dict[str, NodeState] | None = None, retry_of: str | None = None) -> str:
+        """Store a new run with ``note`` (its target: the run's id), start it in the background, return its id.
+
+        Nothing runs unless the run is stored: a store that cannot be written raises
+        :class:`~jupyter_workflow.store.StoreUnavailable` here.
+        """
+        run = self.engine.new_run(workflow, inputs, trigger=trigger, user=note.user)
         run.retry_of = retry_of
         run.nodes.update(reuse or {})
+        note.target = run.run_id
+        await asyncio.to_thread(self.journal.begin_now, run, note)
         self.active[run.run_id] = asyncio.ensure_future(self._execute(run))
         return run.run_id
-
-    async def stored(self) -> None:
-        """Wait until the runs started so far are in the store: a client may ask for one at once."""
-        await asyncio.sleep(0)  # a run just started stores itself in its first step
-        await self.journal.flush()
 
     async def _execute(self, run: RunState) -> None:
         try:
@@ -78,23 +113,35 @@ class RunService:
         finally:
             self.active.pop(run.run_id, None)
 
-    async def cancel(self, run_id: str) -> bool:
-        """Cancel a run in progress (its kernels are killed); False if it is not running here."""
+    async def cancel(self, run_id: str, user: str | None) -> bool:
+        """Cancel a run in progress (its kernels are killed); False if it is not running here.
+
+        The cancel is written to the audit log first: a store that cannot record it
+        raises, and the run goes on.
+        """
         task = self.active.get(run_id)
         if task is None:
             return False
+        await asyncio.to_thread(self.store.audit, user, "run.cancel", run_id)
         task.cancel()
         await asyncio.wait([task])
         await self.journal.flush()
         return True
 
     async def retry(self, run_id: str, user: str | None) -> str:
-        """Run again the nodes of a finished run that did not succeed, reusing the others."""
+        """Run again the nodes of a finished run that did not succeed, reusing the others.
+
+        The run's workflow file must lie under the served folder, as for a new run
+        (:class:`PathOutsideRoot` otherwise): a run started elsewhere, by the command
+        line, is not executed again through the server.
+        """
         record = await asyncio.to_thread(self.store.get_run, run_id)
         if record.id in self.active or record.status in ("pending", "running"):
             raise RunStillActive(f"run {record.id} is still {record.status}; cancel it or wait for the end")
-        version = await asyncio.to_thread(self.store.get_version, record.content_hash)
         path = Path(record.workflow_path) if record.workflow_path else None
+        if path is not None and not is_inside(self.root, path):
+            raise PathOutsideRoot(f"run {record.id} ran {path}, which is outside the server root")
+        version = await asyncio.to_thread(self.store.get_version, record.content_hash)
         root = path.parent if path else self.root
         workflow = await asyncio.to_thread(checked_workflow, version.spec, root, path)
         reuse = {
@@ -105,7 +152,51 @@ class RunService:
             for node in record.nodes
             if node.status in REUSABLE and node.node_id in workflow.nodes
         }
-        return self.start(workflow, record.inputs, user, trigger="retry", reuse=reuse, retry_of=record.id)
+        note = AuditNote(user, "run.retry", None, {"retry_of": run_id})
+        return await self.start(workflow, record.inputs, note, trigger="retry", reuse=reuse, retry_of=record.id)
+
+    def write_workflow(self, path: str, spec: dict, base: str | None, user: str | None, action: str) -> str:
+        """Write ``spec`` to the workflow file ``path`` if the file is still at version ``base``; the new version.
+
+        The version and the audit entry are stored in the transaction the file is written
+        in: if they cannot be stored, the file is put back as it was. Raises
+        :class:`VersionConflict` if the file changed since ``base``. Blocking.
+        """
+        target = self.resolve(path)
+        if not target.name.endswith(".workflow.json"):
+            raise ValueError(f"{path!r} is not a *.workflow.json file")
+        name = spec.get("name") if isinstance(spec.get("name"), str) else target.name.removesuffix(".workflow.json")
+        version = content_hash(spec)
+        note = AuditNote(user, action, path, {"version": version, "base_version": base})
+        previous, written = None, False
+        try:
+            with self.store.saving(spec, name, note):
+                previous = self._read(target)
+                current = content_hash(_document(previous, path)) if previous is not None else None
+                if current != base:
+                    raise VersionConflict(path, current, base)
+                replace_file(target, (json.dumps(spec, indent=2) + "\n").encode("utf-8"))
+                written = True
+        except BaseException:
+            if written:  # the store could not commit: the save did not happen
+                put_back(target, previous)
+            raise
+        return version
+
+    def read_workflow(self, path: str) -> tuple[dict, str]:
+        """The document of the workflow file ``path`` and its version (content hash). Blocking."""
+        content = self._read(self.resolve(path))
+        if content is None:
+            raise FileNotFoundError(f"no workflow file {path!r}")
+        document = _document(content, path)
+        return document, content_hash(document)
+
+    def _read(self, target: Path) -> bytes | None:
+        """The bytes of the file at ``target``, checked to be under the served folder as it is read; None if none."""
+        try:
+            return read_inside(self.root, target)[1]
+        except FileNotFoundError:
+            return None
 
     async def stop(self) -> None:
         """Cancel the runs in progress and release the store."""
@@ -119,7 +210,30 @@ class RunService:
         self.store.close()
 
 
-class RunStillActive(RuntimeError):
-    """A retry asked for a run that has not finished."""
+def _document(content: bytes, path: str) -> dict:
+    """The workflow document in a file's bytes (``InvalidWorkflow`` or ``ValueError`` if it holds none)."""
+    try:
+        return read_document(content.decode("utf-8"), path)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text") from None
 
 
+def put_back(target: Path, content: bytes | None) -> None:
+    """Put a file back as it was: ``content``, or no file when None."""
+    if content is None:
+        target.unlink(missing_ok=True)
+    else:
+        replace_file(target, content)
+
+
+def replace_file(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` at once: into a file beside it, then renamed over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

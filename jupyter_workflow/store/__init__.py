@@ -3,6 +3,7 @@
 from jupyter_workflow.store.journal import ThreadedJournal
 from jupyter_workflow.store.store import (
     AmbiguousRunId,
+    AuditNote,
     AuditRecord,
     EventRecord,
     NodeRunRecord,
@@ -14,6 +15,7 @@ from jupyter_workflow.store.store import (
 
 __all__ = [
     "AmbiguousRunId",
+    "AuditNote",
     "AuditRecord",
     "EventRecord",
     "NodeRunRecord",

@@ -8,25 +8,49 @@ can share one.
 
 Every method opens its own session on the one engine, so a store may be called from any
 thread (for instance through ``asyncio.to_thread``).
+
+A store refuses to write a value that is not JSON (NaN, an infinity, a lone surrogate),
+raises :class:`StoreUnavailable` when the database cannot be opened or written, and
+follows its SQLite file: when the file was removed or replaced, the next operation goes on
+in the file now at that path, never in the one nobody else can see.
 """
 
 import base64
 import binascii
-import hashlib
+import functools
 import json
+import logging
 import os
 import socket
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, func, insert, make_url, or_, select, update
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    make_url,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.event import listen
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
-from jupyter_workflow.model.spec import canonical_json
+from jupyter_workflow.model.spec import content_hash as document_hash
 from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_refs
 from jupyter_workflow.store.models import AuditEntry, NodeRun, Run, RunEvent, WorkflowVersion
 
@@ -42,13 +66,27 @@ INTERRUPTED = "interrupted"
 UNFINISHED_RUN_STATUSES = ("pending", "running")
 FINAL_NODE_STATUSES = ("succeeded", "failed", "skipped", "cancelled", "cached")
 AUDIT_TARGET_LENGTH = 255
+# What a SQLite error says when the database cannot be opened or written (read-only, full,
+# gone, locked for longer than the busy timeout).
+SQLITE_UNAVAILABLE = (
+    "readonly database",
+    "unable to open database file",
+    "disk I/O error",
+    "database or disk is full",
+    "database is locked",
+    "file is not a database",
+)
+# SQLSTATEs of a database server that refuses writes: a read-only transaction, no privilege.
+SERVER_UNAVAILABLE = ("25006", "42501")
+
+log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(RuntimeError):
-    """The configured database cannot be opened (bad URL, missing driver, no access)."""
+    """The configured database cannot be opened or written (bad URL, missing driver, no access, read-only)."""
 
 
-def safe_url(db_url: str) -> str:
+def safe_url(db_url: str | URL) -> str:
     """The URL as it may be shown: without its password."""
     try:
         return make_url(db_url).render_as_string(hide_password=True)
@@ -201,6 +239,16 @@ class VersionRecord:
 
 
 @dataclass
+class AuditNote:
+    """An audit log entry to write in the same transaction as the change it tells of."""
+
+    user: str | None
+    action: str
+    target: str | None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
 class AuditRecord:
     """One entry of the audit log: ``user`` did ``action`` to ``target`` at ``time``."""
 
@@ -232,6 +280,41 @@ def alembic_config(db_url: str | None = None):
     if db_url is not None:
         config.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
     return config
+
+
+def _to_json(value) -> str:
+    """The JSON text of a value to store.
+
+    NaN and infinities raise ``ValueError`` here, and a lone surrogate fails where the
+    driver encodes the text: a value that no later read could answer is never written.
+    """
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
+def _unavailable(context: ExceptionContext) -> StoreUnavailable | None:
+    """:class:`StoreUnavailable` in place of an error saying the database cannot be opened or written."""
+    error = context.original_exception
+    if context.dialect is not None and context.dialect.name == "sqlite":
+        unavailable = any(text in str(error) for text in SQLITE_UNAVAILABLE)
+    else:
+        unavailable = (
+            context.is_disconnect
+            or isinstance(context.sqlalchemy_exception, OperationalError)
+            or getattr(error, "sqlstate", getattr(error, "pgcode", None)) in SERVER_UNAVAILABLE
+        )
+    if not unavailable:
+        return None
+    url = safe_url(context.engine.url) if context.engine is not None else "database"
+    return StoreUnavailable(f"the run store {url} cannot be used: {error}")
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL, ``file:`` URIs included; None for any other database."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if url.database.startswith("file:"):
+        return None if url.query.get("mode") == "memory" else Path(urlsplit(url.database).path)
+    return Path(url.database)
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
@@ -278,8 +361,8 @@ def _at_head(engine: Engine) -> bool:
     try:
         with engine.connect() as connection:
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
-    except DBAPIError:  # no version table yet
-        return False
+    except (DBAPIError, StoreUnavailable):  # no version table yet, or another process is creating the file
+        return False  # then the migration's transaction waits its turn (or says why it cannot)
 
 
 def upgrade(engine: Engine) -> None:
@@ -392,6 +475,26 @@ def _audit_record(row: AuditEntry) -> AuditRecord:
     )
 
 
+def _audit_values(note: AuditNote) -> dict:
+    """The audit log row of ``note``; a target longer than the column is cut, and kept whole in the details."""
+    target, details = note.target, dict(note.details)
+    if target is not None and len(target) > AUDIT_TARGET_LENGTH:
+        details.setdefault("target", target)
+        target = target[:AUDIT_TARGET_LENGTH]
+    return {"time": _utcnow(), "user": note.user, "action": note.action, "target": target, "details": details}
+
+
+def _on_current_file(method):
+    """Run a store method on the file now at the store's path (see ``RunStore._using_current_file``)."""
+
+    @functools.wraps(method)
+    def on_current_file(self, *args, **kwargs):
+        with self._using_current_file():
+            return method(self, *args, **kwargs)
+
+    return on_current_file
+
+
 def _interrupted_reason(host: str | None, pid: int | None) -> str:
     process = f"pid {pid}" if pid is not None else "pid unknown"
     return f"the process running it ({process} on {host or 'an unknown host'}) ended before the run finished"
@@ -444,69 +547,122 @@ class RunStore:
     """
 
     def __init__(self, db_url: str):
+        self._when_file_replaced: list[Callable[[], None]] = []
+        self._users = 0  # operations under way, on any thread
+        self._users_changed = threading.Condition()
+        self._thread = threading.local()  # .inside: an operation of this thread is under way
         try:
             url = make_url(db_url)
-            is_sqlite = url.get_backend_name() == "sqlite"
-            if is_sqlite and url.database and url.database != ":memory:":
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(url)
-            if is_sqlite:
+            self._file = _sqlite_file(url)
+            self.engine = create_engine(url, json_serializer=_to_json)
+            if url.get_backend_name() == "sqlite":
                 listen(self.engine, "connect", _sqlite_autocommit_driver)
                 listen(self.engine, "connect", _sqlite_pragmas)
                 listen(self.engine, "begin", _sqlite_begin_immediate)
-            upgrade(self.engine)
-            self._file = Path(url.database) if is_sqlite and url.database and url.database != ":memory:" else None
-            self._file_identity = _identity(self._file)
+            listen(self.engine, "handle_error", _unavailable)
+            self._open_file()
         except (SQLAlchemyError, ImportError, OSError) as error:
             raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         # For one-statement reads on hot paths: no transaction, so no wait for writers.
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    def _open_file(self) -> None:
+        """Create the SQLite file (and its folder) if needed, migrate it, and note which file it is."""
+        if self._file is not None:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+        upgrade(self.engine)
+        self._file_identity = _identity(self._file)
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
 
     def file_replaced(self) -> bool:
-        """Whether its SQLite file was removed or replaced since the store was opened.
+        """Whether its SQLite file was removed or replaced since the store opened it.
 
-        Open connections would go on writing to the removed file: a store kept open
-        between runs is opened again instead. Always False for a database server.
+        Always False for a database server. The store's next operation then goes on in
+        the file now at that path (see :meth:`when_file_replaced`).
         """
         return self._file is not None and _identity(self._file) != self._file_identity
 
-    def begin(self, run: RunState) -> None:
+    def when_file_replaced(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` each time the store goes on in a new file, before any other operation.
+
+        For whoever holds state the new file lacks (the runs in progress). Returns a
+        function that stops the calls.
+        """
+        self._when_file_replaced.append(callback)
+        return lambda: self._when_file_replaced.remove(callback)
+
+    @contextmanager
+    def _using_current_file(self) -> Iterator[None]:
+        """Hold an operation on the file now at the store's path.
+
+        Connections opened on a file that was removed would go on writing into it, where
+        nobody else sees the writes, and a new file at that path must not start while they
+        are open (SQLite's write-ahead log is found by the file's name). So the first
+        operation that finds the file replaced waits until the operations under way end,
+        closes every connection, opens the new file (creating it) and calls the
+        :meth:`when_file_replaced` callbacks; then it and the others go on.
+        """
+        if getattr(self._thread, "inside", False):  # an outer operation of this thread checked
+            yield
+            return
+        with self._users_changed:
+            if self.file_replaced():
+                self._users_changed.wait_for(lambda: self._users == 0)
+                if self.file_replaced():
+                    self._go_on_in_new_file()
+            self._users += 1
+        self._thread.inside = True
+        try:
+            yield
+        finally:
+            self._thread.inside = False
+            with self._users_changed:
+                self._users -= 1
+                self._users_changed.notify_all()
+
+    def _go_on_in_new_file(self) -> None:
+        log.warning("the run store file %s was removed or replaced: going on in the file now at that path", self._file)
+        self.engine.dispose()
+        try:
+            self._open_file()
+        except OSError as error:
+            raise StoreUnavailable(f"cannot open the run store file {self._file} again: {error}") from error
+        self._thread.inside = True  # the callbacks' own operations are on the new file
+        try:
+            for callback in list(self._when_file_replaced):
+                callback()
+        finally:
+            self._thread.inside = False
+
+    @_on_current_file
+    def begin(self, run: RunState, note: AuditNote | None = None) -> None:
         """Store a new run: its workflow version (once per content), run and node rows.
 
         The run is marked as executed by this process on this host (see
         :meth:`recover_interrupted`); ``run.retry_of``, if set, names the run it repeats.
+        ``note``, if given, goes into the audit log in the same transaction.
         """
-        try:
-            self._insert_run(run)
-        except IntegrityError:
-            # Another process stored the same workflow version meanwhile: use theirs.
-            self._insert_run(run)
+        self._insert_run(run, note)
 
-    def _insert_run(self, run: RunState) -> None:
+    @_on_current_file
+    def ensure_run(self, run: RunState) -> None:
+        """Store ``run`` as it is now, unless the store has it already (e.g. in a new file)."""
+        self._insert_run(run, if_missing=True)
+
+    def _insert_run(self, run: RunState, note: AuditNote | None = None, if_missing: bool = False) -> None:
         workflow = run.workflow
         with self._session.begin() as session:
-            version_id = session.scalar(
-                select(WorkflowVersion.id).where(WorkflowVersion.content_hash == workflow.content_hash)
-            )
-            if version_id is None:
-                version_id = session.execute(
-                    insert(WorkflowVersion).values(
-                        content_hash=workflow.content_hash,
-                        name=workflow.name,
-                        spec=workflow.document,
-                        created_at=run.created_at,
-                        created_by=run.user,
-                    )
-                ).inserted_primary_key[0]
+            if if_missing and session.get(Run, run.run_id) is not None:
+                return
+            version = self._version_row(session, workflow.document, workflow.name, run.user, run.created_at)
             session.execute(
                 insert(Run).values(
                     id=run.run_id,
-                    version_id=version_id,
+                    version_id=version.id,
                     workflow_name=workflow.name,
                     workflow_path=str(workflow.path) if workflow.path is not None else None,
                     inputs=encode_refs(run.inputs),
@@ -523,6 +679,8 @@ class RunStore:
             if run.nodes:
                 rows = [{"run_id": run.run_id, "node_id": key, **_node_values(node)} for key, node in run.nodes.items()]
                 session.execute(insert(NodeRun), rows)
+            if note is not None:
+                session.execute(insert(AuditEntry).values(**_audit_values(note)))
 
     def record(self, run: RunState, event: Event) -> int:
         """Append ``event`` and save the run and the event's node as they are now.
@@ -532,6 +690,7 @@ class RunStore:
         """
         return self.record_many([(run, event)])[0]
 
+    @_on_current_file
     def record_many(self, entries: list[tuple[RunState, Event]]) -> list[int]:
         """``record`` for several events at once, in one transaction; their ids in order.
 
@@ -573,6 +732,7 @@ class RunStore:
             if exists is None:
                 connection.execute(insert(table).values(run_id=run_id, node_id=node_id, **row))
 
+    @_on_current_file
     def recover_interrupted(self) -> list[str]:
         """Mark the unfinished runs whose process has ended as ``interrupted``.
 
@@ -642,6 +802,7 @@ class RunStore:
             raise AmbiguousRunId(f"run id prefix {run_id!r} matches several runs: {shown}")
         return matches[0]
 
+    @_on_current_file
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id or unique id prefix, with its nodes.
 
@@ -659,6 +820,7 @@ class RunStore:
             ).all()
             return _run_record(row, content_hash, [_node_record(node) for node in nodes])
 
+    @_on_current_file
     def list_runs(
         self,
         limit: int = 50,
@@ -706,6 +868,7 @@ class RunStore:
         next_cursor = _encode_cursor(runs[-1].created_at, runs[-1].id) if len(rows) > limit else None
         return runs, next_cursor
 
+    @_on_current_file
     def events(self, run_id: str | None, after_id: int = 0) -> list[EventRecord]:
         """The events of a run (full id; None: of all runs) with an id above ``after_id``, in order."""
         query = select(RunEvent).where(RunEvent.id > after_id).order_by(RunEvent.id)
@@ -724,11 +887,13 @@ class RunStore:
                 for row in session.scalars(query)
             ]
 
+    @_on_current_file
     def last_event_id(self) -> int:
         """The id of the newest event (0 when there is none)."""
         with self._session() as session:
             return session.scalar(select(func.max(RunEvent.id))) or 0
 
+    @_on_current_file
     def find_cached(self, cache_keys: list[str]) -> dict[str, NodeRunRecord]:
         """For each key that has one, the latest succeeded node run whose artifacts still exist.
 
@@ -753,6 +918,7 @@ class RunStore:
                         found[row.cache_key] = record
         return found
 
+    @_on_current_file
     def get_version(self, content_hash: str) -> VersionRecord:
         """The stored workflow document with this content hash; ``KeyError`` if none."""
         with self._session() as session:
@@ -761,30 +927,56 @@ class RunStore:
                 raise KeyError(f"no workflow version with content hash {content_hash!r}")
             return _version_record(row)
 
+    @_on_current_file
     def save_version(self, document: dict, name: str, user: str | None) -> VersionRecord:
         """Store a workflow document once per content and return its version.
 
         The content hash is that of ``Workflow.content_hash`` (SHA-256 of the canonical
         JSON). A document stored before keeps its first name, time and author.
         """
-        content_hash = hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
-        try:
-            return self._get_or_insert_version(content_hash, document, name, user)
-        except IntegrityError:
-            # Another thread or process stored the same document meanwhile: use theirs.
-            return self._get_or_insert_version(content_hash, document, name, user)
-
-    def _get_or_insert_version(self, content_hash: str, document: dict, name: str, user: str | None) -> VersionRecord:
         with self._session.begin() as session:
-            row = session.scalar(select(WorkflowVersion).where(WorkflowVersion.content_hash == content_hash))
-            if row is None:
+            return _version_record(self._version_row(session, document, name, user, _utcnow()))
+
+    @contextmanager
+    def saving(self, document: dict, name: str, note: AuditNote) -> Iterator[VersionRecord]:
+        """Store a workflow document (as :meth:`save_version`) and ``note`` together, on leaving the block.
+
+        For a change that must be recorded or not happen at all, such as writing a file from
+        the document: make it inside the ``with`` block. An exception in the block stores
+        nothing; a commit that fails raises :class:`StoreUnavailable` as the block ends, so
+        the caller can undo the change.
+        """
+        with self._using_current_file():
+            try:
+                with self._session.begin() as session:
+                    version = _version_record(self._version_row(session, document, name, note.user, _utcnow()))
+                    session.execute(insert(AuditEntry).values(**_audit_values(note)))
+                    yield version
+            except SQLAlchemyError as error:
+                reason = getattr(error, "orig", None) or error
+                raise StoreUnavailable(f"the run store could not record {note.action}: {reason}") from error
+
+    @staticmethod
+    def _version_row(
+        session: Session, document: dict, name: str, user: str | None, created_at: datetime
+    ) -> WorkflowVersion:
+        """The version row of ``document``, inserted unless the store has it."""
+        content_hash = document_hash(document)
+        query = select(WorkflowVersion).where(WorkflowVersion.content_hash == content_hash)
+        row = session.scalar(query)
+        if row is not None:
+            return row
+        try:
+            with session.begin_nested():
                 row = WorkflowVersion(
-                    content_hash=content_hash, name=name, spec=document, created_at=_utcnow(), created_by=user
+                    content_hash=content_hash, name=name, spec=document, created_at=created_at, created_by=user
                 )
                 session.add(row)
-                session.flush()
-            return _version_record(row)
+        except IntegrityError:  # another process stored it meanwhile: use theirs
+            row = session.scalar(query)
+        return row
 
+    @_on_current_file
     def list_versions(self, name: str | None = None, limit: int = 100) -> list[VersionRecord]:
         """The stored workflow versions, newest first, optionally of one workflow name."""
         query = select(WorkflowVersion)
@@ -794,21 +986,17 @@ class RunStore:
         with self._session() as session:
             return [_version_record(row) for row in session.scalars(query)]
 
+    @_on_current_file
     def audit(self, user: str | None, action: str, target: str | None, details: dict | None = None) -> None:
         """Append to the audit log that ``user`` did ``action`` (e.g. ``run.cancel``) to ``target``.
 
         ``details`` must be JSON-serialisable. A target longer than 255 characters is
         stored cut, and whole in ``details["target"]``.
         """
-        details = dict(details or {})
-        if target is not None and len(target) > AUDIT_TARGET_LENGTH:
-            details.setdefault("target", target)
-            target = target[:AUDIT_TARGET_LENGTH]
         with self._session.begin() as session:
-            session.execute(
-                insert(AuditEntry).values(time=_utcnow(), user=user, action=action, target=target, details=details)
-            )
+            session.execute(insert(AuditEntry).values(**_audit_values(AuditNote(user, action, target, details or {}))))
 
+    @_on_current_file
     def audit_log(self, limit: int = 100, action: str | None = None, target: str | None = None) -> list[AuditRecord]:
         """The latest audit log entries first, optionally of one action and one target."""
         query = select(AuditEntry)
