@@ -617,6 +617,15 @@ def test_the_store_refuses_to_write_what_is_not_json_and_every_read_still_answer
     assert store.events("2" * 32) == [] and store.audit_log() == []
 
 
+def test_values_an_older_version_stored_as_nan_or_infinity_read_as_null(store, db_url, tmp_path):
+    store.begin(make_run(tmp_path))
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as raw:  # as a version without the door wrote it
+        raw.execute("UPDATE runs SET inputs = '{\"n\": Infinity, \"m\": [NaN, -Infinity, 1.5]}'")
+    [listed], _ = store.list_runs()
+    assert listed.inputs == store.get_run("0" * 32).inputs == {"n": None, "m": [None, None, 1.5]}
+    json.dumps(listed.to_dict(), allow_nan=False)
+
+
 def test_a_read_only_store_answers_reads_and_refuses_writes_as_unavailable(db_url, tmp_path):
     writer = RunStore(db_url)
     writer.begin(make_run(tmp_path))
@@ -646,11 +655,13 @@ def test_a_store_whose_file_was_removed_goes_on_in_a_new_file(store, db_url, tmp
         restored.append(run.run_id)
 
     stop = store.when_file_replaced(store_again)
+    before = store.record(run, Event("run.created", run.run_id, None, {}))
     for file in (tmp_path / "db").iterdir():  # the database and its write-ahead log
         file.unlink()
     run.status = "running"
-    store.record(run, Event("run.started", run.run_id, None, {}))
+    after = store.record(run, Event("run.started", run.run_id, None, {}))
     assert restored == ["0" * 32]
+    assert after > before  # a live view resuming from the last id it saw misses nothing
     store.begin(make_run(tmp_path, "1" * 32))
 
     other = RunStore(db_url)

@@ -291,6 +291,14 @@ def _to_json(value) -> str:
     return json.dumps(value, allow_nan=False, ensure_ascii=False)
 
 
+def _from_json(text: str):
+    """A stored JSON value; a ``NaN`` or an infinity that an older version wrote reads as null.
+
+    Such a value can no longer be written (:func:`_to_json`), and none may break a read.
+    """
+    return json.loads(text, parse_constant=lambda name: None)
+
+
 def _unavailable(context: ExceptionContext) -> StoreUnavailable | None:
     """:class:`StoreUnavailable` in place of an error saying the database cannot be opened or written."""
     error = context.original_exception
@@ -551,10 +559,11 @@ class RunStore:
         self._users = 0  # operations under way, on any thread
         self._users_changed = threading.Condition()
         self._thread = threading.local()  # .inside: an operation of this thread is under way
+        self._last_event_id = 0  # the newest event id this store gave out: a new file goes on after it
         try:
             url = make_url(db_url)
             self._file = _sqlite_file(url)
-            self.engine = create_engine(url, json_serializer=_to_json)
+            self.engine = create_engine(url, json_serializer=_to_json, json_deserializer=_from_json)
             if url.get_backend_name() == "sqlite":
                 listen(self.engine, "connect", _sqlite_autocommit_driver)
                 listen(self.engine, "connect", _sqlite_pragmas)
@@ -631,12 +640,28 @@ class RunStore:
             self._open_file()
         except OSError as error:
             raise StoreUnavailable(f"cannot open the run store file {self._file} again: {error}") from error
+        self._continue_event_ids()
         self._thread.inside = True  # the callbacks' own operations are on the new file
         try:
             for callback in list(self._when_file_replaced):
                 callback()
         finally:
             self._thread.inside = False
+
+    def _continue_event_ids(self) -> None:
+        """Make the new file's event ids follow the ones this store gave out in the old file.
+
+        Live views resume from the last id they saw and skip any lower one: ids starting
+        again at 1 would hide the new events from them.
+        """
+        with self.engine.begin() as connection:
+            updated = connection.exec_driver_sql(
+                "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'run_events'", (self._last_event_id,)
+            )
+            if updated.rowcount == 0:
+                connection.exec_driver_sql(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('run_events', ?)", (self._last_event_id,)
+                )
 
     @_on_current_file
     def begin(self, run: RunState, note: AuditNote | None = None) -> None:
@@ -713,6 +738,7 @@ class RunStore:
                 connection.execute(update(runs).where(runs.c.id == run_id).values(**_run_values(run)))
             if nodes:
                 self._save_nodes(connection, nodes)
+        self._last_event_id = max(self._last_event_id, ids[-1])
         return ids
 
     @staticmethod
