@@ -163,7 +163,6 @@ def test_sigterm_cancels_the_run_and_kills_its_kernels(tmp_path, workflow_home):
     while not pid_file.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
     assert pid_file.exists(), process.stderr.read() if process.poll() is not None else "the node never started"
-    time.sleep(0.3)  # the pid is written before the sleep starts
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
 

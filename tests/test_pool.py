@@ -257,3 +257,26 @@ def test_a_node_kernel_that_cannot_enter_its_folder_runs_none_of_the_cells(tmp_p
     assert [output.get("ename") for output in first.outputs] == ["RuntimeError"]
     assert "could not take its node" in first.outputs[0]["evalue"] and "missing" in first.outputs[0]["evalue"]
     assert second.outputs == [] and second.execution_count is None
+
+
+def test_a_cancelled_node_leaves_no_task_running_on_the_loop(tmp_path):
+    """What the loop runs for a node ends with it: a server's loop goes on, and a task left would outlive the run."""
+    pid_file = tmp_path / "kernel.pid"
+    make_notebook(tmp_path / "hang.ipynb", "pid_file = ''",
+                  "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)")
+    path = write_workflow(tmp_path / "hang.workflow.json", {"format": "jupyter-workflow/1", "nodes": {
+        "hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}})
+
+    async def cancel_while_it_runs():
+        pool = KernelPool(size=1)
+        engine = Engine(tmp_path / "runs", 1, KernelExecutor(pool))
+        run = asyncio.ensure_future(engine.run(load_workflow(path)))
+        while not pid_file.exists() and not run.done():
+            await asyncio.sleep(0.05)
+        run.cancel()
+        await asyncio.wait([run])
+        await pool.close()
+        return [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+
+    assert asyncio.run(cancel_while_it_runs()) == []
+    assert process_gone(int(pid_file.read_text()))

@@ -129,12 +129,9 @@ async def test_cancel_kills_the_kernels_of_a_run(jp_fetch, hang_workflow):
     deadline = time.monotonic() + 60
     while not pid_file.exists() and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    await asyncio.sleep(0.3)
-    asked = time.monotonic()
     run = await call(jp_fetch, "runs", run_id, "cancel", method="POST")
-    while not process_gone(int(pid_file.read_text())) and time.monotonic() - asked < 2:
-        await asyncio.sleep(0.05)
-    assert process_gone(int(pid_file.read_text())), "the kernel outlived the cancel by 2 s"
+    # The answer comes once the run has ended, and a run ends once its kernels have.
+    assert process_gone(int(pid_file.read_text())), "the kernel outlived the cancel"
     assert run["status"] == "cancelled" and run["nodes"][0]["status"] == "cancelled"
     again = await call(jp_fetch, "runs", run_id, "cancel", method="POST", expect=409)
     assert "not running" in again["message"]

@@ -136,6 +136,7 @@ class NodeNotebookClient(NotebookClient):
         self.answered = False  # the kernel sent a message about one of the node's cells
         self.failure: dict | None = None
         self.ended = False  # a cell ended the notebook: it failed, or it was a deliberate exit
+        self._watchers: set[asyncio.Task] = set()  # nbclient's checks that the kernel is alive
 
     def process_message(self, msg, cell, cell_index):
         self.answered = True
@@ -163,16 +164,29 @@ class NodeNotebookClient(NotebookClient):
         if self.kernel.stops_at_failure:
             ahead = [(cell.source, not self._allows_errors(cell)) for cell in self.nb.cells if self._executes(cell)]
         self.kc = NodeRequests(self.kernel.client, self.kernel.first_request_metadata, ahead)
-        for index, cell in enumerate(self.nb.cells):
-            try:
-                await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
-            except DeadKernelError:
-                if not self.answered:  # nothing of the node ran: the executor takes another kernel
-                    raise
-                self._kernel_died(index)
-            if self.ended:
-                break
+        try:
+            for index, cell in enumerate(self.nb.cells):
+                try:
+                    await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+                except DeadKernelError:
+                    if not self.answered:  # nothing of the node ran: the executor takes another kernel
+                        raise
+                    self._kernel_died(index)
+                if self.ended:
+                    break
+        finally:
+            for watcher in self._watchers:  # a cancelled cell leaves its watcher to nbclient
+                watcher.cancel()
         self.set_widgets_metadata()
+
+    async def _async_poll_kernel_alive(self) -> None:
+        """nbclient's check, during a cell, that the kernel is alive; it ends with the node."""
+        watcher = asyncio.current_task()
+        self._watchers.add(watcher)
+        try:
+            await super()._async_poll_kernel_alive()
+        finally:
+            self._watchers.discard(watcher)
 
     async def _check_raise_for_error(self, cell, cell_index, exec_reply) -> None:
         """Note the end of the notebook at ``cell`` if its reply says it did not complete.
