@@ -10,11 +10,16 @@ import asyncio
 import concurrent.futures
 import getpass
 import threading
+import warnings
 
 from jupyter_workflow.config import WorkflowConfig, resolve_config
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, RunListener, RunState
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.store import RunStore, ThreadedJournal
+
+
+class WorkflowWarning(UserWarning):
+    """A problem that does not stop a run: what a node with ``"strict": false`` lets through."""
 
 
 class Session:
@@ -114,6 +119,8 @@ def run(
     """
     settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
     workflow = load_workflow(path, inputs=inputs or {})
+    for problem in workflow.warnings:  # what a node with "strict": false lets through
+        warnings.warn(f"{path}: {problem.pointer}: {problem.message}", WorkflowWarning, stacklevel=2)
     session = Session.get(settings)
     store = session.store(settings.db_url)
     journal = ThreadedJournal(store)

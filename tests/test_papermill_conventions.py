@@ -15,6 +15,7 @@ import pytest
 from notebook_factory import make_notebook, write_workflow
 
 import jupyter_workflow
+from jupyter_workflow.api import WorkflowWarning
 from jupyter_workflow.model import InvalidWorkflow
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
@@ -73,7 +74,9 @@ def test_a_type_inferred_from_a_default_takes_what_papermill_users_pass(ploomber
 
 
 def test_a_node_that_is_not_strict_gets_what_the_notebook_does_not_declare(loose_notebooks, workflow_home):
-    run = jupyter_workflow.run(loose_notebooks)
+    with pytest.warns(WorkflowWarning) as warned:
+        run = jupyter_workflow.run(loose_notebooks)
+    assert [str(w.message).split(": ")[1] for w in warned] == WARNED
     assert run.status == "succeeded", run.error
     assert run.outputs == {"a": {"x": "two", "extra": "hello"}, "b": [1, 2]}
     # papermill's places: after the parameters cell, or at the top when there is none
