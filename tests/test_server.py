@@ -12,14 +12,25 @@ from pathlib import Path
 
 import pytest
 from conftest import process_gone
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from notebook_factory import make_notebook, write_workflow
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
-from jupyter_workflow.server.handlers import RUN_STATUSES
+from jupyter_workflow.engine.state import RunStatus
 from jupyter_workflow.store import RunStore
 
 RECORD = "from jupyter_workflow import record\n"
+
+
+def document_problems(schema: str, value) -> list[str]:
+    """Where ``value`` departs from the OpenAPI document's schema of that name."""
+    document = json.loads(files("jupyter_workflow.server").joinpath("openapi.json").read_text("utf-8"))
+    registry = Registry().with_resource("urn:openapi", Resource(document, specification=DRAFT202012))
+    validator = Draft202012Validator({"$ref": f"urn:openapi#/components/schemas/{schema}"}, registry=registry)
+    return [f"{error.json_path}: {error.message}" for error in validator.iter_errors(value)]
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
 
@@ -143,6 +154,8 @@ async def test_retry_reruns_only_what_failed(jp_fetch, square_workflow, jp_root_
     body = {"path": "squares.workflow.json", "inputs": {"fail_file": str(fail_once)}}
     first = await wait_finished(jp_fetch, (await call(jp_fetch, "runs", method="POST", body=body, expect=202))["run_id"])
     assert first["status"] == "failed"
+    assert document_problems("Run", first) == []  # the failed node's error too, with its cell
+    assert {"cell_index", "execution_count"} <= set(first["error"]) and first["error"]["node"] == "second"
     first_notebook = {n["node_id"]: n["notebook"] for n in first["nodes"]}["first"]
     stamp = os.stat(first_notebook).st_mtime_ns
 
@@ -348,7 +361,7 @@ async def test_runs_are_listed_by_a_known_status_only(jp_fetch):
     assert (await call(jp_fetch, "runs", params={"status": "interrupted"}))["runs"] == []
     document = json.loads(files("jupyter_workflow.server").joinpath("openapi.json").read_text("utf-8"))
     [status] = [p for p in document["paths"]["/workflow/api/runs"]["get"]["parameters"] if p["name"] == "status"]
-    assert status["schema"]["enum"] == list(RUN_STATUSES)
+    assert status["schema"]["enum"] == list(RunStatus.ALL)
 
 
 async def test_the_websocket_routes_answer_plain_http_in_json(jp_fetch, http_server_client, jp_base_url, caplog):

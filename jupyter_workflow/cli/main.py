@@ -443,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = runs.add_parser("list", help="recent runs, newest first")
     listing.add_argument("--limit", type=int, default=20)
     listing.add_argument("--workflow")
-    listing.add_argument("--status", choices=sorted(RunStatus.ALL))
+    listing.add_argument("--status", choices=RunStatus.ALL)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=command_runs_list)
     show = runs.add_parser("show", help="one run with its nodes (a unique prefix of the id is enough)")

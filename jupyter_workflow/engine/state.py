@@ -33,7 +33,7 @@ class RunStatus:
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"  # its process ended before it finished (set by the store)
     FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, INTERRUPTED})
-    ALL = FINAL | {PENDING, RUNNING}
+    ALL = (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED)  # in the order of a run's life
 
 
 def now() -> datetime:

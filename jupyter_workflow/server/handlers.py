@@ -35,7 +35,6 @@ EXTENSION = "jupyter_workflow"
 AUTH_RESOURCE = "workflow"
 RUN_ID = r"(?P<run_id>[0-9a-f]{1,32})"
 VERSION = r"[0-9a-f]{64}"
-RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, *sorted(RunStatus.FINAL))
 # Bodies up to this size are parsed on the event loop; larger ones in a thread.
 PARSE_ON_LOOP_MAX = 64 * 1024
 LARGEST_EVENT_ID = 2**63 - 1
@@ -316,9 +315,9 @@ class RunsHandler(WorkflowHandler):
     async def get(self):
         limit = page_size(self, default=50)
         status = self.get_argument("status", None)
-        if status is not None and status not in RUN_STATUSES:
-            raise ApiError(400, f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r}",
-                           [{"pointer": "/status", "message": f"one of {', '.join(RUN_STATUSES)}"}])
+        if status is not None and status not in RunStatus.ALL:
+            raise ApiError(400, f"status must be one of {', '.join(RunStatus.ALL)}; got {status!r}",
+                           [{"pointer": "/status", "message": f"one of {', '.join(RunStatus.ALL)}"}])
         runs, cursor = await self.call(
             self.service.store.list_runs,
             limit=limit,
