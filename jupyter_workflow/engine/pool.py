@@ -420,7 +420,7 @@ def remove_stale_socket_folders() -> None:
     temporary = Path(tempfile.gettempdir())
     for entry in temporary.iterdir():
         owner = prefix.match(entry.name)
-        if owner is None or not _ours(entry) or _running(int(owner.group(1))):
+        if owner is None or not _ours(entry) or process_alive(int(owner.group(1))):
             continue
         log.debug("removing %s, left by process %s", entry, owner.group(1))
         shutil.rmtree(entry, ignore_errors=True)
@@ -435,13 +435,21 @@ def _ours(path: Path) -> bool:
     return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
 
 
-def _running(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (a zombie counts as alive)."""
+    if os.name == "nt":
+        # os.kill(pid, 0) would terminate the process on Windows: never call a run dead there.
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process, running
-        pass
+    except PermissionError:  # exists, owned by another user
+        return True
+    except (OverflowError, ValueError):  # not a valid pid on this system
+        return False
+    except OSError:
+        return True
     return True
 
 

@@ -49,6 +49,7 @@ from sqlalchemy.event import listen
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from jupyter_workflow.engine.pool import process_alive
 from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
 from jupyter_workflow.model.spec import content_hash as document_hash
 from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_refs
@@ -425,24 +426,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine (a zombie counts as alive)."""
-    if os.name == "nt":
-        # os.kill(pid, 0) would terminate the process on Windows: never call a run dead there.
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    except (OverflowError, ValueError):  # not a valid pid on this system
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def _encode_cursor(created_at: datetime, run_id: str) -> str:
     payload = json.dumps([created_at.isoformat(), run_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
@@ -780,7 +763,7 @@ class RunStore:
             ).all()
         recovered = []
         for run_id, host, pid in candidates:
-            if host is not None and pid is not None and _process_alive(pid):
+            if host is not None and pid is not None and process_alive(pid):
                 continue
             if self._mark_interrupted(run_id, _interrupted_reason(host, pid)):
                 recovered.append(run_id)
