@@ -133,23 +133,15 @@ def cell_excerpt(source: str, line: int | None) -> str:
 
 
 def failing_cell_source(notebook: str | None, error: dict) -> str | None:
-    """The source of the cell that failed, read from the executed notebook (None if not found)."""
-    if not notebook:
+    """The source of the cell that failed (``error["cell_index"]`` in the executed notebook), if known."""
+    index = error.get("cell_index")
+    if not notebook or not isinstance(index, int):
         return None
     try:
-        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError, AttributeError):
+        source = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"][index]["source"]
+    except (OSError, ValueError, LookupError, TypeError):
         return None
-    count = error.get("execution_count")
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        outputs = cell.get("outputs") or []
-        failed = any(isinstance(o, dict) and o.get("output_type") == "error" for o in outputs)
-        if (count is not None and cell.get("execution_count") == count) or (count is None and failed):
-            source = cell.get("source", "")
-            return "".join(source) if isinstance(source, list) else str(source)
-    return None
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def print_node_outputs(nodes) -> None:
