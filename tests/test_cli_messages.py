@@ -13,7 +13,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from notebook_factory import make_notebook, write_workflow
 
 from jupyter_workflow.cli.display import Progress
-from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunState, now
+from jupyter_workflow.engine.state import NodeState, RunState
+from jupyter_workflow.events import Event, NodeStatus, now
 from jupyter_workflow.model import parse_workflow
 
 JUPYTER = Path(sys.executable).parent / "jupyter"

@@ -11,7 +11,8 @@ from notebook_factory import make_notebook, write_workflow
 
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook, parse_parameters_cell
-from jupyter_workflow.model.graph import STATE_COLOURS, find_cycle, to_dot, to_mermaid, topological_order
+from jupyter_workflow.events import STATUS_STYLES
+from jupyter_workflow.model.graph import find_cycle, to_dot, to_mermaid, topological_order
 
 REPO = Path(__file__).resolve().parent.parent
 REPO_COMPONENTS = sorted((REPO / "notebooks" / "components").glob("*.ipynb"))
@@ -338,7 +339,7 @@ def test_dot_without_states(diamond):
     edges = {tuple(line.strip().rstrip(";").split(" -> ")) for line in lines if " -> " in line}
     assert edges == EDGES and dot.count(" -> ") == 4
     # no node is coloured by a state (only the default white fill of the node style)
-    assert not any(colour in dot for colour in STATE_COLOURS.values())
+    assert not any(style.fill in dot for style in STATUS_STYLES.values())
 
 
 def test_dot_with_states(diamond):
@@ -348,7 +349,6 @@ def test_dot_with_states(diamond):
     assert '  right [label="right\\nrunning", fillcolor="#a5d8ff"];' in dot
     assert '  bottom [label="bottom"];' in dot  # no state yet: no colour
     assert {tuple(line.strip().rstrip(";").split(" -> ")) for line in dot.splitlines() if " -> " in line} == EDGES
-    assert (STATE_COLOURS["succeeded"], STATE_COLOURS["failed"], STATE_COLOURS["running"]) == ("#b2f2bb", "#ffa8a8", "#a5d8ff")
 
 
 def test_mermaid_without_states(diamond):

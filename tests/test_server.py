@@ -19,7 +19,7 @@ from notebook_factory import make_notebook, write_workflow
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
-from jupyter_workflow.engine.state import RunStatus
+from jupyter_workflow.events import RunStatus
 from jupyter_workflow.store import RunStore
 
 RECORD = "from jupyter_workflow import record\n"
@@ -361,7 +361,7 @@ async def test_runs_are_listed_by_a_known_status_only(jp_fetch):
     assert (await call(jp_fetch, "runs", params={"status": "interrupted"}))["runs"] == []
     document = json.loads(files("jupyter_workflow.server").joinpath("openapi.json").read_text("utf-8"))
     [status] = [p for p in document["paths"]["/workflow/api/runs"]["get"]["parameters"] if p["name"] == "status"]
-    assert status["schema"]["enum"] == list(RunStatus.ALL)
+    assert status["schema"]["enum"] == list(RunStatus)
 
 
 async def test_the_websocket_routes_answer_plain_http_in_json(jp_fetch, http_server_client, jp_base_url, caplog):

@@ -16,7 +16,8 @@ from sqlalchemy import create_engine
 
 from test_server import call, wait_finished
 
-from jupyter_workflow.engine.state import Event, RunState
+from jupyter_workflow.engine.state import RunState
+from jupyter_workflow.events import Event
 from jupyter_workflow.model.spec import parse_workflow
 from jupyter_workflow.store import RunStore
 

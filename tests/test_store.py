@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import SQLAlchemyError
 
-from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunState, RunStatus
+from jupyter_workflow.engine.state import NodeState, RunState
+from jupyter_workflow.events import Event, NodeStatus, RunStatus
 from jupyter_workflow.model.spec import canonical_json, parse_workflow
 from jupyter_workflow.runtime.artifacts import ArtifactRef
 from jupyter_workflow.store import AmbiguousRunId, AuditNote, RunStore, StoreUnavailable
@@ -361,7 +362,8 @@ def test_recover_interrupted_marks_runs_of_dead_processes(store, tmp_path):
     assert [(event.type, event.node_id) for event in events[-2:]] == [("run.interrupted", None), ("run.finished", None)]
     assert events[-2].data == {
         "reason": f"the process running it (pid {pid} on {host}) ended before the run finished"}
-    assert events[-1].data == {"status": "interrupted"}
+    assert events[-1].data == {"status": "interrupted", "duration_s": stored.duration_s, "error": None}
+    assert stored.duration_s == round((stored.finished_at - T0).total_seconds(), 3)
 
     assert store.get_run(unknown.run_id).status == "interrupted"
     assert "ended before the run finished" in store.events(unknown.run_id)[-2].data["reason"]

@@ -5,24 +5,13 @@ import json
 import time
 from datetime import datetime
 
-from jupyter_workflow.engine.state import Event, NodeStatus, RunState, now
+from jupyter_workflow.engine.state import RunState
+from jupyter_workflow.events import STATUS_STYLES, Event, EventType, NodeStatus, now
 from jupyter_workflow.model.graph import topological_order
 from jupyter_workflow.runtime.artifacts import ArtifactRef
 
-COLOURS = {
-    "succeeded": "32",
-    "cached": "32",
-    "failed": "31",
-    "running": "36",
-    "queued": "33",
-    "skipped": "90",
-    "cancelled": "90",
-    "pending": "90",
-}
-
-
 def paint(text: str, status: str, colour: bool) -> str:
-    return f"\x1b[{COLOURS.get(status, '0')}m{text}\x1b[0m" if colour and status in COLOURS else text
+    return f"\x1b[{STATUS_STYLES[status].terminal}m{text}\x1b[0m" if colour and status in STATUS_STYLES else text
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -80,11 +69,11 @@ class Progress:
         self.stream.flush()
 
     def record(self, run: RunState, event: Event) -> None:
-        if event.type == "node.status.changed":
+        if event.type == EventType.NODE_STATUS_CHANGED:
             self._note_retry(event)
         if self.live:
             self.draw()
-        elif event.type == "node.status.changed":
+        elif event.type == EventType.NODE_STATUS_CHANGED:
             node = run.nodes[event.node_id]
             elapsed = time.monotonic() - self.started
             retry = self.retrying.get(event.node_id)

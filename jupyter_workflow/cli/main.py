@@ -19,7 +19,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
 from jupyter_workflow.config import resolve_config
-from jupyter_workflow.engine.state import NodeStatus, RunStatus
+from jupyter_workflow.events import USABLE_NODE_STATUSES, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.store.store import StoreUnavailable
 
@@ -149,7 +149,7 @@ def print_node_outputs(nodes) -> None:
     lines = [
         f"  {node.node_id}.{name} = {format_value(value)}"
         for node in nodes
-        if node.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED)
+        if node.status in USABLE_NODE_STATUSES
         for name, value in node.outputs.items()
     ]
     if lines:
@@ -435,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = runs.add_parser("list", help="recent runs, newest first")
     listing.add_argument("--limit", type=int, default=20)
     listing.add_argument("--workflow")
-    listing.add_argument("--status", choices=RunStatus.ALL)
+    listing.add_argument("--status", choices=list(RunStatus))
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=command_runs_list)
     show = runs.add_parser("show", help="one run with its nodes (a unique prefix of the id is enough)")

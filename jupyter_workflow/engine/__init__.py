@@ -3,7 +3,8 @@
 from jupyter_workflow.engine.engine import Engine
 from jupyter_workflow.engine.executor import KernelExecutor, NodeExecutor, NodeOutcome, NodeTask
 from jupyter_workflow.engine.pool import KernelPool
-from jupyter_workflow.engine.state import Event, NodeState, NodeStatus, RunListener, RunState, RunStatus
+from jupyter_workflow.engine.state import NodeState, RunListener, RunState
+from jupyter_workflow.events import Event, NodeStatus, RunStatus
 
 __all__ = [
     "Engine",

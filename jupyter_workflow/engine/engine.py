@@ -18,21 +18,26 @@ from jupyter_workflow.engine.bindings import BindingError, resolve
 from jupyter_workflow.engine.cache import CacheLookups, cache_key
 from jupyter_workflow.engine.executor import KernelExecutor, NodeExecutor, NodeOutcome, NodeTask, error_info
 from jupyter_workflow.engine.pool import KernelPool
-from jupyter_workflow.engine.state import (
+from jupyter_workflow.engine.state import NodeState, ResultCache, RunListener, RunState
+from jupyter_workflow.events import (
+    FINAL_NODE_STATUSES,
+    USABLE_NODE_STATUSES,
     Event,
-    NodeState,
+    EventType,
+    NodeFinished,
+    NodeOutput,
+    NodeStarted,
     NodeStatus,
-    ResultCache,
-    RunListener,
-    RunState,
+    NodeStatusChanged,
+    NodeTriggered,
+    RunFinished,
+    RunStarted,
     RunStatus,
     now,
 )
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.model.spec import Workflow, output_refs
 from jupyter_workflow.model.validation import check_inputs
-
-DONE_OK = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
 
 
 class Engine:
@@ -82,14 +87,14 @@ class Engine:
         for listener in self.listeners:
             listener.begin(run)
         run.status, run.started_at = RunStatus.RUNNING, now()
-        self._emit(run, "run.started", None, {"inputs": run.inputs})
+        self._emit(run, EventType.RUN_STARTED, None, RunStarted(inputs=run.inputs))
         slots = asyncio.Semaphore(self.parallel)
         dependencies = run.workflow.dependencies()
         tasks: dict[str, asyncio.Task] = {}
         self._started[run.run_id] = {node_id: asyncio.Event() for node_id in run.nodes}
         self._ahead[run.run_id] = set()
         for node in run.nodes.values():
-            if node.status in DONE_OK:
+            if node.status in USABLE_NODE_STATUSES:
                 self._started[run.run_id][node.node_id].set()
         try:
             await self._announce(run)
@@ -102,7 +107,7 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
             for node in run.nodes.values():
-                if node.status not in NodeStatus.FINAL:
+                if node.status not in FINAL_NODE_STATUSES:
                     self._transition(run, node, NodeStatus.CANCELLED)
             self._finish(run, RunStatus.CANCELLED)
             raise
@@ -121,7 +126,7 @@ class Engine:
         ahead = [
             node_id
             for node_id, spec in run.workflow.nodes.items()
-            if not spec.cache and run.nodes[node_id].status not in DONE_OK
+            if not spec.cache and run.nodes[node_id].status not in USABLE_NODE_STATUSES
         ]
 
         def kernel_names() -> dict[str, str]:
@@ -144,7 +149,7 @@ class Engine:
         known = [
             node_id
             for node_id, spec in run.workflow.nodes.items()
-            if spec.cache and run.nodes[node_id].status not in DONE_OK
+            if spec.cache and run.nodes[node_id].status not in USABLE_NODE_STATUSES
             and not any(output_refs(binding) for binding in spec.parameters.values())
         ]
         if not known or self.cache is None:
@@ -170,7 +175,7 @@ class Engine:
 
     async def _run_node(self, run: RunState, node_id: str, upstream: set[str], tasks, slots) -> None:
         node = run.nodes[node_id]
-        if node.status in DONE_OK:  # reused from the run this one retries
+        if node.status in USABLE_NODE_STATUSES:  # reused from the run this one retries
             return
         try:
             await self._run_ready_node(run, node, upstream, tasks, slots)
@@ -189,7 +194,7 @@ class Engine:
             await asyncio.gather(*(started[up].wait() for up in upstream))
             self._kernel_ahead(run, node_id, upstream)
             await asyncio.gather(*(tasks[up] for up in upstream))
-        not_ok = sorted(up for up in upstream if run.nodes[up].status not in DONE_OK)
+        not_ok = sorted(up for up in upstream if run.nodes[up].status not in USABLE_NODE_STATUSES)
         if not_ok:
             self._transition(run, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
             return
@@ -208,7 +213,7 @@ class Engine:
         At most ``parallel`` nodes of a run hold a kernel made ready ahead.
         """
         ahead = self._ahead[run.run_id]
-        if len(ahead) >= self.parallel or any(run.nodes[up].status in NodeStatus.FINAL - DONE_OK for up in upstream):
+        if len(ahead) >= self.parallel or any(run.nodes[up].status in FINAL_NODE_STATUSES - USABLE_NODE_STATUSES for up in upstream):
             return
         kernel = self._take_announcement(run, node_id)
         if kernel is None:  # not announced: a cache node, or no kernel known
@@ -218,7 +223,7 @@ class Engine:
 
     async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
         spec = run.workflow.nodes[node.node_id]
-        outputs = {up: run.nodes[up].outputs for up in spec.upstream() if run.nodes[up].status in DONE_OK}
+        outputs = {up: run.nodes[up].outputs for up in spec.upstream() if run.nodes[up].status in USABLE_NODE_STATUSES}
         try:
             parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
         except BindingError as error:
@@ -283,7 +288,7 @@ class Engine:
 
         def relay(stream: str, text: str) -> None:
             try:
-                loop.call_soon_threadsafe(self._emit, run, "node.output", node_id, {"stream": stream, "text": text})
+                loop.call_soon_threadsafe(self._emit, run, EventType.NODE_OUTPUT, node_id, NodeOutput(stream=stream, text=text))
             except RuntimeError:  # the loop is gone: the run was cancelled and torn down
                 pass
 
@@ -323,32 +328,28 @@ class Engine:
             return
         self._finish(run, RunStatus.SUCCEEDED)
 
-    def _finish(self, run: RunState, status: str) -> None:
+    def _finish(self, run: RunState, status: RunStatus) -> None:
         run.status, run.finished_at = status, now()
-        self._emit(run, "run.finished", None, {"status": status, "duration_s": run.duration_s, "error": run.error})
+        self._emit(run, EventType.RUN_FINISHED, None, RunFinished(status=status, duration_s=run.duration_s, error=run.error))
 
-    def _transition(self, run: RunState, node: NodeState, status: str, **data) -> None:
+    def _transition(self, run: RunState, node: NodeState, status: NodeStatus, **data) -> None:
         previous, node.status = node.status, status
         if status == NodeStatus.QUEUED and previous == NodeStatus.PENDING:
-            self._emit(run, "node.triggered", node.node_id, {})
+            self._emit(run, EventType.NODE_TRIGGERED, node.node_id, NodeTriggered())
         if status == NodeStatus.RUNNING:
             node.started_at = node.started_at or now()
-            self._emit(run, "node.started", node.node_id, {"attempt": node.attempt})
-        if status in NodeStatus.FINAL:
+            self._emit(run, EventType.NODE_STARTED, node.node_id, NodeStarted(attempt=node.attempt))
+        if status in FINAL_NODE_STATUSES:
             node.finished_at = now()
         started = self._started.get(run.run_id, {}).get(node.node_id)
-        if started is not None and (status == NodeStatus.RUNNING or status in NodeStatus.FINAL):
+        if started is not None and (status == NodeStatus.RUNNING or status in FINAL_NODE_STATUSES):
             started.set()
-        self._emit(run, "node.status.changed", node.node_id, {"from": previous, "to": status, **data})
-        if status in NodeStatus.FINAL:
-            self._emit(
-                run,
-                "node.finished",
-                node.node_id,
-                {"status": status, "duration_s": node.duration_s, "attempt": node.attempt, "error": node.error},
-            )
+        self._emit(run, EventType.NODE_STATUS_CHANGED, node.node_id, NodeStatusChanged({"from": previous, "to": status, **data}))
+        if status in FINAL_NODE_STATUSES:
+            finished = NodeFinished(status=status, duration_s=node.duration_s, attempt=node.attempt, error=node.error)
+            self._emit(run, EventType.NODE_FINISHED, node.node_id, finished)
 
-    def _emit(self, run: RunState, type_: str, node_id: str | None, data: dict) -> None:
+    def _emit(self, run: RunState, type_: EventType, node_id: str | None, data: dict) -> None:
         event = Event(type_, run.run_id, node_id, data)
         for listener in self.listeners:
             listener.record(run, event)

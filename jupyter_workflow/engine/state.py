@@ -1,43 +1,17 @@
-"""The state of a run as the engine holds it, and the events it emits.
+"""The state of a run as the engine holds it, and who hears of its events.
 
-Node runs move ``pending → queued → running → succeeded | failed | skipped | cancelled``
-(``cached`` when a prior identical result is reused). Every transition is an
-:class:`Event`; listeners (the run store, a progress display) receive them in order.
+Statuses and events are defined in :mod:`jupyter_workflow.events`; every transition is an
+:class:`~jupyter_workflow.events.Event` that listeners (the run store, a progress display)
+receive in order.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from jupyter_workflow.events import Event, NodeStatus, RunStatus, now
 from jupyter_workflow.model.spec import Workflow
-
-
-class NodeStatus:
-    PENDING = "pending"
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-    CACHED = "cached"
-    FINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, CANCELLED, CACHED})
-
-
-class RunStatus:
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"  # its process ended before it finished (set by the store)
-    FINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, INTERRUPTED})
-    ALL = (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED)  # in the order of a run's life
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def duration(started: datetime | None, finished: datetime | None) -> float | None:
@@ -56,7 +30,7 @@ class NodeState:
     """
 
     node_id: str
-    status: str = NodeStatus.PENDING
+    status: NodeStatus = NodeStatus.PENDING
     attempt: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -81,7 +55,7 @@ class RunState:
     trigger: str = "api"
     user: str | None = None
     retry_of: str | None = None
-    status: str = RunStatus.PENDING
+    status: RunStatus = RunStatus.PENDING
     created_at: datetime = field(default_factory=now)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -92,17 +66,6 @@ class RunState:
     @property
     def duration_s(self) -> float | None:
         return duration(self.started_at, self.finished_at)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One entry of the event log: ``run.*`` or ``node.*`` with its data."""
-
-    type: str
-    run_id: str
-    node_id: str | None
-    data: dict
-    time: datetime = field(default_factory=now)
 
 
 class CachedResult(Protocol):

@@ -2,18 +2,14 @@
 
 from graphlib import CycleError, TopologicalSorter
 
+from jupyter_workflow.events import STATUS_STYLES
 from jupyter_workflow.model.spec import Workflow
 
-STATE_COLOURS = {
-    "pending": "#e0e0e0",
-    "queued": "#fff3bf",
-    "running": "#a5d8ff",
-    "succeeded": "#b2f2bb",
-    "cached": "#d3f9d8",
-    "failed": "#ffa8a8",
-    "skipped": "#f1f3f5",
-    "cancelled": "#ced4da",
-}
+
+def fill(status: str) -> str:
+    """The fill colour of a node in ``status`` (white for one unknown)."""
+    style = STATUS_STYLES.get(status)
+    return style.fill if style else "#ffffff"
 
 
 def find_cycle(dependencies: dict[str, set[str]]) -> list[str] | None:
@@ -57,7 +53,7 @@ def to_dot(workflow: Workflow, states: dict[str, str] | None = None) -> str:
         attributes = [f"label={_dot_string(_label(workflow, node_id, states))}"]
         state = (states or {}).get(node_id)
         if state:
-            attributes.append(f'fillcolor="{STATE_COLOURS.get(state, "#ffffff")}"')
+            attributes.append(f'fillcolor="{fill(state)}"')
         lines.append(f"  {node_id} [{', '.join(attributes)}];")
     lines += [f"  {up} -> {down};" for up, down in edges(workflow)]
     lines.append("}")
@@ -74,7 +70,7 @@ def to_mermaid(workflow: Workflow, states: dict[str, str] | None = None) -> str:
     lines += [f"  {up} --> {down}" for up, down in edges(workflow)]
     if states:
         for state in sorted(set(states.values())):
-            lines.append(f"  classDef {state} fill:{STATE_COLOURS.get(state, '#ffffff')}")
+            lines.append(f"  classDef {state} fill:{fill(state)}")
     return "\n".join(lines) + "\n"
 
 

@@ -2,21 +2,6 @@
 
 import asyncio
 
-from jupyter_workflow.engine.state import Event
-from jupyter_workflow.runtime.artifacts import encode_refs
-
-
-def event_payload(event_id: int, event: Event) -> dict:
-    """The JSON form of an event as the API and WebSocket clients see it."""
-    return {
-        "id": event_id,
-        "type": event.type,
-        "run_id": event.run_id,
-        "node_id": event.node_id,
-        "data": encode_refs(event.data),
-        "time": event.time.isoformat(),
-    }
-
 
 class EventHub:
     """Fan-out of published events to subscribed queues (one per WebSocket)."""

@@ -22,12 +22,11 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from jupyter_workflow.engine.state import RunStatus
+from jupyter_workflow.events import RunStatus
 from jupyter_workflow.model import InvalidWorkflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
 from jupyter_workflow.model.json_values import load_json
 from jupyter_workflow.model.paths import PathOutsideRoot, name_problem
-from jupyter_workflow.server.events import event_payload
 from jupyter_workflow.server.service import RunService, RunStillActive, VersionConflict
 from jupyter_workflow.store import AmbiguousRunId, AuditNote, StoreUnavailable
 
@@ -315,9 +314,9 @@ class RunsHandler(WorkflowHandler):
     async def get(self):
         limit = page_size(self, default=50)
         status = self.get_argument("status", None)
-        if status is not None and status not in RunStatus.ALL:
-            raise ApiError(400, f"status must be one of {', '.join(RunStatus.ALL)}; got {status!r}",
-                           [{"pointer": "/status", "message": f"one of {', '.join(RunStatus.ALL)}"}])
+        if status is not None and status not in list(RunStatus):
+            raise ApiError(400, f"status must be one of {', '.join(RunStatus)}; got {status!r}",
+                           [{"pointer": "/status", "message": f"one of {', '.join(RunStatus)}"}])
         runs, cursor = await self.call(
             self.service.store.list_runs,
             limit=limit,
@@ -530,7 +529,7 @@ class EventsSocket(JsonErrors, WebSocketMixin, WebSocketHandler, ExtensionHandle
         last = self.after
         try:
             for event in await asyncio.to_thread(self.service.store.events, self.run_id, last):
-                await self.write_message(json.dumps(event_payload(event.id, event)))
+                await self.write_message(json.dumps(event.to_dict()))
                 last = event.id
             while True:
                 payload = await self.queue.get()

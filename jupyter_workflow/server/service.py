@@ -14,18 +14,18 @@ from pathlib import Path
 
 from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import Engine, KernelExecutor, NodeState, NodeStatus, RunState
+from jupyter_workflow.events import USABLE_NODE_STATUSES
 from jupyter_workflow.model import Workflow, load_workflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
 from jupyter_workflow.model.paths import PathOutsideRoot, is_inside, read_inside, resolve_inside
 from jupyter_workflow.model.spec import content_hash, read_document
 from jupyter_workflow.model.validation import checked_workflow
 from jupyter_workflow.server import listing
-from jupyter_workflow.server.events import EventHub, event_payload
+from jupyter_workflow.server.events import EventHub
 from jupyter_workflow.store import AuditNote, RunStore, ThreadedJournal
 
 log = logging.getLogger(__name__)
 
-REUSABLE = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
 
 
 class RunStillActive(RuntimeError):
@@ -48,7 +48,7 @@ class RunService:
         self.store = RunStore(settings.db_url)
         self.hub = EventHub()
         self.journal = ThreadedJournal(
-            self.store, publish=lambda event_id, event: self.hub.publish(event_payload(event_id, event))
+            self.store, publish=lambda event_id, event: self.hub.publish(event.message(event_id))
         )
         executor = KernelExecutor(settings.kernel_pool(keep_warm=True), owns_pool=True)
         self.engine = Engine(
@@ -150,7 +150,7 @@ class RunService:
                 node.outputs,
             )
             for node in record.nodes
-            if node.status in REUSABLE and node.node_id in workflow.nodes
+            if node.status in USABLE_NODE_STATUSES and node.node_id in workflow.nodes
         }
         note = AuditNote(user, "run.retry", None, {"retry_of": run_id})
         return await self.start(workflow, record.inputs, note, trigger="retry", reuse=reuse, retry_of=record.id)

@@ -7,7 +7,8 @@ import queue
 import threading
 from typing import Callable
 
-from jupyter_workflow.engine.state import Event, RunState
+from jupyter_workflow.engine.state import RunState
+from jupyter_workflow.events import Event, EventType
 from jupyter_workflow.store.store import AuditNote, RunStore
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class ThreadedJournal:
             ids = [self._guarded(self.store.record, *entry) for entry, _ in records]
         with self._lock:
             for (_, event), _ in records:
-                if event.type == "run.finished":
+                if event.type == EventType.RUN_FINISHED:
                     self._live.pop(event.run_id, None)
         if self.publish is None:
             return

@@ -50,7 +50,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_workflow.engine.pool import process_alive
-from jupyter_workflow.engine.state import Event, NodeState, RunState, duration
+from jupyter_workflow.engine.state import NodeState, RunState, duration
+from jupyter_workflow.events import (
+    FINAL_NODE_STATUSES,
+    UNFINISHED_RUN_STATUSES,
+    Event,
+    EventType,
+    NodeStatus,
+    RunFinished,
+    RunInterrupted,
+    RunStatus,
+)
 from jupyter_workflow.model.spec import content_hash as document_hash
 from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_refs
 from jupyter_workflow.store.models import AuditEntry, NodeRun, Run, RunEvent, WorkflowVersion
@@ -62,10 +72,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Key of the PostgreSQL advisory lock held while migrating.
 MIGRATION_LOCK_KEY = 0x6A7077
 
-# The status of a run whose process ended before the run did (set by ``recover_interrupted``).
-INTERRUPTED = "interrupted"
-UNFINISHED_RUN_STATUSES = ("pending", "running")
-FINAL_NODE_STATUSES = ("succeeded", "failed", "skipped", "cancelled", "cached")
 AUDIT_TARGET_LENGTH = 255
 # What a SQLite error says when the database cannot be opened or written (read-only, full,
 # gone, locked for longer than the busy timeout).
@@ -193,27 +199,15 @@ class RunRecord:
         return result
 
 
-@dataclass
-class EventRecord:
-    """One entry of a run's event log; ``id`` grows with every event stored."""
+@dataclass(frozen=True, kw_only=True)
+class EventRecord(Event):
+    """One stored entry of a run's event log; ``id`` grows with every event stored."""
 
     id: int
-    run_id: str
-    node_id: str | None
-    type: str
-    data: dict
-    time: datetime
 
     def to_dict(self) -> dict:
-        """JSON-safe: ISO-8601 time, artifact references as ``{"$artifact": meta}``."""
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "node_id": self.node_id,
-            "type": self.type,
-            "data": encode_refs(self.data),
-            "time": _iso(self.time),
-        }
+        """The message clients see (:meth:`Event.message`)."""
+        return self.message(self.id)
 
 
 @dataclass
@@ -773,24 +767,26 @@ class RunStore:
         """Interrupt one run in one transaction, unless it finished meanwhile."""
         with self._session.begin() as session:
             finished_at = _utcnow()
-            updated = session.execute(
+            interrupted = session.execute(
                 update(Run)
                 .where(Run.id == run_id, Run.status.in_(UNFINISHED_RUN_STATUSES))
-                .values(status=INTERRUPTED, finished_at=finished_at)
-            )
-            if updated.rowcount == 0:
+                .values(status=RunStatus.INTERRUPTED, finished_at=finished_at)
+                .returning(Run.started_at)
+            ).first()
+            if interrupted is None:
                 return False
             session.execute(
                 update(NodeRun)
                 .where(NodeRun.run_id == run_id, NodeRun.status.not_in(FINAL_NODE_STATUSES))
-                .values(status="cancelled", finished_at=finished_at)
+                .values(status=NodeStatus.CANCELLED, finished_at=finished_at)
             )
             session.execute(
                 insert(RunEvent),
                 [
-                    {"run_id": run_id, "node_id": None, "type": "run.interrupted", "data": {"reason": reason},
-                     "time": finished_at},
-                    {"run_id": run_id, "node_id": None, "type": "run.finished", "data": {"status": INTERRUPTED},
+                    {"run_id": run_id, "node_id": None, "type": EventType.RUN_INTERRUPTED,
+                     "data": RunInterrupted(reason=reason), "time": finished_at},
+                    {"run_id": run_id, "node_id": None, "type": EventType.RUN_FINISHED,
+                     "data": RunFinished(status=RunStatus.INTERRUPTED, duration_s=duration(interrupted.started_at, finished_at), error=None),
                      "time": finished_at},
                 ],
             )
@@ -916,7 +912,7 @@ class RunStore:
                 rows = connection.execute(
                     select(table)
                     .where(table.c.cache_key.in_(cache_keys[start : start + 500]))
-                    .where(table.c.status == "succeeded")  # "cached" rows repeat the run they reused
+                    .where(table.c.status == NodeStatus.SUCCEEDED)  # "cached" rows repeat the run they reused
                     .order_by(table.c.finished_at.desc())
                 ).all()
                 for row in rows:
