@@ -19,6 +19,7 @@ import uuid
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from jupyter_workflow.processes import process_alive
 from jupyter_workflow.runtime.kernel import start_fork_server
 
 
@@ -56,11 +57,7 @@ class ForkedProcess:
         if self.pidfd is not None:
             readable, _, _ = select.select([self.pidfd], [], [], 0)
             return not readable
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        return process_alive(self.pid)
 
     def wait(self) -> int | None:
         return self.poll()

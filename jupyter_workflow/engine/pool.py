@@ -33,6 +33,7 @@ import uuid
 from collections import Counter, defaultdict, deque
 from pathlib import Path
 
+from jupyter_workflow.processes import process_alive
 from jupyter_workflow.runtime.kernel import HAND_OVER, PRELOAD_ENV, STOPS
 
 log = logging.getLogger(__name__)
@@ -435,21 +436,6 @@ def _ours(path: Path) -> bool:
     return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine (a zombie counts as alive)."""
-    if os.name == "nt":
-        # os.kill(pid, 0) would terminate the process on Windows: never call a run dead there.
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    except (OverflowError, ValueError):  # not a valid pid on this system
-        return False
-    except OSError:
-        return True
     return True
 
 

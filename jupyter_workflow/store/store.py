@@ -49,7 +49,6 @@ from sqlalchemy.event import listen
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from jupyter_workflow.engine.pool import process_alive
 from jupyter_workflow.engine.state import NodeState, RunState, duration
 from jupyter_workflow.events import (
     FINAL_NODE_STATUSES,
@@ -62,6 +61,7 @@ from jupyter_workflow.events import (
     RunStatus,
 )
 from jupyter_workflow.model.spec import content_hash as document_hash
+from jupyter_workflow.processes import process_alive
 from jupyter_workflow.runtime.artifacts import decode_refs, encode_refs, iter_refs
 from jupyter_workflow.store.models import AuditEntry, NodeRun, Run, RunEvent, WorkflowVersion
 
