@@ -18,3 +18,4 @@ def process_alive(pid: int) -> bool:
         return False
     except OSError:
         return True
+    return True

@@ -436,9 +436,6 @@ def _ours(path: Path) -> bool:
     return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
 
 
-    return True
-
-
 async def _wait_until_ready(client, manager, timeout: float) -> dict:
     """Wait for the kernel's first ``kernel_info`` reply, with IOPub connected; its content.
 
