@@ -1,4 +1,4 @@
-"""The Python API: run a workflow file from a script or a notebook.
+"""The Python API: run a workflow file, or retry a run, from a script or a notebook.
 
 Runs execute on an event loop of their own, in a background thread that lives as long as
 the process, with a warm kernel pool: a later run in the same process finds its kernels
@@ -7,15 +7,18 @@ stores closed, when the process exits.
 """
 
 import asyncio
+import atexit
 import concurrent.futures
 import getpass
 import threading
 import warnings
+from collections.abc import Callable
 
 from jupyter_workflow.config import WorkflowConfig, resolve_config
-from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool, RunListener, RunState
+from jupyter_workflow.engine import KernelExecutor, KernelPool, RunListener, RunState
 from jupyter_workflow.model import load_workflow
-from jupyter_workflow.store import RunStore, ThreadedJournal
+from jupyter_workflow.runner import Runner
+from jupyter_workflow.store import RunStore
 
 
 class WorkflowWarning(UserWarning):
@@ -35,8 +38,7 @@ class Session:
         self._stores_lock = threading.Lock()
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="jupyter-workflow", daemon=True).start()
-        # At exit, before worker threads stop taking work: closing the pool needs them.
-        threading._register_atexit(self.close)
+        atexit.register(self.close)
 
     @classmethod
     def get(cls, settings: WorkflowConfig) -> "Session":
@@ -121,19 +123,41 @@ def run(
     workflow = load_workflow(path, inputs=inputs or {})
     for problem in workflow.warnings:  # what a node with "strict": false lets through
         warnings.warn(f"{path}: {problem.pointer}: {problem.message}", WorkflowWarning, stacklevel=2)
+    return _execute(settings, listeners, lambda runner: runner.new_run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
+
+
+def retry(
+    run_id: str,
+    parallel: int | None = None,
+    *,
+    db_url: str | None = None,
+    runs_dir: str | None = None,
+    listeners: list[RunListener] = (),
+) -> RunState:
+    """Run again what did not succeed in the finished run ``run_id`` (or a unique prefix), and wait for the end.
+
+    Nodes that succeeded keep their results (they show as ``cached``); the new run's
+    ``retry_of`` is the old run's id. Raises ``LookupError`` for an unknown or
+    ambiguous id, :class:`~jupyter_workflow.runner.RunStillActive` for a run not yet
+    finished, and :class:`~jupyter_workflow.model.InvalidWorkflow` if the workflow no
+    longer fits its notebooks.
+    """
+    settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
+    return _execute(settings, listeners, lambda runner: runner.retry_run(run_id, trigger="retry", user=getpass.getuser()))
+
+
+def _execute(settings: WorkflowConfig, listeners: list[RunListener], prepare: Callable[[Runner], RunState]) -> RunState:
+    """Build a runner on the session's pool and store, prepare a run with it, execute it and wait."""
     session = Session.get(settings)
-    store = session.store(settings.db_url)
-    journal = ThreadedJournal(store)
-    executor = KernelExecutor(session.pool)
-    engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[journal, *listeners], cache=store)
+    runner = Runner.from_config(
+        settings, store=session.store(settings.db_url), executor=KernelExecutor(session.pool), listeners=listeners
+    )
 
-    async def run_and_store():
+    async def execute():
         try:
-            return await engine.run(workflow, inputs, trigger=trigger, user=getpass.getuser())
+            run = await asyncio.to_thread(prepare, runner)
+            return await runner.execute(run)
         finally:
-            await journal.flush()
+            await runner.close()
 
-    try:
-        return session.run(run_and_store())
-    finally:
-        journal.close()
+    return session.run(execute())

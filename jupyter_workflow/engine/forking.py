@@ -123,7 +123,10 @@ class ForkServer:
 
     async def close(self) -> None:
         """Stop the server (closing its stdin); kernels it forked notice and exit."""
-        await asyncio.to_thread(self._stop)
+        try:
+            await asyncio.to_thread(self._stop)
+        except RuntimeError:  # the interpreter is exiting, and worker threads take no more work
+            self._stop()
 
     def _stop(self) -> None:
         with self._lock:
