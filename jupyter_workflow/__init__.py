@@ -1,13 +1,13 @@
 """jupyter-workflow: workflows of parameterized notebooks, run by papermill.
 
 Inside a node's kernel only :func:`record` is needed, so importing this package stays
-cheap: the engine, store and CLI load on first use of :func:`run`.
+cheap: the engine, store and CLI load on first use of :func:`run` or :func:`retry`.
 """
 
 from jupyter_workflow.runtime import record
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "record", "run"]
+__all__ = ["__version__", "record", "retry", "run"]
 
 
 def _jupyter_server_extension_points():
@@ -18,8 +18,8 @@ def _jupyter_server_extension_points():
 
 
 def __getattr__(name):
-    if name == "run":
-        from jupyter_workflow.api import run
+    if name in ("run", "retry"):
+        from jupyter_workflow import api
 
-        return run
+        return getattr(api, name)
     raise AttributeError(f"module 'jupyter_workflow' has no attribute {name!r}")

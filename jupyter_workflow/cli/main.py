@@ -10,6 +10,7 @@ import json
 import re
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 # With rfc3987-syntax installed (Jupyter Server pulls it in), importing jsonschema builds an
@@ -164,51 +165,73 @@ def print_outputs(outputs: dict) -> None:
 
 
 def command_run(args) -> int:
-    settings = _settings(args)
-    fork_process = settings.start_fork_server()  # it imports the node kernel while the engine loads
-    try:
-        return _run(args, settings, fork_process)
-    finally:
-        if fork_process is not None:  # still there if the run never started
-            fork_process.kill()
-            fork_process.wait()
-
-
-def _run(args, settings, fork_process) -> int:
-    from jupyter_workflow.engine import Engine, KernelExecutor
     from jupyter_workflow.model import load_workflow
-    from jupyter_workflow.runtime.artifacts import encode_refs
-    from jupyter_workflow.store import RunStore, ThreadedJournal
 
-    inputs = parse_assignments(args.param, read_declarations(args.file))
-    workflow = load_workflow(args.file, inputs=inputs)
-    for warning in workflow.warnings:
-        print(f"{args.file}: {warning}", file=sys.stderr)
-    store = RunStore(settings.db_url)
-    journal = ThreadedJournal(store)
+    settings = _settings(args)
+    with fork_server(settings) as fork_process:
+        inputs = parse_assignments(args.param, read_declarations(args.file))
+        workflow = load_workflow(args.file, inputs=inputs)
+        for warning in workflow.warnings:
+            print(f"{args.file}: {warning}", file=sys.stderr)
+
+        def new_run(runner):
+            return runner.new_run(workflow, inputs, trigger="cli", user=getpass.getuser())
+
+        return _execute(args, settings, fork_process, new_run)
+
+
+def command_retry(args) -> int:
+    from jupyter_workflow.runner import CannotRetry
+    from jupyter_workflow.store import AmbiguousRunId
+
+    def retry_run(runner):
+        try:
+            return runner.retry_run(args.run_id, trigger="retry", user=getpass.getuser())
+        except (KeyError, AmbiguousRunId, CannotRetry) as error:
+            raise UsageError(error.args[0]) from None
+
+    settings = _settings(args)
+    with fork_server(settings) as fork_process:
+        return _execute(args, settings, fork_process, retry_run)
+
+
+@contextmanager
+def fork_server(settings):
+    """The node kernel's fork server, started now so that it imports the kernel while the engine loads."""
+    process = settings.start_fork_server()
+    try:
+        yield process
+    finally:
+        if process is not None:  # still there if the run never started
+            process.kill()
+            process.wait()
+
+
+def _execute(args, settings, fork_process, prepare) -> int:
+    """Prepare a run with ``prepare(runner)``, execute it with live progress and report it; the exit code."""
+    from jupyter_workflow.runner import Runner
+    from jupyter_workflow.runtime.artifacts import encode_refs
+
     live = sys.stdout.isatty() and not args.json
     progress = Progress(sys.stderr if args.json else sys.stdout, live=live)
-    listeners = [journal] if args.json else [journal, progress]
 
     async def run_with_progress():
         # SIGTERM (a scheduler stopping the job) cancels the run like Ctrl-C does.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
-        executor = KernelExecutor(settings.kernel_pool(keep_warm=False, fork_process=fork_process), owns_pool=True)
-        engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=listeners, cache=store)
-        ticker = asyncio.ensure_future(progress.animate()) if live else None
+        runner = Runner.from_config(
+            settings, listeners=[] if args.json else [progress], keep_warm=False, fork_process=fork_process
+        )
+        ticker = None
         try:
-            return await engine.run(workflow, inputs, trigger="cli", user=getpass.getuser())
+            run = await asyncio.to_thread(prepare, runner)
+            ticker = asyncio.ensure_future(progress.animate()) if live else None
+            return await runner.execute(run)
         finally:
             if ticker:
                 ticker.cancel()
-            await journal.flush()
-            await engine.close()
+            await runner.close()
 
-    try:
-        run = asyncio.run(run_with_progress())
-    finally:
-        journal.close()
-        store.close()
+    run = asyncio.run(run_with_progress())
     nodes = [run.nodes[node_id] for node_id in progress.order or run.nodes]
     if args.json:
         print(
@@ -419,6 +442,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     run.add_argument("-v", "--verbose", action="store_true", help="print a failed node's whole traceback")
     run.set_defaults(handler=command_run)
+
+    retry = commands.add_parser("retry", help="run again what did not succeed in a finished run")
+    retry.add_argument("run_id", help="the run (a unique prefix of its id is enough)")
+    retry.add_argument("--parallel", type=int, help="nodes run at once (default: CPU count)")
+    retry.add_argument("--runs-dir", help="folder for executed notebooks and artifacts")
+    retry.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    retry.add_argument("-v", "--verbose", action="store_true", help="print a failed node's whole traceback")
+    retry.set_defaults(handler=command_retry)
 
     validate = commands.add_parser("validate", help="check a workflow file and list every problem")
     validate.add_argument("file")

@@ -389,6 +389,15 @@ class KernelExecutor:
     the executor unless it was given (a pool shared by several engines).
     """
 
+    @classmethod
+    def from_config(cls, settings, *, keep_warm: bool = True, fork_process=None) -> "KernelExecutor":
+        """An executor with a pool of its own, sized and configured by ``settings`` (a ``WorkflowConfig``).
+
+        ``keep_warm``: kernels stay ready between runs; ``fork_process``: a fork server
+        started ahead (:meth:`~jupyter_workflow.config.WorkflowConfig.start_fork_server`).
+        """
+        return cls(settings.kernel_pool(keep_warm=keep_warm, fork_process=fork_process), owns_pool=True)
+
     def __init__(self, pool: KernelPool | None = None, *, owns_pool: bool | None = None):
         self.owns_pool = pool is None if owns_pool is None else owns_pool
         self.pool = pool or KernelPool()

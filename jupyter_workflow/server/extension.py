@@ -3,12 +3,13 @@
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Int, Unicode
+from traitlets import Int, Type, Unicode
 
 from jupyter_workflow.config import resolve_config
+from jupyter_workflow.engine import KernelExecutor
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
-from jupyter_workflow.store import StoreUnavailable
+from jupyter_workflow.store import RunStore, StoreUnavailable
 from jupyter_workflow.store.store import safe_url
 
 
@@ -29,11 +30,20 @@ class WorkflowExtension(ExtensionApp):
     max_body_size = Int(
         10 * 1024 * 1024, config=True, help="Largest request body the API accepts, in bytes (larger: 413)."
     )
+    executor_class = Type(
+        default_value=KernelExecutor,
+        klass=object,
+        config=True,
+        help="Class that executes nodes, built with ``from_config(settings, keep_warm=True, fork_process=None)``.",
+    )
+    store_class = Type(
+        default_value=RunStore, klass=RunStore, config=True, help="Class of the run store, built with the store's URL."
+    )
 
     def initialize_settings(self):
         settings = resolve_config(config=self.serverapp.config)
         root = Path(self.root_dir or self.serverapp.root_dir).expanduser().resolve()
-        self.service = RunService(settings, root)
+        self.service = RunService(settings, root, store_class=self.store_class, executor_class=self.executor_class)
         try:
             interrupted = self.service.store.recover_interrupted()
         except StoreUnavailable as error:

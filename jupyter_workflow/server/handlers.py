@@ -27,7 +27,8 @@ from jupyter_workflow.model import InvalidWorkflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
 from jupyter_workflow.model.json_values import load_json
 from jupyter_workflow.model.paths import PathOutsideRoot, name_problem
-from jupyter_workflow.server.service import RunService, RunStillActive, VersionConflict
+from jupyter_workflow.runner import CannotRetry
+from jupyter_workflow.server.service import RunService, VersionConflict
 from jupyter_workflow.store import AmbiguousRunId, AuditNote, StoreUnavailable
 
 EXTENSION = "jupyter_workflow"
@@ -66,7 +67,7 @@ def api_errors():
         raise ApiError(403, str(error)) from None
     except StoreUnavailable as error:
         raise ApiError(503, f"{error}; nothing was changed") from None
-    except RunStillActive as error:
+    except CannotRetry as error:
         raise ApiError(409, str(error)) from None
     except VersionConflict as conflict:
         raise ApiError(
@@ -412,13 +413,6 @@ class VersionDiffHandler(WorkflowHandler):
         self.reply({"from": first, "to": second, "diff": "".join(lines)})
 
 
-async def write_version(handler: WorkflowHandler, path: str, spec: dict, base: str | None, action: str) -> dict:
-    """Write ``spec`` to the workflow file ``path`` if it is still at version ``base``; 409 if not."""
-    checked_path(path, "/path")
-    version = await handler.call(handler.service.write_workflow, path, spec, base, user_name(handler), action)
-    return {"path": path, "version": version}
-
-
 class WorkflowFileHandler(WorkflowHandler):
     """Read or save a workflow file, with an optimistic lock on its current version."""
 
@@ -437,7 +431,9 @@ class WorkflowFileHandler(WorkflowHandler):
         path = field(body, "path", str, required=True)
         spec = field(body, "spec", dict, required=True)
         base = field(body, "base_version", (str, type(None)), required=True)
-        self.reply(await write_version(self, path, spec, base, action="workflow.save"))
+        checked_path(path, "/path")
+        version = await self.call(self.service.write_workflow, path, spec, base, user_name(self), "workflow.save")
+        self.reply({"path": path, "version": version})
 
 
 class RestoreHandler(WorkflowHandler):
@@ -449,8 +445,9 @@ class RestoreHandler(WorkflowHandler):
         body = await self.body()
         path = field(body, "path", str, required=True)
         base = field(body, "base_version", (str, type(None)), required=True)
-        version = await self.call(self.service.store.get_version, content_hash)
-        self.reply(await write_version(self, path, version.spec, base, action="version.restore"))
+        checked_path(path, "/path")
+        version = await self.call(self.service.restore_version, path, content_hash, base, user_name(self))
+        self.reply({"path": path, "version": version})
 
 
 class AuditHandler(WorkflowHandler):

@@ -13,23 +13,18 @@ import tempfile
 from pathlib import Path
 
 from jupyter_workflow.config import WorkflowConfig
-from jupyter_workflow.engine import Engine, KernelExecutor, NodeState, NodeStatus, RunState
-from jupyter_workflow.events import USABLE_NODE_STATUSES
+from jupyter_workflow.engine import KernelExecutor, RunState
 from jupyter_workflow.model import Workflow, load_workflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
-from jupyter_workflow.model.paths import PathOutsideRoot, is_inside, read_inside, resolve_inside
+from jupyter_workflow.model.paths import PathOutsideRoot, read_inside, resolve_inside
 from jupyter_workflow.model.spec import content_hash, read_document
 from jupyter_workflow.model.validation import checked_workflow
 from jupyter_workflow.server import listing
 from jupyter_workflow.server.events import EventHub
-from jupyter_workflow.store import AuditNote, RunStore, ThreadedJournal
+from jupyter_workflow.runner import Runner
+from jupyter_workflow.store import AuditNote, RunStore
 
 log = logging.getLogger(__name__)
-
-
-
-class RunStillActive(RuntimeError):
-    """A retry asked for a run that has not finished."""
 
 
 class VersionConflict(Exception):
@@ -41,19 +36,19 @@ class VersionConflict(Exception):
 
 
 class RunService:
-    """Owns the store, the engine and the runs in progress for one server."""
+    """Owns the runner (store, journal, engine) and the runs in progress for one server."""
 
-    def __init__(self, settings: WorkflowConfig, root_dir: Path):
+    def __init__(self, settings: WorkflowConfig, root_dir: Path, *, store_class: type[RunStore] = RunStore,
+                 executor_class: type = KernelExecutor):
         self.root = Path(root_dir).resolve()
-        self.store = RunStore(settings.db_url)
         self.hub = EventHub()
-        self.journal = ThreadedJournal(
-            self.store, publish=lambda event_id, event: self.hub.publish(event.message(event_id))
+        self.runner = Runner.from_config(
+            settings,
+            store_class=store_class,
+            executor_class=executor_class,
+            publish=lambda event_id, event: self.hub.publish(event.message(event_id)),
         )
-        executor = KernelExecutor(settings.kernel_pool(keep_warm=True), owns_pool=True)
-        self.engine = Engine(
-            settings.runs_dir, settings.max_parallel, executor, listeners=[self.journal], cache=self.store
-        )
+        self.store = self.runner.store
         self.active: dict[str, asyncio.Task] = {}
 
     def resolve(self, relative: str) -> Path:
@@ -78,7 +73,7 @@ class RunService:
         base = self.resolve(folder)
         if not base.is_dir():
             raise FileNotFoundError(f"no folder {folder!r} under the server root")
-        every_path = listing.notebook_paths(self.root, base, excluded=[self.engine.runs_dir])
+        every_path = listing.notebook_paths(self.root, base, excluded=[self.runner.engine.runs_dir])
         paths, next_cursor = listing.page(every_path, limit, cursor)
         return [self._component(path) for path in paths], next_cursor
 
@@ -88,24 +83,23 @@ class RunService:
         except (NotANotebook, PathOutsideRoot) as error:
             return {"path": relative, "error": str(error)}
 
-    async def start(self, workflow: Workflow, inputs: dict | None, note: AuditNote, *, trigger="server",
-                    reuse: dict[str, NodeState] | None = None, retry_of: str | None = None) -> str:
+    async def start(self, workflow: Workflow, inputs: dict | None, note: AuditNote) -> str:
         """Store a new run with ``note`` (its target: the run's id), start it in the background, return its id.
 
         Nothing runs unless the run is stored: a store that cannot be written raises
         :class:`~jupyter_workflow.store.StoreUnavailable` here.
         """
-        run = self.engine.new_run(workflow, inputs, trigger=trigger, user=note.user)
-        run.retry_of = retry_of
-        run.nodes.update(reuse or {})
+        return await self._launch(self.runner.new_run(workflow, inputs, trigger="server", user=note.user), note)
+
+    async def _launch(self, run: RunState, note: AuditNote) -> str:
         note.target = run.run_id
-        await asyncio.to_thread(self.journal.begin_now, run, note)
+        await asyncio.to_thread(self.runner.begin, run, note)
         self.active[run.run_id] = asyncio.ensure_future(self._execute(run))
         return run.run_id
 
     async def _execute(self, run: RunState) -> None:
         try:
-            await self.engine.execute(run)
+            await self.runner.execute(run)
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -125,35 +119,18 @@ class RunService:
         await asyncio.to_thread(self.store.audit, user, "run.cancel", run_id)
         task.cancel()
         await asyncio.wait([task])
-        await self.journal.flush()
+        await self.runner.journal.flush()
         return True
 
     async def retry(self, run_id: str, user: str | None) -> str:
-        """Run again the nodes of a finished run that did not succeed, reusing the others.
+        """Run again the nodes of a finished run that did not succeed, reusing the others (see :meth:`Runner.retry_run`).
 
         The run's workflow file must lie under the served folder, as for a new run
         (:class:`PathOutsideRoot` otherwise): a run started elsewhere, by the command
         line, is not executed again through the server.
         """
-        record = await asyncio.to_thread(self.store.get_run, run_id)
-        if record.id in self.active or record.status in ("pending", "running"):
-            raise RunStillActive(f"run {record.id} is still {record.status}; cancel it or wait for the end")
-        path = Path(record.workflow_path) if record.workflow_path else None
-        if path is not None and not is_inside(self.root, path):
-            raise PathOutsideRoot(f"run {record.id} ran {path}, which is outside the server root")
-        version = await asyncio.to_thread(self.store.get_version, record.content_hash)
-        root = path.parent if path else self.root
-        workflow = await asyncio.to_thread(checked_workflow, version.spec, root, path)
-        reuse = {
-            node.node_id: NodeState(
-                node.node_id, NodeStatus.CACHED, node.attempt, node.started_at, node.finished_at, node.notebook,
-                node.outputs,
-            )
-            for node in record.nodes
-            if node.status in USABLE_NODE_STATUSES and node.node_id in workflow.nodes
-        }
-        note = AuditNote(user, "run.retry", None, {"retry_of": run_id})
-        return await self.start(workflow, record.inputs, note, trigger="retry", reuse=reuse, retry_of=record.id)
+        run = await asyncio.to_thread(self.runner.retry_run, run_id, trigger="retry", user=user, root=self.root)
+        return await self._launch(run, AuditNote(user, "run.retry", None, {"retry_of": run.retry_of}))
 
     def write_workflow(self, path: str, spec: dict, base: str | None, user: str | None, action: str) -> str:
         """Write ``spec`` to the workflow file ``path`` if the file is still at version ``base``; the new version.
@@ -183,6 +160,11 @@ class RunService:
             raise
         return version
 
+    def restore_version(self, path: str, content_hash: str, base: str | None, user: str | None) -> str:
+        """Write the stored version ``content_hash`` back into the workflow file ``path`` (see :meth:`write_workflow`)."""
+        spec = self.store.get_version(content_hash).spec
+        return self.write_workflow(path, spec, base, user, action="version.restore")
+
     def read_workflow(self, path: str) -> tuple[dict, str]:
         """The document of the workflow file ``path`` and its version (content hash). Blocking."""
         content = self._read(self.resolve(path))
@@ -204,10 +186,7 @@ class RunService:
             task.cancel()
         if self.active:
             await asyncio.wait(list(self.active.values()))
-        await self.journal.flush()
-        self.journal.close()
-        await self.engine.close()
-        self.store.close()
+        await self.runner.close()
 
 
 def _document(content: bytes, path: str) -> dict:
