@@ -361,7 +361,8 @@ async def test_runs_are_listed_by_a_known_status_only(jp_fetch):
     assert (await call(jp_fetch, "runs", params={"status": "interrupted"}))["runs"] == []
     document = json.loads(files("jupyter_workflow.server").joinpath("openapi.json").read_text("utf-8"))
     [status] = [p for p in document["paths"]["/workflow/api/runs"]["get"]["parameters"] if p["name"] == "status"]
-    assert status["schema"]["enum"] == list(RunStatus)
+    assert status["schema"] == {"$ref": "#/components/schemas/RunStatus"}
+    assert document["components"]["schemas"]["RunStatus"]["enum"] == list(RunStatus)
 
 
 async def test_the_websocket_routes_answer_plain_http_in_json(jp_fetch, http_server_client, jp_base_url, caplog):
