@@ -34,6 +34,7 @@ from referencing.jsonschema import DRAFT202012
 from schemathesis import GenerationMode
 from tornado.web import RequestHandler
 
+from jupyter_workflow.events import FINAL_RUN_STATUSES
 from jupyter_workflow.server.handlers import routes
 
 API = "/workflow/api"
@@ -43,7 +44,6 @@ EXAMPLES_PER_MODE = 36
 # Requests sent without (or with a wrong) token: one in this many.
 UNAUTHENTICATED_EVERY = 12
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
-FINAL_RUN_STATUSES = {"succeeded", "failed", "cancelled", "interrupted"}
 
 
 def strict_json(content: bytes):
