@@ -5,7 +5,7 @@ one, the URL in the ``sqlalchemy.url`` option is used. To write a new migration 
 changing the models::
 
     from alembic import command
-    from jupyter_workflow.store.store import alembic_config
+    from jupyter_workflow.store.schema import alembic_config
     command.revision(alembic_config("sqlite:///dev.db"), "what changed", autogenerate=True, rev_id="0002")
 """
 
