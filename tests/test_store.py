@@ -38,7 +38,7 @@ from jupyter_workflow.store.schema import HEAD_REVISION, alembic_config
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
 DOCUMENT = {"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "a.ipynb"}}}
-TABLES = {"workflow_versions", "runs", "node_runs", "run_events", "audit_log"}
+TABLES = {"workflow_versions", "runs", "node_runs", "run_events", "audit_log", "claims"}
 
 
 @pytest.fixture

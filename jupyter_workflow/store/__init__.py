@@ -1,4 +1,4 @@
-"""The run store: runs, their events, workflow versions, and the audit log in a SQL database."""
+"""The run store: runs, their events, workflow versions, the audit log and claims in a SQL database."""
 
 from jupyter_workflow.store.database import safe_url
 from jupyter_workflow.store.errors import (
@@ -12,6 +12,7 @@ from jupyter_workflow.store.journal import ThreadedJournal
 from jupyter_workflow.store.records import (
     AuditNote,
     AuditRecord,
+    ClaimRecord,
     EventRecord,
     NodeRunRecord,
     RunRecord,
@@ -23,6 +24,7 @@ __all__ = [
     "AmbiguousRunId",
     "AuditNote",
     "AuditRecord",
+    "ClaimRecord",
     "EventRecord",
     "NodeRunRecord",
     "NotFound",

@@ -176,3 +176,14 @@ class AuditRecord(Record):
     target: str | None
     details: dict
 
+
+@dataclass
+class ClaimRecord(Record):
+    """A worker's claim on a run: ``worker`` (process ``pid`` on ``host``) holds it until ``lease_expires_at``."""
+
+    run_id: str
+    worker: str
+    host: str
+    pid: int
+    claimed_at: datetime
+    lease_expires_at: datetime

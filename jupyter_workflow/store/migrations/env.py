@@ -6,7 +6,7 @@ changing the models::
 
     from alembic import command
     from jupyter_workflow.store.schema import alembic_config
-    command.revision(alembic_config("sqlite:///dev.db"), "what changed", autogenerate=True, rev_id="0002")
+    command.revision(alembic_config("sqlite:///dev.db"), "what changed", autogenerate=True, rev_id="0003")
 """
 
 from alembic import context
