@@ -24,13 +24,21 @@ from jupyter_workflow.engine.state import NodeState, RunState
 from jupyter_workflow.events import Event, NodeStatus, RunStatus
 from jupyter_workflow.model.spec import canonical_json, parse_workflow
 from jupyter_workflow.runtime.artifacts import ArtifactRef
-from jupyter_workflow.store import AmbiguousRunId, AuditNote, RunStore, StoreUnavailable
+from jupyter_workflow.store import (
+    AmbiguousRunId,
+    AuditNote,
+    NotFound,
+    RunNotFound,
+    RunStore,
+    StoreUnavailable,
+    VersionNotFound,
+)
 from jupyter_workflow.store.models import Base
-from jupyter_workflow.store.store import HEAD_REVISION, alembic_config
+from jupyter_workflow.store.schema import HEAD_REVISION, alembic_config
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
 DOCUMENT = {"format": "jupyter-workflow/1", "nodes": {"a": {"notebook": "a.ipynb"}}}
-TABLES = {"workflow_versions", "runs", "node_runs", "run_events", "audit_log"}
+TABLES = {"workflow_versions", "runs", "node_runs", "run_events", "audit_log", "claims"}
 
 
 @pytest.fixture
@@ -167,6 +175,52 @@ def test_run_round_trips_with_nodes_events_and_artifacts(store, tmp_path):
     assert json.loads(json.dumps(events[3].to_dict()))["data"]["outputs"]["table"] == {"$artifact": ref.meta}
 
 
+def test_the_json_form_of_each_record(store, tmp_path):
+    """Keys in this order, ISO-8601 times, ``duration_s`` after ``finished_at``, artifacts encoded, nodes nested."""
+    ref = artifact(tmp_path)
+    run = make_run(tmp_path)
+    store.begin(run)
+    play(store, run, ref)
+    document = {**DOCUMENT, "nodes": {"a": {"notebook": "a.ipynb", "parameters": {"p": {"$artifact": "x"}}}}}
+    version = store.save_version(document, "literal", "bob")
+    store.audit("ada", "run.start", run.run_id, {"workflow": "demo.workflow.json"})
+    [entry] = store.audit_log()
+
+    node = {
+        "run_id": run.run_id, "node_id": "a", "status": "succeeded", "attempt": 1,
+        "started_at": "2026-01-02T03:04:06.123456+00:00", "finished_at": "2026-01-02T03:04:08.623456+00:00",
+        "duration_s": 2.5, "notebook": str(run.run_dir / "a.ipynb"),
+        "outputs": {"table": {"$artifact": ref.meta}, "count": 7}, "error": None,
+    }
+    listed = {
+        "id": run.run_id, "version_id": store.get_run(run.run_id).version_id,
+        "content_hash": run.workflow.content_hash, "workflow_name": "demo",
+        "workflow_path": str(tmp_path / "demo.workflow.json"), "status": "succeeded", "inputs": {"n": 3},
+        "outputs": {"table": {"$artifact": ref.meta}}, "error": None, "trigger": "cli", "user": "ada",
+        "created_at": "2026-01-02T03:04:05.123456+00:00", "started_at": "2026-01-02T03:04:05.123456+00:00",
+        "finished_at": "2026-01-02T03:04:09.123456+00:00", "duration_s": 4.0, "run_dir": str(run.run_dir),
+        "retry_of": None, "host": socket.gethostname(), "pid": os.getpid(),
+    }
+    assert list(store.list_runs()[0][0].to_dict().items()) == list(listed.items())
+    shown = store.get_run(run.run_id).to_dict()
+    assert list(shown.items()) == [*listed.items(), ("nodes", [node])]
+    assert list(shown["nodes"][0].items()) == list(node.items())
+    assert list(version.to_dict().items()) == [
+        ("id", version.id), ("content_hash", version.content_hash), ("name", "literal"),
+        ("spec", document),  # a workflow document holds no artifact: kept as it is
+        ("created_at", version.created_at.isoformat()), ("created_by", "bob"),
+    ]
+    assert list(entry.to_dict().items()) == [
+        ("id", entry.id), ("time", entry.time.isoformat()), ("user", "ada"), ("action", "run.start"),
+        ("target", run.run_id), ("details", {"workflow": "demo.workflow.json"}),
+    ]
+    finished = store.events(run.run_id)[-1]
+    assert list(finished.to_dict().items()) == [
+        ("id", finished.id), ("type", "run.finished"), ("run_id", run.run_id), ("node_id", None),
+        ("data", {"status": "succeeded"}), ("time", "2026-01-02T03:04:09.123456+00:00"),
+    ]
+
+
 def test_failed_node_keeps_its_error(store, tmp_path):
     run = make_run(tmp_path)
     store.begin(run)
@@ -195,7 +249,7 @@ def test_same_spec_is_stored_once(store, tmp_path):
     version = store.get_version(first.workflow.content_hash)
     assert version.spec == DOCUMENT
     assert (version.name, version.created_by) == ("demo", "ada")
-    with pytest.raises(KeyError):
+    with pytest.raises(VersionNotFound, match=f"^no workflow version with content hash '{'0' * 64}'$"):
         store.get_version("0" * 64)
 
 
@@ -230,11 +284,11 @@ def test_get_run_by_prefix(store, tmp_path):
     assert store.get_run("abd2").id == "abd" + "2" * 29
     with pytest.raises(AmbiguousRunId, match="abc1+, abd2+"):
         store.get_run("ab")
-    with pytest.raises(KeyError, match="no run with id 'fff'"):
+    with pytest.raises(RunNotFound, match="^no run with id 'fff'$"):
         store.get_run("fff")
-    with pytest.raises(KeyError):
+    with pytest.raises(RunNotFound, match="^no run id given$"):
         store.get_run("")
-    with pytest.raises(KeyError):  # LIKE wildcards are taken literally
+    with pytest.raises(RunNotFound):  # LIKE wildcards are taken literally
         store.get_run("%")
 
 
@@ -671,3 +725,23 @@ def test_a_store_whose_file_was_removed_goes_on_in_a_new_file(store, db_url, tmp
     other.close()
     stop()
     assert not store.file_replaced()
+
+
+def test_importing_the_store_loads_no_kernel_machinery():
+    """The store stands on the light modules only: no kernel pool, nbclient, zmq or papermill.
+
+    The engine package's ``__init__`` loads the executors; the store needs only
+    ``engine.state``, so the package is stood in for by an empty one, and what is checked
+    is what the store itself loads.
+    """
+    code = (
+        "import pathlib, sys, types, jupyter_workflow\n"
+        "engine = types.ModuleType('jupyter_workflow.engine')\n"
+        "engine.__path__ = [str(pathlib.Path(jupyter_workflow.__file__).parent / 'engine')]\n"
+        "sys.modules['jupyter_workflow.engine'] = engine\n"
+        "import jupyter_workflow.store\n"
+        "heavy = ('jupyter_workflow.engine.pool', 'nbclient', 'zmq', 'papermill', 'jupyter_client', 'alembic')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -182,12 +182,12 @@ def command_run(args) -> int:
 
 def command_retry(args) -> int:
     from jupyter_workflow.runner import CannotRetry
-    from jupyter_workflow.store import AmbiguousRunId
+    from jupyter_workflow.store import AmbiguousRunId, NotFound
 
     def retry_run(runner):
         try:
             return runner.retry_run(args.run_id, trigger="retry", user=getpass.getuser())
-        except (KeyError, AmbiguousRunId, CannotRetry) as error:
+        except (NotFound, AmbiguousRunId, CannotRetry) as error:
             raise UsageError(error.args[0]) from None
 
     settings = _settings(args)
@@ -326,12 +326,12 @@ def command_runs_list(args) -> int:
 
 
 def command_runs_show(args) -> int:
-    from jupyter_workflow.store import AmbiguousRunId
+    from jupyter_workflow.store import AmbiguousRunId, NotFound
 
     store = _open_store(args)
     try:
         run = store.get_run(args.run_id)
-    except (KeyError, AmbiguousRunId) as error:
+    except (NotFound, AmbiguousRunId) as error:
         raise UsageError(error.args[0]) from None
     finally:
         store.close()
@@ -355,12 +355,12 @@ def command_graph(args) -> int:
     workflow = load_workflow(args.file)
     states = None
     if args.run:
-        from jupyter_workflow.store import AmbiguousRunId
+        from jupyter_workflow.store import AmbiguousRunId, NotFound
 
         store = _open_store(args)
         try:
             states = {node.node_id: node.status for node in store.get_run(args.run).nodes}
-        except (KeyError, AmbiguousRunId) as error:
+        except (NotFound, AmbiguousRunId) as error:
             raise UsageError(error.args[0]) from None
         finally:
             store.close()

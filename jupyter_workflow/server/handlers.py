@@ -25,11 +25,11 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from jupyter_workflow.events import RunStatus
 from jupyter_workflow.model import InvalidWorkflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook
-from jupyter_workflow.model.json_values import load_json
+from jupyter_workflow.model.json_values import UnsafeJson, load_json
 from jupyter_workflow.model.paths import PathOutsideRoot, name_problem
 from jupyter_workflow.runner import CannotRetry
-from jupyter_workflow.server.service import RunService, VersionConflict
-from jupyter_workflow.store import AmbiguousRunId, AuditNote, StoreUnavailable
+from jupyter_workflow.server.service import NotAWorkflowFile, RunService, VersionConflict
+from jupyter_workflow.store import AmbiguousRunId, AuditNote, InvalidCursor, NotFound, StoreUnavailable
 
 EXTENSION = "jupyter_workflow"
 AUTH_RESOURCE = "workflow"
@@ -77,13 +77,11 @@ def api_errors():
         ) from None
     except AmbiguousRunId as error:
         raise ApiError(400, error.args[0]) from None
-    except KeyError as error:
-        raise ApiError(404, str(error.args[0]) if error.args else "not found") from None
-    except (NotANotebook, FileNotFoundError, IsADirectoryError) as error:
+    except (NotFound, NotANotebook, FileNotFoundError, IsADirectoryError) as error:
         raise ApiError(404, str(error)) from None
     except OSError as error:  # a name too long, a folder that is a file...
         raise ApiError(400, f"cannot use that path: {error.strerror or error}") from None
-    except ValueError as error:  # UnsafeJson included
+    except (UnsafeJson, InvalidCursor, NotAWorkflowFile) as error:
         raise ApiError(400, str(error)) from None
 
 
@@ -366,17 +364,7 @@ class NotebookHandler(WorkflowHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id, node_id):
-        def read():
-            record = self.service.store.get_run(run_id)
-            node = next((n for n in record.nodes if n.node_id == node_id), None)
-            if node is None:
-                raise KeyError(f"run {record.id} has no node {node_id!r}")
-            if not node.notebook:
-                raise KeyError(f"node {node_id!r} of run {record.id} has no executed notebook ({node.status})")
-            with open(node.notebook, encoding="utf-8") as stream:
-                return stream.read()
-
-        text = await self.call(read)
+        text = await self.call(self.service.executed_notebook, run_id, node_id)
         self.set_header("Content-Type", "application/x-ipynb+json")
         self.finish(text)
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from jupyter_workflow.model.paths import is_inside
+from jupyter_workflow.store.errors import InvalidCursor
 
 
 def notebook_paths(root: Path, folder: Path, excluded: list[Path]) -> list[str]:
@@ -59,9 +60,9 @@ def encode_cursor(path: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
-    """The last path of a page; ``ValueError("invalid cursor")`` if ``cursor`` was not made here."""
+    """The last path of a page; :class:`InvalidCursor` if ``cursor`` was not made here."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8", "surrogateescape")
     except (ValueError, binascii.Error):
-        raise ValueError("invalid cursor") from None
+        raise InvalidCursor from None

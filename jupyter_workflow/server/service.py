@@ -22,9 +22,13 @@ from jupyter_workflow.model.validation import checked_workflow
 from jupyter_workflow.server import listing
 from jupyter_workflow.server.events import EventHub
 from jupyter_workflow.runner import Runner
-from jupyter_workflow.store import AuditNote, RunStore
+from jupyter_workflow.store import AuditNote, NotFound, RunStore
 
 log = logging.getLogger(__name__)
+
+
+class NotAWorkflowFile(ValueError):
+    """A path that does not name a ``*.workflow.json`` file, or a file that is not UTF-8 text."""
 
 
 class VersionConflict(Exception):
@@ -141,7 +145,7 @@ class RunService:
         """
         target = self.resolve(path)
         if not target.name.endswith(".workflow.json"):
-            raise ValueError(f"{path!r} is not a *.workflow.json file")
+            raise NotAWorkflowFile(f"{path!r} is not a *.workflow.json file")
         name = spec.get("name") if isinstance(spec.get("name"), str) else target.name.removesuffix(".workflow.json")
         version = content_hash(spec)
         note = AuditNote(user, action, path, {"version": version, "base_version": base})
@@ -164,6 +168,17 @@ class RunService:
         """Write the stored version ``content_hash`` back into the workflow file ``path`` (see :meth:`write_workflow`)."""
         spec = self.store.get_version(content_hash).spec
         return self.write_workflow(path, spec, base, user, action="version.restore")
+
+    def executed_notebook(self, run_id: str, node_id: str) -> str:
+        """The text of the notebook that node ``node_id`` of run ``run_id`` left; :class:`NotFound` if none. Blocking."""
+        record = self.store.get_run(run_id)
+        node = next((n for n in record.nodes if n.node_id == node_id), None)
+        if node is None:
+            raise NotFound(f"run {record.id} has no node {node_id!r}")
+        if not node.notebook:
+            raise NotFound(f"node {node_id!r} of run {record.id} has no executed notebook ({node.status})")
+        with open(node.notebook, encoding="utf-8") as stream:
+            return stream.read()
 
     def read_workflow(self, path: str) -> tuple[dict, str]:
         """The document of the workflow file ``path`` and its version (content hash). Blocking."""
@@ -190,11 +205,11 @@ class RunService:
 
 
 def _document(content: bytes, path: str) -> dict:
-    """The workflow document in a file's bytes (``InvalidWorkflow`` or ``ValueError`` if it holds none)."""
+    """The workflow document in a file's bytes (:class:`InvalidWorkflow` or :class:`NotAWorkflowFile` if it holds none)."""
     try:
         return read_document(content.decode("utf-8"), path)
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text") from None
+        raise NotAWorkflowFile(f"{path} is not UTF-8 text") from None
 
 
 def put_back(target: Path, content: bytes | None) -> None:

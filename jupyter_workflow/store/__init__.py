@@ -1,27 +1,41 @@
-"""The run store: runs, their events, workflow versions and the audit log in a SQL database."""
+"""The run store: runs, their events, workflow versions, the audit log and claims in a SQL database."""
 
-from jupyter_workflow.store.journal import ThreadedJournal
-from jupyter_workflow.store.store import (
+from jupyter_workflow.store.database import safe_url
+from jupyter_workflow.store.errors import (
     AmbiguousRunId,
+    InvalidCursor,
+    NotFound,
+    RunNotFound,
+    StoreUnavailable,
+    VersionNotFound,
+)
+from jupyter_workflow.store.journal import ThreadedJournal
+from jupyter_workflow.store.records import (
     AuditNote,
     AuditRecord,
+    ClaimRecord,
     EventRecord,
     NodeRunRecord,
     RunRecord,
-    RunStore,
-    StoreUnavailable,
     VersionRecord,
 )
+from jupyter_workflow.store.store import RunStore
 
 __all__ = [
     "AmbiguousRunId",
     "AuditNote",
     "AuditRecord",
+    "ClaimRecord",
     "EventRecord",
+    "InvalidCursor",
     "NodeRunRecord",
+    "NotFound",
+    "RunNotFound",
     "RunRecord",
     "RunStore",
     "StoreUnavailable",
     "ThreadedJournal",
+    "VersionNotFound",
     "VersionRecord",
+    "safe_url",
 ]

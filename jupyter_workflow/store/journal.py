@@ -9,7 +9,8 @@ from typing import Callable
 
 from jupyter_workflow.engine.state import RunState
 from jupyter_workflow.events import Event, EventType
-from jupyter_workflow.store.store import AuditNote, RunStore
+from jupyter_workflow.store.records import AuditNote
+from jupyter_workflow.store.store import RunStore
 
 log = logging.getLogger(__name__)
 

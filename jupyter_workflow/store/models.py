@@ -1,4 +1,4 @@
-"""The run store's tables: workflow versions, runs, node runs, the event log, the audit log.
+"""The run store's tables: workflow versions, runs, node runs, the event log, the audit log, claims.
 
 Every change to these models needs a migration in ``migrations/versions``.
 """
@@ -155,3 +155,19 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict] = mapped_column(JSON)
+
+
+class Claim(Base):
+    """A worker's hold on a run until its lease expires (see :mod:`jupyter_workflow.store.claims`).
+
+    ``host`` and ``pid`` name the process that claimed it, as they do for a run.
+    """
+
+    __tablename__ = "claims"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -5,8 +5,8 @@ one, the URL in the ``sqlalchemy.url`` option is used. To write a new migration 
 changing the models::
 
     from alembic import command
-    from jupyter_workflow.store.store import alembic_config
-    command.revision(alembic_config("sqlite:///dev.db"), "what changed", autogenerate=True, rev_id="0002")
+    from jupyter_workflow.store.schema import alembic_config
+    command.revision(alembic_config("sqlite:///dev.db"), "what changed", autogenerate=True, rev_id="0003")
 """
 
 from alembic import context
