@@ -437,3 +437,17 @@ async def test_a_large_body_is_parsed_while_other_requests_go_on(http_server_cli
     small = await fetch("small", "runs?limit=1")
     assert (await large).code == 400 and small.code == 200
     assert finished == ["small", "large"]
+
+
+async def test_a_fault_inside_the_server_is_a_500_not_a_client_error(jp_fetch, jp_serverapp, monkeypatch):
+    """Only named errors (NotFound, UnsafeJson, ...) become 4xx: a KeyError or ValueError from a bug is a 500."""
+    [extension] = jp_serverapp.extension_manager.extension_apps["jupyter_workflow"]
+    await call(jp_fetch, "runs", "0123abcd", expect=404)  # a run that does not exist: the store's RunNotFound
+
+    for fault in (KeyError("status"), ValueError("a bug")):
+        def broken(*args, fault=fault, **kwargs):
+            raise fault
+
+        monkeypatch.setattr(extension.service.store, "get_run", broken)
+        answer = await call(jp_fetch, "runs", "0123abcd", expect=500)
+        assert answer["message"] == "internal error: see the server log", answer
