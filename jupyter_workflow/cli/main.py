@@ -1,27 +1,22 @@
 """``jupyter workflow``: run, validate, inspect and draw workflows; query past runs.
 
 Exit codes: 0 success, 1 the run failed, 2 invalid input (message on stderr).
+
+Each command imports what it uses when it runs, so that starting one stays quick:
+``--help`` loads neither the store (SQLAlchemy) nor the settings, and ``runs``,
+``graph`` and ``validate`` load no engine (nbclient, zmq, papermill); see
+``tests/test_imports.py``.
 """
 
 import argparse
-import asyncio
-import getpass
 import json
 import re
-import signal
 import sys
 from pathlib import Path
 
-# With rfc3987-syntax installed (Jupyter Server pulls it in), importing jsonschema builds an
-# IRI grammar, about 1.5 s of every command's start. No schema this command checks uses the
-# "iri" formats, so the command leaves that checker out.
-sys.modules.setdefault("rfc3987_syntax", None)
-
 from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
-from jupyter_workflow.config import resolve_config
 from jupyter_workflow.events import USABLE_NODE_STATUSES, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
-from jupyter_workflow.store.store import StoreUnavailable
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -63,6 +58,8 @@ def read_declarations(path: str) -> dict:
 
 
 def _settings(args):
+    from jupyter_workflow.config import resolve_config
+
     return resolve_config(db_url=args.db, runs_dir=getattr(args, "runs_dir", None), parallel=getattr(args, "parallel", None))
 
 
@@ -175,6 +172,10 @@ def command_run(args) -> int:
 
 
 def _run(args, settings, fork_process) -> int:
+    import asyncio
+    import getpass
+    import signal
+
     from jupyter_workflow.engine import Engine, KernelExecutor
     from jupyter_workflow.model import load_workflow
     from jupyter_workflow.runtime.artifacts import encode_refs
@@ -455,6 +456,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# An except clause's class is looked up only when an exception reaches it: these two import
+# asyncio and the store then, not at every command's start.
+
+
+def cancellations() -> tuple[type[BaseException], ...]:
+    """What ends a command as cancelled: Ctrl-C, or a run cancelled by SIGTERM."""
+    import asyncio
+
+    return KeyboardInterrupt, asyncio.CancelledError
+
+
+def store_unavailable() -> type[Exception]:
+    """The error of a run store that cannot be opened or written."""
+    from jupyter_workflow.store import StoreUnavailable
+
+    return StoreUnavailable
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -467,12 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"jupyter workflow: {error}", file=sys.stderr)
         return EXIT_INVALID
-    except StoreUnavailable as error:
-        print(f"jupyter workflow: {error}\n(set it with --db or JUPYTER_WORKFLOW_DB_URL)", file=sys.stderr)
-        return EXIT_INVALID
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except cancellations():
         print("\ncancelled", file=sys.stderr)
         return 130
+    except store_unavailable() as error:
+        print(f"jupyter workflow: {error}\n(set it with --db or JUPYTER_WORKFLOW_DB_URL)", file=sys.stderr)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":
