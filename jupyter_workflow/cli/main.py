@@ -9,6 +9,7 @@ Each command imports what it uses when it runs, so that starting one stays quick
 """
 
 import argparse
+import gc
 import json
 import re
 import sys
@@ -475,6 +476,12 @@ def store_unavailable() -> type[Exception]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command, ``argv`` or the process's arguments; the exit code.
+
+    Without ``argv`` it is the process's entry point, and the process ends when it
+    returns: what the command's imports made is frozen (:func:`gc.freeze`), which spares
+    the interpreter's last garbage collection over it (about 50 ms of ``runs list``).
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -492,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     except store_unavailable() as error:
         print(f"jupyter workflow: {error}\n(set it with --db or JUPYTER_WORKFLOW_DB_URL)", file=sys.stderr)
         return EXIT_INVALID
+    finally:
+        if argv is None:
+            gc.freeze()
 
 
 if __name__ == "__main__":
