@@ -1,5 +1,5 @@
 # Quick start: `make lab` (JupyterLab with the examples), `make demo` (headless run), `make test`.
-# `make bench` prints the benchmark table.
+# `make bench` prints the benchmark tables; `make bench BENCH_ARGS="--only coldstart"` one of them.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -46,7 +46,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 bench: $(BENCH_VENV)/.installed-bench
-	$(BENCH_VENV)/bin/python benchmarks/run.py
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info

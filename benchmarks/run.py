@@ -1,11 +1,14 @@
 """Benchmarks: medians (with p95 and min–max) and ratios against baselines measured in the same run.
 
-    python benchmarks/run.py [--only imports|server|workflows] [--store-runs N] [--requests N] ...  (--help lists all)
+    python benchmarks/run.py [--only imports|coldstart|server|workflows] [--store-runs N] ...  (--help lists all)
 
 Sections:
 
 * imports (``imports.py``): what every node's kernel pays for ``from jupyter_workflow
   import record``, in fresh interpreters, against modules kernels commonly import.
+* coldstart (``coldstart.py``): wall time of fresh ``jupyter workflow --help``, ``runs
+  list`` (on a store of ``--coldstart-runs`` runs) and ``validate`` processes against
+  ``python -c "import sqlalchemy"``, the store's floor, with a verdict for each target.
 * server (``server.py``): a real ``jupyter server`` with the extension, on a SQLite store
   pre-filled with 100,000 runs: ``GET /workflow/api/runs`` latency against ``GET
   /api/status``, and the delay from a node's state change to a WebSocket client against
@@ -29,6 +32,7 @@ import signal
 import sys
 import time
 
+import coldstart
 import imports
 import server
 import workflows
@@ -60,8 +64,11 @@ def at_least_one(text: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("imports", "server", "workflows"), help="run one section only")
-    parser.add_argument("--repeat", type=at_least_one, default=9, help="fresh interpreters per import row (default 9)")
+    parser.add_argument("--only", choices=("imports", "coldstart", "server", "workflows"), help="run one section only")
+    parser.add_argument("--repeat", type=at_least_one, default=9,
+                        help="fresh interpreters per import and cold-start row (default 9)")
+    parser.add_argument("--coldstart-runs", type=int, default=1000,
+                        help="runs in the store that `runs list` reads (default 1000)")
     parser.add_argument("--store-runs", type=int, default=100_000, help="runs in the server's store (default 100000)")
     parser.add_argument("--requests", type=at_least_one, default=300, help="timed requests per HTTP row (default 300)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests before each HTTP row (default 20)")
@@ -84,6 +91,10 @@ def main() -> int:
     began = time.perf_counter()
     if args.only in (None, "imports"):
         imports.section(args.repeat)
+    if args.only is None:
+        print("\n")
+    if args.only in (None, "coldstart"):
+        coldstart.section(args.repeat, args.coldstart_runs)
     if args.only is None:
         print("\n")
     if args.only in (None, "server"):

@@ -1,6 +1,5 @@
 """Terminal output: tables, and live progress of a run."""
 
-import asyncio
 import json
 import time
 from datetime import datetime
@@ -123,6 +122,8 @@ class Progress:
 
     async def animate(self, interval: float = 0.5) -> None:
         """Keep elapsed times moving while nodes run (live mode only)."""
+        import asyncio  # only a run needs it: other commands start without it
+
         while self.live:
             self.draw()
             await asyncio.sleep(interval)

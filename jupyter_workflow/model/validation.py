@@ -16,13 +16,14 @@ from pathlib import Path
 
 import jmespath
 import jmespath.exceptions
-from jsonschema import Draft202012Validator, FormatChecker
 
 from jupyter_workflow.model.components import NotANotebook, Parameter, inspect_notebook
 from jupyter_workflow.model.graph import find_cycle
 from jupyter_workflow.model.json_values import MAX_DEPTH, json_value_problem
+from jupyter_workflow.model.kernels import installed_kernels
 from jupyter_workflow.model.paths import PathOutsideRoot, name_problem, resolve_inside
 from jupyter_workflow.model.problems import ERROR, WARNING, InvalidWorkflow, Problem, errors_and_warnings, pointer
+from jupyter_workflow.model.schema import schema_validator, value_validator
 from jupyter_workflow.model.spec import BINDING_KEYS, FORMAT, FanIn, InputRef, Literal, OutputRef, Workflow, parse_workflow
 
 TYPE_WORDS = {
@@ -158,7 +159,7 @@ def _schema_problems_of_text(text: str) -> tuple[Problem, ...]:
 
 
 def _schema_problems_of(document) -> tuple[Problem, ...]:
-    validator = Draft202012Validator(workflow_schema())
+    validator = schema_validator(workflow_schema())
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
         for where, message in _humanize(error):
@@ -169,7 +170,7 @@ def _schema_problems_of(document) -> tuple[Problem, ...]:
 def value_problems(declaration: dict, value, where: str) -> list[Problem]:
     """Problems of one value against an input declaration (type, enum, bounds, format)."""
     schema = {key: declaration[key] for key in ("type", "enum", "minimum", "maximum", "format") if key in declaration}
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = value_validator(schema)
     problems = []
     for error in validator.iter_errors(value):
         if error.validator == "type":
@@ -283,13 +284,6 @@ def _notebook_problem(root: Path, relative: str) -> str | None:
     if not stat.S_ISREG(mode):
         return f"{relative!r} is not a regular file"
     return None
-
-
-def installed_kernels() -> list[str]:
-    """The names of the kernelspecs installed here (as Jupyter lists them, in lower case)."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return sorted(KernelSpecManager().find_kernel_specs())
 
 
 class _SemanticCheck:
