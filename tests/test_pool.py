@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from notebook_factory import make_notebook, write_workflow
 
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool
-from jupyter_workflow.engine.executor import NodeNotebookClient
+from jupyter_workflow.engine.kernel_executor import NodeNotebookClient
 from jupyter_workflow.engine.pool import NODE_KERNEL
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
