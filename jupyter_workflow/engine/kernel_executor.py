@@ -202,11 +202,9 @@ def prepare_notebook(task: NodeTask, kernel_name: str):
     produced. papermill is imported here, in a worker thread, the first time a node needs it.
     """
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
-    from papermill.parameterize import parameterize_notebook
 
-    from jupyter_workflow.engine.parameters import register_translator
+    from jupyter_workflow.engine.parameters import inject_parameters
 
-    register_translator()
     resolved, source = read_source_notebook(task.root, task.notebook)
     notebook = copy.deepcopy(source)
     for cell in notebook.cells:
@@ -215,7 +213,7 @@ def prepare_notebook(task: NodeTask, kernel_name: str):
             cell.metadata.pop("execution", None)  # nbclient's timings of an earlier execution
             cell.metadata["papermill"] = {}
     if task.parameters:
-        notebook = parameterize_notebook(notebook, task.parameters, kernel_name=kernel_name)
+        notebook = inject_parameters(notebook, task.parameters, kernel_name)
     notebook = remove_error_markers(prepare_notebook_metadata(notebook, str(resolved), str(task.output_notebook)))
     task.artifacts_dir.mkdir(parents=True, exist_ok=True)
     task.output_notebook.parent.mkdir(parents=True, exist_ok=True)
