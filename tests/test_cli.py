@@ -9,6 +9,8 @@ import pytest
 from conftest import process_gone
 from notebook_factory import make_notebook, write_workflow
 
+pytestmark = pytest.mark.kernels
+
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
 

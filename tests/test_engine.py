@@ -18,6 +18,8 @@ from notebook_factory import make_notebook, write_workflow
 import jupyter_workflow
 from jupyter_workflow.store import RunStore
 
+pytestmark = pytest.mark.kernels
+
 RECORD = "from jupyter_workflow import record\n"
 
 

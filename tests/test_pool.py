@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import process_gone
 from nbformat.v4 import new_code_cell, new_notebook
 from notebook_factory import make_notebook, write_workflow
@@ -16,6 +17,8 @@ from jupyter_workflow.engine.kernel_executor import NodeNotebookClient
 from jupyter_workflow.engine.pool import NODE_KERNEL
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
+
+pytestmark = pytest.mark.kernels
 
 RECORD = "from jupyter_workflow import record\n"
 WHO_AM_I = RECORD + "import os\nrecord('pid', os.getpid())\nrecord('cwd', os.getcwd())\n"

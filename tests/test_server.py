@@ -22,6 +22,8 @@ from tornado.websocket import websocket_connect
 from jupyter_workflow.events import RunStatus
 from jupyter_workflow.store import RunStore
 
+pytestmark = pytest.mark.kernels
+
 RECORD = "from jupyter_workflow import record\n"
 
 
