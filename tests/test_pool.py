@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import process_gone
 from nbformat.v4 import new_code_cell, new_notebook
-from notebook_factory import make_notebook, write_workflow
+from notebook_factory import hanging_workflow, make_notebook, write_workflow
 
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool
 from jupyter_workflow.engine.kernel_executor import NodeNotebookClient
@@ -264,11 +264,7 @@ def test_a_node_kernel_that_cannot_enter_its_folder_runs_none_of_the_cells(tmp_p
 
 def test_a_cancelled_node_leaves_no_task_running_on_the_loop(tmp_path):
     """What the loop runs for a node ends with it: a server's loop goes on, and a task left would outlive the run."""
-    pid_file = tmp_path / "kernel.pid"
-    make_notebook(tmp_path / "hang.ipynb", "pid_file = ''",
-                  "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)")
-    path = write_workflow(tmp_path / "hang.workflow.json", {"format": "jupyter-workflow/1", "nodes": {
-        "hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}})
+    path, pid_file = hanging_workflow(tmp_path), tmp_path / "hang.pid"
 
     async def cancel_while_it_runs():
         pool = KernelPool(size=1)
