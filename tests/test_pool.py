@@ -251,7 +251,10 @@ def test_a_node_kernel_that_cannot_enter_its_folder_runs_none_of_the_cells(tmp_p
         pool = KernelPool(size=1)
         try:
             kernel = await pool.acquire("python3", tmp_path / "missing", {})
-            await NodeNotebookClient(notebook, kernel).run_cells()
+            try:
+                await NodeNotebookClient(notebook, kernel).run_cells()
+            finally:
+                pool.discard(kernel)
         finally:
             await pool.close()
 
