@@ -306,9 +306,11 @@ class KernelExecutor:
         self._warm_ups: dict[str, RunWarmUp] = {}  # run id → the kernels prepared for its nodes
 
     def begin(self, run: RunState) -> None:
+        """``run`` begins: announce the kernels its nodes will need."""
         self._warm_ups[run.run_id] = RunWarmUp(run, self)
 
     def record(self, run: RunState, event: Event) -> None:
+        """Follow ``run``'s nodes, to make a node's kernel ready once its upstream nodes run."""
         if event.type == EventType.NODE_STATUS_CHANGED and run.run_id in self._warm_ups:
             self._warm_ups[run.run_id].moved(event.node_id, event.data["to"])
 
