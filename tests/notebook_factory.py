@@ -1,6 +1,6 @@
 """Build component notebooks and workflow files for tests.
 
-Two functions, both returning the path they wrote (parent folders are created):
+Three functions, each returning the path it wrote (parent folders are created):
 
 ``make_notebook(path, parameters_source, body_source="", *, metadata=None, kernel="python3", language=None)``
     A valid nbformat v4 notebook (cells have ids; written with ``nbformat.write``).
@@ -13,6 +13,11 @@ Two functions, both returning the path they wrote (parent folders are created):
 
 ``write_workflow(path, document)``
     ``document`` written as indented JSON (a ``*.workflow.json`` file).
+
+``hanging_workflow(folder, running=("hang",), waiting=(), timeout=None)``
+    ``folder/hang.workflow.json``, whose ``running`` nodes hang: each writes its kernel's
+    pid to ``folder/<node>.pid``, then sleeps ten minutes (``timeout``: theirs, in
+    seconds). The ``waiting`` nodes come after all of them. The notebook is ``folder/hang.ipynb``.
 
 Example::
 
@@ -28,7 +33,9 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-__all__ = ["make_notebook", "write_workflow"]
+__all__ = ["hanging_workflow", "make_notebook", "write_workflow"]
+
+HANG = "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)"
 
 _KERNELS = {
     "python3": ("Python 3 (ipykernel)", "python"),
@@ -74,3 +81,14 @@ def write_workflow(path, document: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def hanging_workflow(folder, running=("hang",), waiting=(), timeout: float | None = None) -> Path:
+    """A workflow of nodes that write their kernel's pid to ``<node>.pid`` and sleep; see the module doc."""
+    folder = Path(folder)
+    make_notebook(folder / "hang.ipynb", "pid_file = ''", HANG)
+    settings = {} if timeout is None else {"timeout": timeout}
+    nodes = {node: {"notebook": "hang.ipynb", "parameters": {"pid_file": str(folder / f"{node}.pid")}, **settings}
+             for node in running}
+    nodes.update({node: {"notebook": "hang.ipynb", "after": list(running)} for node in waiting})
+    return write_workflow(folder / "hang.workflow.json", {"format": "jupyter-workflow/1", "nodes": nodes})

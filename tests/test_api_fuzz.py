@@ -37,6 +37,8 @@ from tornado.web import RequestHandler
 from jupyter_workflow.events import FINAL_RUN_STATUSES
 from jupyter_workflow.server.handlers import routes
 
+pytestmark = pytest.mark.kernels
+
 API = "/workflow/api"
 MIN_REQUESTS = 1000
 # Generated cases per operation and generation mode (positive and negative).

@@ -18,6 +18,8 @@ from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.store import RunStore
 
+pytestmark = pytest.mark.kernels
+
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 PARAMETERS = new_code_cell("marker = ''", metadata={"tags": ["parameters"]})
 SIDE_EFFECT = "import pathlib\npathlib.Path(marker).write_text('this cell ran')"

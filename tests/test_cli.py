@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import process_gone
-from notebook_factory import make_notebook, write_workflow
+from notebook_factory import hanging_workflow, make_notebook, write_workflow
+
+pytestmark = pytest.mark.kernels
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
@@ -148,16 +150,7 @@ def test_sigterm_cancels_the_run_and_kills_its_kernels(tmp_path, workflow_home):
     import signal
     import time
 
-    pid_file = tmp_path / "kernel.pid"
-    make_notebook(
-        tmp_path / "hang.ipynb",
-        "pid_file = ''",
-        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
-    )
-    path = write_workflow(
-        tmp_path / "hang.workflow.json",
-        {"format": "jupyter-workflow/1", "nodes": {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}},
-    )
+    path, pid_file = hanging_workflow(tmp_path), tmp_path / "hang.pid"
     process = subprocess.Popen([str(JUPYTER), "workflow", "run", str(path), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not pid_file.exists() and time.monotonic() < deadline and process.poll() is None:

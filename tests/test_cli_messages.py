@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from notebook_factory import make_notebook, write_workflow
 
@@ -16,6 +17,8 @@ from jupyter_workflow.cli.display import Progress
 from jupyter_workflow.engine.state import NodeState, RunState
 from jupyter_workflow.events import Event, NodeStatus, now
 from jupyter_workflow.model import parse_workflow
+
+pytestmark = pytest.mark.kernels
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 RECORD = "from jupyter_workflow import record\n"

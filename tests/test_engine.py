@@ -13,10 +13,12 @@ import nbformat
 import pytest
 from conftest import file_digests, process_gone, unchanged
 from nbformat.v4 import new_code_cell, new_notebook
-from notebook_factory import make_notebook, write_workflow
+from notebook_factory import hanging_workflow, make_notebook, write_workflow
 
 import jupyter_workflow
 from jupyter_workflow.store import RunStore
+
+pytestmark = pytest.mark.kernels
 
 RECORD = "from jupyter_workflow import record\n"
 
@@ -215,19 +217,12 @@ def test_retries_run_a_failed_node_again_and_keep_each_attempt(tmp_path, workflo
 
 
 def test_a_timeout_kills_the_nodes_kernel(tmp_path, workflow_home):
-    pid_file = tmp_path / "kernel.pid"
-    make_notebook(
-        tmp_path / "hang.ipynb",
-        "pid_file = ''",
-        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
-    )
-    path = workflow(tmp_path, {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}, "timeout": 4}})
-    run = jupyter_workflow.run(path)
+    run = jupyter_workflow.run(hanging_workflow(tmp_path, timeout=4))
 
     assert run.status == "failed"
     error = run.nodes["hang"].error
     assert error["ename"] == "TimeoutError" and "timeout of 4 s" in error["evalue"]
-    assert process_gone(int(pid_file.read_text()))
+    assert process_gone(int((tmp_path / "hang.pid").read_text()))
     assert run.nodes["hang"].duration_s < 600
 
 
@@ -556,13 +551,7 @@ asyncio.new_event_loop().run_until_complete(cell())
 
 
 def test_interrupting_the_python_api_in_a_notebook_cancels_the_run(tmp_path, workflow_home):
-    pid_file = tmp_path / "kernel.pid"
-    make_notebook(
-        tmp_path / "hang.ipynb",
-        "pid_file = ''",
-        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
-    )
-    path = workflow(tmp_path, {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}})
+    path, pid_file = hanging_workflow(tmp_path), tmp_path / "hang.pid"
     session = subprocess.run(
         [sys.executable, "-c", INTERRUPTED_NOTEBOOK_SESSION, str(path), str(pid_file)], capture_output=True, text=True, timeout=120
     )
@@ -600,18 +589,6 @@ def test_a_script_that_runs_once_exits_cleanly_with_no_kernel_left(tmp_path, wor
     assert processes_with_env(marker) == []  # the warm pool refilled after the run; the exit killed it all
 
 
-def sleeping_workflow(tmp_path, running: list[str], waiting: list[str]) -> Path:
-    """Nodes ``running`` write their kernel's pid to ``<node>.pid`` and sleep; nodes ``waiting`` come after them."""
-    make_notebook(
-        tmp_path / "sleep.ipynb",
-        "pid_file = ''",
-        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
-    )
-    nodes = {node: {"notebook": "sleep.ipynb", "parameters": {"pid_file": str(tmp_path / f"{node}.pid")}} for node in running}
-    nodes.update({node: {"notebook": "sleep.ipynb", "after": running} for node in waiting})
-    return workflow(tmp_path, nodes)
-
-
 def wait_for_files(paths: list[Path], process: "subprocess.Popen") -> None:
     """Wait until every file in ``paths`` exists, while ``process`` runs."""
     deadline = time.monotonic() + 120
@@ -624,7 +601,7 @@ def test_sigterm_to_the_command_cancels_the_run_and_leaves_no_task_error_or_kern
     import signal
     import uuid
 
-    path = sleeping_workflow(tmp_path, ["left", "right"], ["after"])  # "after" gets its kernel ahead
+    path = hanging_workflow(tmp_path, ["left", "right"], ["after"])  # "after" gets its kernel ahead
     marker = f"JW_TEST_MARK_{uuid.uuid4().hex}"
     process = subprocess.Popen([sys.executable, "-m", "jupyter_workflow.cli.main", "run", str(path)], text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, marker: "1"})
@@ -648,7 +625,7 @@ def test_the_socket_folder_of_a_killed_process_is_removed_by_the_next_pool(tmp_p
 
     from jupyter_workflow.engine import KernelPool
 
-    path = sleeping_workflow(tmp_path, ["hang"], [])
+    path = hanging_workflow(tmp_path)
     process = subprocess.Popen([sys.executable, "-m", "jupyter_workflow.cli.main", "run", str(path)], text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for_files([tmp_path / "hang.pid"], process)

@@ -12,6 +12,8 @@ from conftest import file_digests, unchanged
 
 import jupyter_workflow
 
+pytestmark = pytest.mark.kernels
+
 EXAMPLE = Path(__file__).parent.parent / "notebooks" / "reconcile.workflow.json"
 
 

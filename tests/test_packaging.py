@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.kernels
+
 REPOSITORY = Path(__file__).parent.parent
 JUPYTER = Path(sys.executable).parent / "jupyter"
 EXAMPLES = "share/jupyter/workflow/examples/"

@@ -18,6 +18,8 @@ import jupyter_workflow
 from jupyter_workflow.api import WorkflowWarning
 from jupyter_workflow.model import InvalidWorkflow
 
+pytestmark = pytest.mark.kernels
+
 JUPYTER = Path(sys.executable).parent / "jupyter"
 RECORD = "from jupyter_workflow import record\n"
 

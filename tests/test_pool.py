@@ -7,15 +7,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import process_gone
 from nbformat.v4 import new_code_cell, new_notebook
-from notebook_factory import make_notebook, write_workflow
+from notebook_factory import hanging_workflow, make_notebook, write_workflow
 
 from jupyter_workflow.engine import Engine, KernelExecutor, KernelPool
-from jupyter_workflow.engine.executor import NodeNotebookClient
+from jupyter_workflow.engine.kernel_executor import NodeNotebookClient
 from jupyter_workflow.engine.pool import NODE_KERNEL
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
+
+pytestmark = pytest.mark.kernels
 
 RECORD = "from jupyter_workflow import record\n"
 WHO_AM_I = RECORD + "import os\nrecord('pid', os.getpid())\nrecord('cwd', os.getcwd())\n"
@@ -248,7 +251,10 @@ def test_a_node_kernel_that_cannot_enter_its_folder_runs_none_of_the_cells(tmp_p
         pool = KernelPool(size=1)
         try:
             kernel = await pool.acquire("python3", tmp_path / "missing", {})
-            await NodeNotebookClient(notebook, kernel).run_cells()
+            try:
+                await NodeNotebookClient(notebook, kernel).run_cells()
+            finally:
+                pool.discard(kernel)
         finally:
             await pool.close()
 
@@ -261,11 +267,7 @@ def test_a_node_kernel_that_cannot_enter_its_folder_runs_none_of_the_cells(tmp_p
 
 def test_a_cancelled_node_leaves_no_task_running_on_the_loop(tmp_path):
     """What the loop runs for a node ends with it: a server's loop goes on, and a task left would outlive the run."""
-    pid_file = tmp_path / "kernel.pid"
-    make_notebook(tmp_path / "hang.ipynb", "pid_file = ''",
-                  "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)")
-    path = write_workflow(tmp_path / "hang.workflow.json", {"format": "jupyter-workflow/1", "nodes": {
-        "hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}})
+    path, pid_file = hanging_workflow(tmp_path), tmp_path / "hang.pid"
 
     async def cancel_while_it_runs():
         pool = KernelPool(size=1)

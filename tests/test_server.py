@@ -15,12 +15,14 @@ from conftest import process_gone
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from notebook_factory import make_notebook, write_workflow
+from notebook_factory import hanging_workflow, make_notebook, write_workflow
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
 from jupyter_workflow.events import RunStatus
 from jupyter_workflow.store import RunStore
+
+pytestmark = pytest.mark.kernels
 
 RECORD = "from jupyter_workflow import record\n"
 
@@ -87,17 +89,7 @@ def square_workflow(jp_root_dir):
 
 @pytest.fixture
 def hang_workflow(jp_root_dir):
-    make_notebook(
-        jp_root_dir / "hang.ipynb",
-        "pid_file = ''",
-        "import os, pathlib, time\npathlib.Path(pid_file).write_text(str(os.getpid()))\ntime.sleep(600)",
-    )
-    pid_file = jp_root_dir / "kernel.pid"
-    path = write_workflow(
-        jp_root_dir / "hang.workflow.json",
-        {"format": "jupyter-workflow/1", "nodes": {"hang": {"notebook": "hang.ipynb", "parameters": {"pid_file": str(pid_file)}}}},
-    )
-    return path, pid_file
+    return hanging_workflow(jp_root_dir), jp_root_dir / "hang.pid"
 
 
 async def test_a_run_starts_at_once_streams_its_events_and_reports_its_tree(jp_fetch, jp_ws_fetch, square_workflow):

@@ -13,6 +13,8 @@ import pytest
 from notebook_factory import make_notebook, write_workflow
 from test_server import call
 
+pytestmark = pytest.mark.kernels
+
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
 

@@ -21,6 +21,8 @@ from jupyter_workflow.events import Event
 from jupyter_workflow.model.spec import parse_workflow
 from jupyter_workflow.store import RunStore
 
+pytestmark = pytest.mark.kernels
+
 SPEC = {"format": "jupyter-workflow/1", "name": "wait", "nodes": {"wait": {"notebook": "wait.ipynb"}}}
 # Every commit that writes an audit entry fails: its row points at a version that does not exist,
 # and SQLite checks that deferred foreign key only when the transaction commits.

@@ -14,7 +14,7 @@ from jupyter_workflow.events import Event, NodeStatus, RunStatus
 # Each heavy name and the module that defines it.
 _HEAVY_NAMES = {
     "Engine": "jupyter_workflow.engine.engine",
-    "KernelExecutor": "jupyter_workflow.engine.executor",
+    "KernelExecutor": "jupyter_workflow.engine.kernel_executor",
     "NodeExecutor": "jupyter_workflow.engine.executor",
     "NodeOutcome": "jupyter_workflow.engine.executor",
     "NodeTask": "jupyter_workflow.engine.executor",

@@ -4,20 +4,20 @@ Each node waits for its upstream nodes, resolves its parameters, and runs throug
 executor with at most ``parallel`` nodes at once. A node whose upstream did not succeed
 is skipped; a failed attempt is retried per the node's ``retries``/``retry_delay``; a node
 with ``"cache": true`` reuses an earlier result for the same notebook and parameters. Every
-state change is an event sent to the listeners (the run store, a progress display).
+state change is an event sent to the listeners (the run store, a progress display), and
+to the executor if it listens too (the kernel executor prepares kernels from them).
 """
 
 import asyncio
 import traceback
 import uuid
-from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from jupyter_workflow.engine.bindings import BindingError, resolve
 from jupyter_workflow.engine.cache import CacheLookups, cache_key
-from jupyter_workflow.engine.executor import KernelExecutor, NodeExecutor, NodeOutcome, NodeTask, error_info
-from jupyter_workflow.engine.pool import KernelPool
+from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask, error_info
 from jupyter_workflow.engine.state import NodeState, ResultCache, RunListener, RunState
 from jupyter_workflow.events import (
     FINAL_NODE_STATUSES,
@@ -40,6 +40,18 @@ from jupyter_workflow.model.spec import Workflow, output_refs
 from jupyter_workflow.model.validation import check_inputs
 
 
+@dataclass
+class RunScope:
+    """The engine's side of one run in progress, from :meth:`Engine.execute` to its end."""
+
+    run: RunState
+    listeners: list[RunListener]  # the engine's listeners, then its executor if it listens
+    slots: asyncio.Semaphore  # one per node running at once
+    dependencies: dict[str, set[str]]  # node id → its upstream node ids
+    tasks: dict[str, asyncio.Task] = field(default_factory=dict)  # node id → the task that runs it
+    prefetched: dict[str, tuple] = field(default_factory=dict)  # node id → (cache key, earlier result), until used
+
+
 class Engine:
     """Runs workflows; one engine can run many workflows, one after another or at once."""
 
@@ -53,14 +65,10 @@ class Engine:
     ):
         self.runs_dir = Path(runs_dir).expanduser().resolve()
         self.parallel = max(1, parallel)
-        self.executor = executor or KernelExecutor(KernelPool(size=self.parallel + 2), owns_pool=True)
+        self.executor = executor or kernel_executor(pool_size=self.parallel + 2)
         self.listeners = list(listeners)
         self.cache = cache
         self._lookups = CacheLookups(cache) if cache is not None else None
-        self._announced: dict[str, dict[str, str]] = {}  # run id → node id → kernelspec, until it asks
-        self._prefetched: dict[str, dict[str, tuple]] = {}  # run id → node id → (cache key, earlier result)
-        self._started: dict[str, dict[str, asyncio.Event]] = {}  # run id → node id → set once it runs or ends
-        self._ahead: dict[str, set[str]] = {}  # run id → nodes whose kernels are made ready ahead, not taken yet
 
     def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
@@ -84,68 +92,39 @@ class Engine:
 
     async def execute(self, run: RunState) -> RunState:
         """Execute a pending run; cancelling this coroutine cancels the run."""
-        for listener in self.listeners:
+        listeners = [*self.listeners, self.executor] if isinstance(self.executor, RunListener) else list(self.listeners)
+        scope = RunScope(run, listeners, asyncio.Semaphore(self.parallel), run.workflow.dependencies())
+        run.parallel = self.parallel
+        for listener in listeners:
             listener.begin(run)
         run.status, run.started_at = RunStatus.RUNNING, now()
-        self._emit(run, EventType.RUN_STARTED, None, RunStarted(inputs=run.inputs))
-        slots = asyncio.Semaphore(self.parallel)
-        dependencies = run.workflow.dependencies()
-        tasks: dict[str, asyncio.Task] = {}
-        self._started[run.run_id] = {node_id: asyncio.Event() for node_id in run.nodes}
-        self._ahead[run.run_id] = set()
-        for node in run.nodes.values():
-            if node.status in USABLE_NODE_STATUSES:
-                self._started[run.run_id][node.node_id].set()
+        self._emit(scope, EventType.RUN_STARTED, None, RunStarted(inputs=run.inputs))
         try:
-            await self._announce(run)
-            await self._prefetch(run)
+            await self._prefetch(scope)
             for node_id in run.workflow.nodes:
-                tasks[node_id] = asyncio.ensure_future(self._run_node(run, node_id, dependencies[node_id], tasks, slots))
-            await asyncio.gather(*tasks.values())
+                scope.tasks[node_id] = asyncio.ensure_future(self._run_node(scope, run.nodes[node_id]))
+            await asyncio.gather(*scope.tasks.values())
         except asyncio.CancelledError:
-            for task in tasks.values():
+            for task in scope.tasks.values():
                 task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*scope.tasks.values(), return_exceptions=True)
             for node in run.nodes.values():
                 if node.status not in FINAL_NODE_STATUSES:
-                    self._transition(run, node, NodeStatus.CANCELLED)
-            self._finish(run, RunStatus.CANCELLED)
+                    self._transition(scope, node, NodeStatus.CANCELLED)
+            self._finish(scope, RunStatus.CANCELLED)
             raise
         finally:
-            for mapping in (self._announced, self._prefetched, self._started, self._ahead):
-                mapping.pop(run.run_id, None)
-            await self.executor.settle()
-        self._conclude(run)
+            await self.executor.settle(run)
+        self._conclude(scope)
         return run
 
-    async def _announce(self, run: RunState) -> None:
-        """Tell the executor which kernels the run's nodes will need, so it can start them ahead.
-
-        Nodes that may come from the cache are left out: they ask only if they miss it.
-        """
-        ahead = [
-            node_id
-            for node_id, spec in run.workflow.nodes.items()
-            if not spec.cache and run.nodes[node_id].status not in USABLE_NODE_STATUSES
-        ]
-
-        def kernel_names() -> dict[str, str]:
-            workflow = run.workflow
-            return {n: self.executor.kernel_name(workflow.root, workflow.notebook_path(n), workflow.nodes[n].kernel) for n in ahead}
-
-        try:
-            kernels = await asyncio.to_thread(kernel_names)
-        except Exception:  # an unreadable notebook: its node reports it when it runs
-            return
-        self._announced[run.run_id] = kernels
-        self.executor.expect(Counter(kernels.values()))
-
-    async def _prefetch(self, run: RunState) -> None:
+    async def _prefetch(self, scope: RunScope) -> None:
         """Look up at once the cacheable nodes whose parameters are known before anything runs.
 
         Their keys do not depend on upstream outputs, so one query answers all of them
         (a long chain of cached nodes would otherwise ask one node at a time).
         """
+        run = scope.run
         known = [
             node_id
             for node_id, spec in run.workflow.nodes.items()
@@ -165,73 +144,40 @@ class Engine:
             return {node_id: (key, found.get(key)) for node_id, key in keys.items()}
 
         try:
-            self._prefetched[run.run_id] = await asyncio.to_thread(look_up)
+            scope.prefetched = await asyncio.to_thread(look_up)
         except Exception:  # a node whose lookup fails looks again, and reports, when it runs
             return
 
-    def _take_announcement(self, run: RunState, node_id: str) -> str | None:
-        """The kernelspec announced for a node, once: its first attempt, or its end without one."""
-        return self._announced.get(run.run_id, {}).pop(node_id, None)
-
-    async def _run_node(self, run: RunState, node_id: str, upstream: set[str], tasks, slots) -> None:
-        node = run.nodes[node_id]
+    async def _run_node(self, scope: RunScope, node: NodeState) -> None:
         if node.status in USABLE_NODE_STATUSES:  # reused from the run this one retries
             return
-        try:
-            await self._run_ready_node(run, node, upstream, tasks, slots)
-        finally:
-            kernel = self._take_announcement(run, node_id)
-            if kernel is not None:  # announced, but it never asked for its kernel
-                self.executor.forget(Counter([kernel]))
-            if node_id in self._ahead.get(run.run_id, ()):  # its kernel was made ready, and not taken
-                self._ahead[run.run_id].discard(node_id)
-                self.executor.release(run.run_id, node_id)
-
-    async def _run_ready_node(self, run: RunState, node: NodeState, upstream: set[str], tasks, slots) -> None:
-        node_id = node.node_id
+        upstream = scope.dependencies[node.node_id]
         if upstream:
-            started = self._started[run.run_id]
-            await asyncio.gather(*(started[up].wait() for up in upstream))
-            self._kernel_ahead(run, node_id, upstream)
-            await asyncio.gather(*(tasks[up] for up in upstream))
-        not_ok = sorted(up for up in upstream if run.nodes[up].status not in USABLE_NODE_STATUSES)
+            await asyncio.gather(*(scope.tasks[up] for up in upstream))
+        not_ok = sorted(up for up in upstream if scope.run.nodes[up].status not in USABLE_NODE_STATUSES)
         if not_ok:
-            self._transition(run, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
+            self._transition(scope, node, NodeStatus.SKIPPED, reason=f"upstream did not succeed: {', '.join(not_ok)}")
             return
         try:
-            await self._execute_node(run, node, slots)
+            await self._execute_node(scope, node)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a fault around the notebook fails this node, not the whole run
             node.error = error_info(type(error).__name__, str(error), traceback.format_exc())
-            self._transition(run, node, NodeStatus.FAILED, error=node.error)
+            self._transition(scope, node, NodeStatus.FAILED, error=node.error)
 
-    def _kernel_ahead(self, run: RunState, node_id: str, upstream: set[str]) -> None:
-        """Every upstream node runs: have the executor make this node's kernel ready meanwhile.
-
-        Its kernel then takes the node's folder while the upstream nodes work, not after.
-        At most ``parallel`` nodes of a run hold a kernel made ready ahead.
-        """
-        ahead = self._ahead[run.run_id]
-        if len(ahead) >= self.parallel or any(run.nodes[up].status in FINAL_NODE_STATUSES - USABLE_NODE_STATUSES for up in upstream):
-            return
-        kernel = self._take_announcement(run, node_id)
-        if kernel is None:  # not announced: a cache node, or no kernel known
-            return
-        ahead.add(node_id)
-        self.executor.ahead(self._node_task(run, node_id, {}, announced_kernel=kernel))
-
-    async def _execute_node(self, run: RunState, node: NodeState, slots: asyncio.Semaphore) -> None:
+    async def _execute_node(self, scope: RunScope, node: NodeState) -> None:
+        run = scope.run
         spec = run.workflow.nodes[node.node_id]
         outputs = {up: run.nodes[up].outputs for up in spec.upstream() if run.nodes[up].status in USABLE_NODE_STATUSES}
         try:
             parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
         except BindingError as error:
             node.error = error_info("BindingError", str(error))
-            self._transition(run, node, NodeStatus.FAILED, error=node.error)
+            self._transition(scope, node, NodeStatus.FAILED, error=node.error)
             return
         if spec.cache and self._lookups is not None:
-            prefetched = self._prefetched.get(run.run_id, {}).pop(node.node_id, None)
+            prefetched = scope.prefetched.pop(node.node_id, None)
             if prefetched is not None:
                 node.cache_key, earlier = prefetched
             else:
@@ -239,56 +185,38 @@ class Engine:
                 earlier = await self._lookups.find(node.cache_key)
             if earlier is not None:
                 node.outputs, node.notebook = earlier.outputs, earlier.notebook
-                self._transition(run, node, NodeStatus.CACHED, from_run=earlier.run_id)
+                self._transition(scope, node, NodeStatus.CACHED, from_run=earlier.run_id)
                 return
-        self._transition(run, node, NodeStatus.QUEUED)
+        self._transition(scope, node, NodeStatus.QUEUED)
         for attempt in range(1, spec.retries + 2):
             node.attempt = attempt
-            async with slots:  # a node waiting to retry leaves its slot to others
-                self._transition(run, node, NodeStatus.RUNNING, attempt=attempt)
-                outcome = await self._attempt(run, node.node_id, parameters)
+            async with scope.slots:  # a node waiting to retry leaves its slot to others
+                self._transition(scope, node, NodeStatus.RUNNING, attempt=attempt)
+                outcome = await self._attempt(scope, node, parameters)
             if outcome.succeeded:
                 node.outputs = outcome.outputs
-                self._transition(run, node, NodeStatus.SUCCEEDED)
+                self._transition(scope, node, NodeStatus.SUCCEEDED)
                 return
             if attempt > spec.retries:
                 break
             self._keep_failed_attempt(node, attempt)
-            self._transition(run, node, NodeStatus.QUEUED, **self._retry(spec, attempt, outcome.error))
+            self._transition(scope, node, NodeStatus.QUEUED, **self._retry(spec, attempt, outcome.error))
             await asyncio.sleep(spec.retry_delay)
         node.error = outcome.error
-        self._transition(run, node, NodeStatus.FAILED, error=outcome.error)
+        self._transition(scope, node, NodeStatus.FAILED, error=outcome.error)
 
-    async def _attempt(self, run: RunState, node_id: str, parameters: dict) -> NodeOutcome:
-        task = self._node_task(run, node_id, parameters, announced_kernel=self._take_announcement(run, node_id))
-        run.nodes[node_id].notebook = str(task.output_notebook)
-        self._ahead[run.run_id].discard(node_id)  # the executor hands it the kernel made ready ahead
+    async def _attempt(self, scope: RunScope, node: NodeState, parameters: dict) -> NodeOutcome:
+        task = NodeTask.of(scope.run, node.node_id, parameters, on_output=self._output_relay(scope, node.node_id))
+        node.notebook = str(task.output_notebook)
         return await self.executor.execute(task)
 
-    def _node_task(self, run: RunState, node_id: str, parameters: dict, announced_kernel: str | None) -> NodeTask:
-        """One attempt of a node; ``announced_kernel``: the kernelspec announced for it, if it was."""
-        spec = run.workflow.nodes[node_id]
-        return NodeTask(
-            run_id=run.run_id,
-            node_id=node_id,
-            root=run.workflow.root,
-            notebook=run.workflow.notebook_path(node_id),
-            output_notebook=run.run_dir / "nodes" / f"{node_id}.ipynb",
-            parameters=parameters,
-            artifacts_dir=run.run_dir / "artifacts" / node_id,
-            kernel_name=announced_kernel or spec.kernel,
-            announced=announced_kernel is not None,
-            timeout=spec.timeout,
-            on_output=self._output_relay(run, node_id),
-        )
-
-    def _output_relay(self, run: RunState, node_id: str):
+    def _output_relay(self, scope: RunScope, node_id: str):
         """A callback, safe from any thread, that turns a node's stdout/stderr into events."""
         loop = asyncio.get_running_loop()
 
         def relay(stream: str, text: str) -> None:
             try:
-                loop.call_soon_threadsafe(self._emit, run, EventType.NODE_OUTPUT, node_id, NodeOutput(stream=stream, text=text))
+                loop.call_soon_threadsafe(self._emit, scope, EventType.NODE_OUTPUT, node_id, NodeOutput(stream=stream, text=text))
             except RuntimeError:  # the loop is gone: the run was cancelled and torn down
                 pass
 
@@ -312,48 +240,56 @@ class Engine:
             current = Path(node.notebook)
             current.rename(current.with_name(f"{current.stem}.attempt-{attempt}.ipynb"))
 
-    def _conclude(self, run: RunState) -> None:
+    def _conclude(self, scope: RunScope) -> None:
+        run = scope.run
         failed = [n for n in run.nodes.values() if n.status == NodeStatus.FAILED]
         if failed:
             first = min(failed, key=lambda n: n.finished_at)
             run.error = {"node": first.node_id, **first.error}
-            self._finish(run, RunStatus.FAILED)
+            self._finish(scope, RunStatus.FAILED)
             return
         outputs = {node_id: state.outputs for node_id, state in run.nodes.items()}
         try:
             run.outputs = {name: resolve(b, run.inputs, outputs) for name, b in run.workflow.outputs.items()}
         except BindingError as error:
             run.error = {"node": None, **error_info("BindingError", f"workflow outputs: {error}")}
-            self._finish(run, RunStatus.FAILED)
+            self._finish(scope, RunStatus.FAILED)
             return
-        self._finish(run, RunStatus.SUCCEEDED)
+        self._finish(scope, RunStatus.SUCCEEDED)
 
-    def _finish(self, run: RunState, status: RunStatus) -> None:
+    def _finish(self, scope: RunScope, status: RunStatus) -> None:
+        run = scope.run
         run.status, run.finished_at = status, now()
-        self._emit(run, EventType.RUN_FINISHED, None, RunFinished(status=status, duration_s=run.duration_s, error=run.error))
+        self._emit(scope, EventType.RUN_FINISHED, None, RunFinished(status=status, duration_s=run.duration_s, error=run.error))
 
-    def _transition(self, run: RunState, node: NodeState, status: NodeStatus, **data) -> None:
+    def _transition(self, scope: RunScope, node: NodeState, status: NodeStatus, **data) -> None:
         previous, node.status = node.status, status
         if status == NodeStatus.QUEUED and previous == NodeStatus.PENDING:
-            self._emit(run, EventType.NODE_TRIGGERED, node.node_id, NodeTriggered())
+            self._emit(scope, EventType.NODE_TRIGGERED, node.node_id, NodeTriggered())
         if status == NodeStatus.RUNNING:
             node.started_at = node.started_at or now()
-            self._emit(run, EventType.NODE_STARTED, node.node_id, NodeStarted(attempt=node.attempt))
+            self._emit(scope, EventType.NODE_STARTED, node.node_id, NodeStarted(attempt=node.attempt))
         if status in FINAL_NODE_STATUSES:
             node.finished_at = now()
-        started = self._started.get(run.run_id, {}).get(node.node_id)
-        if started is not None and (status == NodeStatus.RUNNING or status in FINAL_NODE_STATUSES):
-            started.set()
-        self._emit(run, EventType.NODE_STATUS_CHANGED, node.node_id, NodeStatusChanged({"from": previous, "to": status, **data}))
+        self._emit(scope, EventType.NODE_STATUS_CHANGED, node.node_id, NodeStatusChanged({"from": previous, "to": status, **data}))
         if status in FINAL_NODE_STATUSES:
             finished = NodeFinished(status=status, duration_s=node.duration_s, attempt=node.attempt, error=node.error)
-            self._emit(run, EventType.NODE_FINISHED, node.node_id, finished)
+            self._emit(scope, EventType.NODE_FINISHED, node.node_id, finished)
 
-    def _emit(self, run: RunState, type_: EventType, node_id: str | None, data: dict) -> None:
-        event = Event(type_, run.run_id, node_id, data)
-        for listener in self.listeners:
-            listener.record(run, event)
+    @staticmethod
+    def _emit(scope: RunScope, type_: EventType, node_id: str | None, data: dict) -> None:
+        event = Event(type_, scope.run.run_id, node_id, data)
+        for listener in scope.listeners:
+            listener.record(scope.run, event)
 
     async def close(self) -> None:
-        """Release the executor's kernels."""
+        """Release the executor's resources (its kernels)."""
         await self.executor.close()
+
+
+def kernel_executor(pool_size: int) -> NodeExecutor:
+    """The default executor: fresh kernels from a pool of its own that keeps ``pool_size`` ready."""
+    from jupyter_workflow.engine.kernel_executor import KernelExecutor
+    from jupyter_workflow.engine.pool import KernelPool
+
+    return KernelExecutor(KernelPool(size=pool_size), owns_pool=True)

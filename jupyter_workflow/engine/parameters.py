@@ -7,11 +7,22 @@ receives the upstream DataFrame itself. Other kernels receive an artifact's URI 
 
 papermill's Julia and PowerShell translators write double-quoted strings, in which those
 languages interpolate ``$(...)``: the translators here write strings that stay data.
+
+The cell is injected where papermill injects it (:func:`inject_parameters`), with these
+translators chosen for each notebook: papermill's own registry is left as it is, for
+whoever else uses papermill in the same process.
 """
 
+import logging
+
+import nbformat
+from papermill.exceptions import PapermillException
 from papermill.translators import JuliaTranslator, PowershellTranslator, PythonTranslator, papermill_translators
+from papermill.utils import find_first_tagged_cell_index, nb_language
 
 from jupyter_workflow.runtime.artifacts import ArtifactRef, contains_artifact
+
+log = logging.getLogger(__name__)
 
 LOADER_IMPORT = "from jupyter_workflow.runtime import load_artifact"
 
@@ -57,8 +68,46 @@ class LiteralPowershellTranslator(PowershellTranslator):
         return f"'{text}'"
 
 
-def register_translator() -> None:
-    """Make papermill use the translators above for Python, Julia and PowerShell kernels."""
-    papermill_translators.register("python", WorkflowPythonTranslator)
-    papermill_translators.register("julia", LiteralJuliaTranslator)
-    papermill_translators.register(".net-powershell", LiteralPowershellTranslator)
+TRANSLATORS = {
+    "python": WorkflowPythonTranslator,
+    "julia": LiteralJuliaTranslator,
+    ".net-powershell": LiteralPowershellTranslator,
+}
+
+
+def find_translator(kernel_name: str, language: str):
+    """The translator papermill would choose (by kernel name, then by language), ours in place of its own."""
+    for name in (kernel_name, language):
+        if name in TRANSLATORS:
+            return TRANSLATORS[name]
+        try:
+            return papermill_translators.find_translator(name, name)
+        except PapermillException:  # papermill has none by this name
+            continue
+    raise PapermillException(f"no parameter translator for kernel {kernel_name!r} or language {language!r}")
+
+
+def inject_parameters(notebook, parameters: dict, kernel_name: str):
+    """``notebook`` with a cell assigning ``parameters``, as papermill's ``parameterize_notebook`` injects it.
+
+    The cell, tagged ``injected-parameters``, replaces an earlier injected cell, or
+    follows the cell tagged ``parameters``, or opens the notebook; the notebook's
+    ``papermill`` metadata keeps the values.
+    """
+    source = find_translator(kernel_name, nb_language(notebook)).codify(parameters, "Parameters")
+    injected = nbformat.v4.new_code_cell(source=source)
+    injected.metadata["tags"] = ["injected-parameters"]
+    notebook = nbformat.v4.upgrade(notebook)
+    earlier = find_first_tagged_cell_index(notebook, "injected-parameters")
+    declared = find_first_tagged_cell_index(notebook, "parameters")
+    cells = notebook.cells
+    if earlier >= 0:
+        before, after = cells[:earlier], cells[earlier + 1:]
+    elif declared >= 0:
+        before, after = cells[:declared + 1], cells[declared + 1:]
+    else:
+        log.warning("Input notebook does not contain a cell with tag 'parameters'")
+        before, after = [], cells
+    notebook.cells = [*before, injected, *after]
+    notebook.metadata.papermill["parameters"] = parameters
+    return notebook

@@ -8,7 +8,7 @@ receive in order.
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from jupyter_workflow.events import Event, NodeStatus, RunStatus, now
 from jupyter_workflow.model.spec import Workflow
@@ -55,6 +55,7 @@ class RunState:
     trigger: str = "api"
     user: str | None = None
     retry_of: str | None = None
+    parallel: int = 1  # at most this many of its nodes run at once: the engine's limit, set as it starts
     status: RunStatus = RunStatus.PENDING
     created_at: datetime = field(default_factory=now)
     started_at: datetime | None = None
@@ -83,11 +84,13 @@ class ResultCache(Protocol):
         """For each key that has one, the latest succeeded node run whose artifacts still exist."""
 
 
+@runtime_checkable
 class RunListener(Protocol):
     """What the engine tells about a run: its start, then every event in order.
 
     The run store implements it to persist runs; a progress display implements it to
-    draw. ``record`` is called after ``run`` was updated for the event.
+    draw; an executor may implement it to prepare for the nodes to come. ``record`` is
+    called after ``run`` was updated for the event.
     """
 
     def begin(self, run: RunState) -> None: ...
