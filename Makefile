@@ -7,7 +7,7 @@ BENCH_VENV := .venv-bench
 # JupyterLab refuses to run as root unless asked explicitly.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab demo test bench clean
+.PHONY: lab demo test test-fast bench clean
 # The venvs' interpreters are made by a pattern rule: keep them, they are not intermediate files.
 .PRECIOUS: %/bin/python
 
@@ -44,6 +44,10 @@ demo: $(VENV)/.installed-examples
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The layer that starts no kernel, server or workflow process: scheduling on a fake executor, the model, the store.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not kernels"
 
 bench: $(BENCH_VENV)/.installed-bench
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
