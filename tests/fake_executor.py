@@ -50,6 +50,11 @@ class FakeExecutor:
         self.closed = False
         self._started: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
+    @classmethod
+    def from_config(cls, settings, **options) -> "FakeExecutor":
+        """A fake whose nodes all succeed, as a server builds it from its ``executor_class`` setting."""
+        return cls()
+
     def started(self, node_id: str) -> asyncio.Event:
         """Set once an attempt of ``node_id`` has begun."""
         return self._started[node_id]
