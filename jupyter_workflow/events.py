@@ -47,6 +47,8 @@ FINAL_NODE_STATUSES = frozenset(
 )
 # A node in one of these has outputs its downstream nodes can use, and a retry reuses it.
 USABLE_NODE_STATUSES = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
+# A node in one of these ended without outputs: the nodes downstream of it are skipped.
+UNUSABLE_NODE_STATUSES = FINAL_NODE_STATUSES - USABLE_NODE_STATUSES
 FINAL_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
 UNFINISHED_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.RUNNING})
 # A run in one of these can be retried: what did not succeed runs again.

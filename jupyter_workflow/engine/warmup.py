@@ -20,12 +20,10 @@ from typing import TYPE_CHECKING
 
 from jupyter_workflow.engine.executor import NodeTask
 from jupyter_workflow.engine.state import RunState
-from jupyter_workflow.events import FINAL_NODE_STATUSES, USABLE_NODE_STATUSES, NodeStatus
+from jupyter_workflow.events import FINAL_NODE_STATUSES, UNUSABLE_NODE_STATUSES, USABLE_NODE_STATUSES, NodeStatus
 
 if TYPE_CHECKING:
     from jupyter_workflow.engine.kernel_executor import KernelExecutor
-
-NOT_USABLE = FINAL_NODE_STATUSES - USABLE_NODE_STATUSES
 
 
 class RunWarmUp:
@@ -88,7 +86,7 @@ class RunWarmUp:
             self.due.append(node_id)
             return
         nodes = self.run.nodes
-        if len(self.ahead) >= self.run.parallel or any(nodes[up].status in NOT_USABLE for up in self.upstream[node_id]):
+        if len(self.ahead) >= self.run.parallel or any(nodes[up].status in UNUSABLE_NODE_STATUSES for up in self.upstream[node_id]):
             return
         kernel_name = self.kernels.pop(node_id, None)
         if kernel_name is None:  # not announced: a cacheable node, or its kernelspec is not known
