@@ -9,8 +9,7 @@ from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import KernelExecutor
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
-from jupyter_workflow.store import RunStore, StoreUnavailable
-from jupyter_workflow.store.store import safe_url
+from jupyter_workflow.store import RunStore, StoreUnavailable, safe_url
 
 
 class WorkflowExtension(ExtensionApp):

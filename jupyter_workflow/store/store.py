@@ -19,14 +19,9 @@ share one. The errors it raises are in :mod:`~jupyter_workflow.store.errors`.
 from jupyter_workflow.store.audit import AuditLog
 from jupyter_workflow.store.cache import CacheLookup
 from jupyter_workflow.store.claims import Claims
-from jupyter_workflow.store.database import safe_url
-from jupyter_workflow.store.errors import StoreUnavailable
 from jupyter_workflow.store.recovery import Recovery
 from jupyter_workflow.store.runs import Runs
 from jupyter_workflow.store.versions import Versions
-
-# ``safe_url`` and ``StoreUnavailable`` are still imported from here by older callers.
-__all__ = ["RunStore", "StoreUnavailable", "safe_url"]
 
 
 class RunStore(Runs, Recovery, CacheLookup, Versions, AuditLog, Claims):
