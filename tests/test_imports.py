@@ -113,3 +113,11 @@ def test_kernelspec_names_are_those_jupyter_client_finds(tmp_path, monkeypatch):
     expected = sorted(KernelSpecManager().find_kernel_specs())
     assert {"julia-1.10", "ir"} <= set(expected) and "not-a-kernel" not in expected
     assert installed_kernels() == expected
+
+
+def test_the_statuses_and_events_cost_no_more_than_the_runtime():
+    modules = [*ENGINE, *STORE, "jsonschema", "traitlets", "jupyter_workflow.model"]
+    code = f"import sys, jupyter_workflow.events\nprint([m for m in {modules!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
