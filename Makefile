@@ -47,7 +47,7 @@ test: $(VENV)/.installed-test
 
 # The layer that starts no kernel, server or workflow process: scheduling on a fake executor, the model, the store.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not kernels"
+	$(BIN)/python -m pytest -m "not kernels" --hypothesis-profile=quick
 
 bench: $(BENCH_VENV)/.installed-bench
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)

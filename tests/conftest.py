@@ -6,6 +6,22 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+from jupyter_workflow.model.schema import import_jsonschema
+
+# Property-based tests: 400 examples each in the full suite; `make test-fast` asks for the
+# "quick" profile (`--hypothesis-profile=quick`), 50 examples each.
+settings.register_profile(
+    "thorough",
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("quick", settings.get_profile("thorough"), max_examples=50)
+settings.load_profile("thorough")
 
 
 @pytest.fixture
@@ -39,6 +55,10 @@ def process_gone(pid: int) -> bool:
     return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"
 
 
+# jsonschema is imported as the commands import it, without the IRI grammar (see
+# jupyter_workflow/model/schema.py): the Jupyter server plugin below would build it, and
+# every pytest run would pay 1 s for a format no test's server checks.
+import_jsonschema()
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 

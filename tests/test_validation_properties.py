@@ -11,21 +11,13 @@ import copy
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from notebook_factory import make_notebook
 
 from jupyter_workflow.model.problems import Problem
 from jupyter_workflow.model.spec import FORMAT, parse_workflow
 from jupyter_workflow.model.validation import validate_document
-
-PROPERTY_SETTINGS = settings(
-    max_examples=400,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 
 NOTEBOOKS = ["produce.ipynb", "consume.ipynb", "plain.ipynb", "stats.R.ipynb", "broken.ipynb", "notes.ipynb",
              "deep.ipynb", "odd.ipynb", "folder.ipynb"]
@@ -232,19 +224,16 @@ def assert_answers_with_problems(document, root, inputs=None):
         assert set(workflow.nodes) == set(document["nodes"])
 
 
-@PROPERTY_SETTINGS
 @given(document=ANY_TOP_LEVEL, inputs=INPUT_VALUES)
 def test_any_json_gets_problems_not_an_exception(root, document, inputs):
     assert_answers_with_problems(document, root, inputs)
 
 
-@PROPERTY_SETTINGS
 @given(document=DOCUMENTS, inputs=INPUT_VALUES)
 def test_documents_of_the_schemas_shape_get_problems_not_an_exception(root, document, inputs):
     assert_answers_with_problems(document, root, inputs)
 
 
-@PROPERTY_SETTINGS
 @given(document=mutated_documents())
 def test_mutated_valid_documents_get_problems_not_an_exception(root, document):
     assert_answers_with_problems(document, root)
