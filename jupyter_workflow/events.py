@@ -51,8 +51,6 @@ USABLE_NODE_STATUSES = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
 UNUSABLE_NODE_STATUSES = FINAL_NODE_STATUSES - USABLE_NODE_STATUSES
 FINAL_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
 UNFINISHED_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.RUNNING})
-# A run in one of these can be retried: what did not succeed runs again.
-RETRYABLE_RUN_STATUSES = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,13 @@ class Runner:
     ``execute``; :meth:`close` releases what the runner built (not what it was given).
     """
 
-    def __init__(self, store: RunStore, journal: ThreadedJournal, engine: Engine, *, owns_store: bool):
+    def __init__(self, store: RunStore, journal: ThreadedJournal, engine: Engine, *, owns_store: bool,
+                 owns_executor: bool):
         self.store = store
         self.journal = journal
         self.engine = engine
         self._owns_store = owns_store
+        self._owns_executor = owns_executor
 
     @classmethod
     def from_config(
@@ -63,13 +65,18 @@ class Runner:
         if given); ``listeners``: told of every event after the journal; ``publish``:
         called with each event once stored, with its id.
         """
-        owns_store = store is None
+        owns_store, owns_executor = store is None, executor is None
         store = store if store is not None else store_class(settings.db_url)
-        if executor is None:
-            executor = executor_class.from_config(settings, keep_warm=keep_warm, fork_process=fork_process)
-        journal = ThreadedJournal(store, publish=publish)
+        try:
+            if executor is None:
+                executor = executor_class.from_config(settings, keep_warm=keep_warm, fork_process=fork_process)
+            journal = ThreadedJournal(store, publish=publish)
+        except BaseException:
+            if owns_store:
+                store.close()
+            raise
         engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[journal, *listeners], cache=store)
-        return cls(store, journal, engine, owns_store=owns_store)
+        return cls(store, journal, engine, owns_store=owns_store, owns_executor=owns_executor)
 
     def new_run(self, workflow: Workflow, inputs: dict | None, *, trigger: str, user: str | None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`~jupyter_workflow.model.InvalidWorkflow`."""
@@ -120,9 +127,10 @@ class Runner:
             await self.journal.flush()
 
     async def close(self) -> None:
-        """Release the executor's kernels, stop the journal and close the store if it was opened here."""
+        """Stop the journal; close the executor (its kernels) and the store if they were built here."""
         await self.journal.flush()
         self.journal.close()
-        await self.engine.close()
+        if self._owns_executor:
+            await self.engine.close()
         if self._owns_store:
             await asyncio.to_thread(self.store.close)

@@ -15,7 +15,7 @@ from notebook_factory import make_notebook, write_workflow
 
 from jupyter_workflow.cli.display import Progress
 from jupyter_workflow.engine.state import NodeState, RunState
-from jupyter_workflow.events import Event, NodeStatus, now
+from jupyter_workflow.events import Event, NodeStatus, RunStatus, now
 from jupyter_workflow.model import parse_workflow
 
 pytestmark = pytest.mark.kernels
@@ -112,7 +112,8 @@ def test_runs_list_says_when_no_run_matches_and_refuses_unknown_statuses(tmp_pat
     assert failed.returncode == 0 and failed.stdout.strip() == "no runs match status failed"
     bogus = cli("runs", "list", "--status", "bogus")
     assert bogus.returncode == 2 and "Traceback" not in bogus.stderr
-    assert "invalid choice: 'bogus'" in bogus.stderr and "'interrupted'" in bogus.stderr and "'succeeded'" in bogus.stderr
+    listed = ", ".join(repr(status.value) for status in RunStatus)
+    assert f"invalid choice: 'bogus' (choose from {listed})" in bogus.stderr
     succeeded = json.loads(cli("runs", "list", "--status", "succeeded", "--json").stdout)
     assert [run["status"] for run in succeeded] == ["succeeded"]
 

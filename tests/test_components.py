@@ -11,7 +11,7 @@ from notebook_factory import make_notebook, write_workflow
 
 from jupyter_workflow.model import load_workflow
 from jupyter_workflow.model.components import NotANotebook, inspect_notebook, parse_parameters_cell
-from jupyter_workflow.events import STATUS_STYLES
+from jupyter_workflow.events import STATUS_STYLES, NodeStatus, RunStatus
 from jupyter_workflow.model.graph import find_cycle, to_dot, to_mermaid, topological_order
 
 REPO = Path(__file__).resolve().parent.parent
@@ -340,6 +340,12 @@ def test_dot_without_states(diamond):
     assert edges == EDGES and dot.count(" -> ") == 4
     # no node is coloured by a state (only the default white fill of the node style)
     assert not any(style.fill in dot for style in STATUS_STYLES.values())
+
+
+def test_every_run_and_node_status_has_a_label_and_colours():
+    statuses = {status.value for status in NodeStatus} | {status.value for status in RunStatus}
+    assert set(STATUS_STYLES) == statuses
+    assert all(style.label and style.terminal and style.fill.startswith("#") for style in STATUS_STYLES.values())
 
 
 def test_dot_with_states(diamond):

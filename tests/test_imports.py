@@ -16,7 +16,7 @@ from jupyter_workflow.model.spec import load_json, parse_workflow
 from jupyter_workflow.store import RunStore
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "notebooks" / "reconcile.workflow.json"
-ENGINE = ["jupyter_workflow.engine.engine", "jupyter_workflow.engine.executor", "jupyter_workflow.engine.pool",
+ENGINE = ["jupyter_workflow.engine.engine", "jupyter_workflow.engine.kernel_executor", "jupyter_workflow.engine.pool",
           "nbclient", "nbformat", "papermill", "jupyter_client", "zmq", "IPython"]
 STORE = ["sqlalchemy", "alembic"]
 IRI_GRAMMAR = "rfc3987_syntax"  # jsonschema's checker of the "iri" formats: a 1.5 s import

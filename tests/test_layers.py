@@ -19,7 +19,7 @@ ALLOWED = {
     "model": {"events", "runtime"},
     "engine": {"events", "model", "processes", "runtime"},
     "store": {"events", "model", "processes", "runtime", "engine.state"},
-    "config": {"engine", "runtime"},
+    "config": {"engine.forking", "engine.pool", "runtime"},
     "runner": {"config", "engine", "events", "model", "store"},
     "examples": set(),
     "api": {"config", "engine", "events", "model", "runner", "store"},

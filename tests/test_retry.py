@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import process_gone
-from notebook_factory import make_notebook, write_workflow
+from notebook_factory import HANG, make_notebook, write_workflow
 
 import jupyter_workflow
 from jupyter_workflow.engine.state import NodeState, RunState
@@ -28,54 +28,50 @@ def cli(*args) -> subprocess.CompletedProcess:
     return subprocess.run([str(JUPYTER), "workflow", *args], capture_output=True, text=True, timeout=300)
 
 
+SECOND_PARAMETERS = "n = 0\npid_file = ''"
+
+
 @pytest.fixture
-def mended_later(tmp_path):
-    """``first`` counts its executions; ``second`` fails, or hangs, until a file named ``mended`` exists."""
+def two_steps(tmp_path):
+    """``first`` counts its executions in ``count.txt`` and records ``n``; ``second`` fails, as written."""
     make_notebook(
         tmp_path / "count.ipynb",
         "counter = ''",
         "import pathlib\nfrom jupyter_workflow import record\n"
-        "path = pathlib.Path(counter)\npath.write_text(str(int(path.read_text() or 0) + 1) if path.exists() else '1')\n"
+        "path = pathlib.Path(counter)\npath.write_text(str(int(path.read_text()) + 1) if path.exists() else '1')\n"
         "record('n', 21)",
     )
-    make_notebook(
-        tmp_path / "until_mended.ipynb",
-        "n = 0\nmended = ''\nhang = False\npid_file = ''",
-        "import os, pathlib, time\nfrom jupyter_workflow import record\n"
-        "if not pathlib.Path(mended).exists():\n"
-        "    if hang:\n        pathlib.Path(pid_file).write_text(str(os.getpid()))\n        time.sleep(600)\n"
-        "    raise RuntimeError('not mended yet')\n"
-        "record('double', n * 2)",
+    make_notebook(tmp_path / "second.ipynb", SECOND_PARAMETERS, "raise RuntimeError('not mended yet')")
+    second = {"n": {"output": "first.n"}, "pid_file": str(tmp_path / "second.pid")}
+    return write_workflow(
+        tmp_path / "mend.workflow.json",
+        {
+            "format": "jupyter-workflow/1",
+            "name": "mend",
+            "nodes": {
+                "first": {"notebook": "count.ipynb", "parameters": {"counter": str(tmp_path / "count.txt")}},
+                "second": {"notebook": "second.ipynb", "parameters": second},
+            },
+            "outputs": {"double": {"output": "second.double"}},
+        },
     )
 
-    def workflow(hang: bool = False) -> Path:
-        second = {"n": {"output": "first.n"}, "mended": str(tmp_path / "mended"), "hang": hang,
-                  "pid_file": str(tmp_path / "kernel.pid")}
-        return write_workflow(
-            tmp_path / "mend.workflow.json",
-            {
-                "format": "jupyter-workflow/1",
-                "name": "mend",
-                "nodes": {
-                    "first": {"notebook": "count.ipynb", "parameters": {"counter": str(tmp_path / "count.txt")}},
-                    "second": {"notebook": "until_mended.ipynb", "parameters": second},
-                },
-                "outputs": {"double": {"output": "second.double"}},
-            },
-        )
 
-    return workflow
+def mend(tmp_path) -> None:
+    """What a user does before a retry: fix the notebook of ``second``."""
+    make_notebook(tmp_path / "second.ipynb", SECOND_PARAMETERS, "from jupyter_workflow import record\nrecord('double', n * 2)")
 
 
 def executions(tmp_path) -> int:
+    """How many times ``first`` ran."""
     return int((tmp_path / "count.txt").read_text())
 
 
-def test_the_cli_retries_a_failed_run_running_only_what_failed(mended_later, tmp_path, workflow_home):
-    failed = cli("run", str(mended_later()), "--json")
+def test_the_cli_retries_a_failed_run_running_only_what_failed(two_steps, tmp_path, workflow_home):
+    failed = cli("run", str(two_steps), "--json")
     assert failed.returncode == 1, failed.stderr
     failed_id = json.loads(failed.stdout)["run_id"]
-    (tmp_path / "mended").touch()
+    mend(tmp_path)
 
     retried = cli("retry", failed_id[:10], "--json")
 
@@ -88,10 +84,11 @@ def test_the_cli_retries_a_failed_run_running_only_what_failed(mended_later, tmp
     assert shown["retry_of"] == failed_id and shown["trigger"] == "retry"
 
 
-def test_the_cli_retries_an_interrupted_run(mended_later, tmp_path, workflow_home):
-    process = subprocess.Popen([str(JUPYTER), "workflow", "run", str(mended_later(hang=True)), "--json"],
+def test_the_cli_retries_an_interrupted_run(two_steps, tmp_path, workflow_home):
+    make_notebook(tmp_path / "second.ipynb", SECOND_PARAMETERS, HANG)
+    process = subprocess.Popen([str(JUPYTER), "workflow", "run", str(two_steps), "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pid_file = tmp_path / "kernel.pid"
+    pid_file = tmp_path / "second.pid"
     deadline = time.monotonic() + 120
     while not pid_file.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
@@ -101,7 +98,7 @@ def test_the_cli_retries_an_interrupted_run(mended_later, tmp_path, workflow_hom
     os.kill(int(pid_file.read_text()), signal.SIGKILL)
     [stale] = json.loads(cli("runs", "list", "--json").stdout)
     assert stale["status"] == "running"
-    (tmp_path / "mended").touch()
+    mend(tmp_path)
 
     retried = cli("retry", stale["id"], "--json")
 
@@ -114,21 +111,21 @@ def test_the_cli_retries_an_interrupted_run(mended_later, tmp_path, workflow_hom
     assert process_gone(int(pid_file.read_text()))
 
 
-def test_the_cli_explains_a_run_it_cannot_retry(mended_later, workflow_home):
+def test_the_cli_explains_a_run_it_cannot_retry(two_steps, workflow_home):
     unknown = cli("retry", "0123456789abcdef")
     assert unknown.returncode == 2 and "no run with id '0123456789abcdef'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
 
-    store_pending_run(mended_later(), workflow_home)
+    store_pending_run(two_steps, workflow_home)
     [pending] = json.loads(cli("runs", "list", "--json").stdout)
     still = cli("retry", pending["id"][:8])
     assert still.returncode == 2 and f"run {pending['id']} is still pending" in still.stderr
 
 
-def test_the_python_api_retries_a_failed_run(mended_later, tmp_path, workflow_home):
-    failed = jupyter_workflow.run(mended_later())
+def test_the_python_api_retries_a_failed_run(two_steps, tmp_path, workflow_home):
+    failed = jupyter_workflow.run(two_steps)
     assert failed.status == "failed"
-    (tmp_path / "mended").touch()
+    mend(tmp_path)
 
     retried = jupyter_workflow.retry(failed.run_id[:12])
 
@@ -140,8 +137,8 @@ def test_the_python_api_retries_a_failed_run(mended_later, tmp_path, workflow_ho
         jupyter_workflow.retry("0123456789abcdef")
 
 
-def test_the_python_api_refuses_to_retry_a_run_still_going(mended_later, workflow_home):
-    pending = store_pending_run(mended_later(), workflow_home)
+def test_the_python_api_refuses_to_retry_a_run_still_going(two_steps, workflow_home):
+    pending = store_pending_run(two_steps, workflow_home)
     with pytest.raises(RunStillActive, match="is still pending"):
         jupyter_workflow.retry(pending.run_id)
 

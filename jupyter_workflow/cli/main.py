@@ -433,6 +433,14 @@ def command_examples(args) -> int:
     return EXIT_OK
 
 
+def add_execution_options(command: argparse.ArgumentParser) -> None:
+    """The options of the commands that execute a run (``run``, ``retry``)."""
+    command.add_argument("--parallel", type=int, help="nodes run at once (default: CPU count)")
+    command.add_argument("--runs-dir", help="folder for executed notebooks and artifacts")
+    command.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    command.add_argument("-v", "--verbose", action="store_true", help="print a failed node's whole traceback")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jupyter workflow", description="Workflows of parameterized notebooks.")
     parser.add_argument("--db", help="run store URL (default: $JUPYTER_WORKFLOW_DB_URL or SQLite in the Jupyter data dir)")
@@ -442,18 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-h", "--help", action=RunHelp)
     run.add_argument("file", help="a *.workflow.json file (FILE --help lists its inputs)")
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="an input value")
-    run.add_argument("--parallel", type=int, help="nodes run at once (default: CPU count)")
-    run.add_argument("--runs-dir", help="folder for executed notebooks and artifacts")
-    run.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    run.add_argument("-v", "--verbose", action="store_true", help="print a failed node's whole traceback")
+    add_execution_options(run)
     run.set_defaults(handler=command_run)
 
     retry = commands.add_parser("retry", help="run again what did not succeed in a finished run")
     retry.add_argument("run_id", help="the run (a unique prefix of its id is enough)")
-    retry.add_argument("--parallel", type=int, help="nodes run at once (default: CPU count)")
-    retry.add_argument("--runs-dir", help="folder for executed notebooks and artifacts")
-    retry.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    retry.add_argument("-v", "--verbose", action="store_true", help="print a failed node's whole traceback")
+    add_execution_options(retry)
     retry.set_defaults(handler=command_retry)
 
     validate = commands.add_parser("validate", help="check a workflow file and list every problem")
@@ -471,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = runs.add_parser("list", help="recent runs, newest first")
     listing.add_argument("--limit", type=int, default=20)
     listing.add_argument("--workflow")
-    listing.add_argument("--status", choices=list(RunStatus))
+    listing.add_argument("--status", choices=[status.value for status in RunStatus])
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=command_runs_list)
     show = runs.add_parser("show", help="one run with its nodes (a unique prefix of the id is enough)")

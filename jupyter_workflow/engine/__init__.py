@@ -1,13 +1,15 @@
 """Running workflows: scheduling, executors, and the state of runs.
 
-The state of runs is light and imported here. The engine, the kernel executor and the
-kernel pool bring nbclient, zmq and papermill, so their names are imported on first use
-(PEP 562): what only reads runs (the store, ``jupyter workflow runs``) does not pay for
-them, and ``from jupyter_workflow.engine import Engine`` works as before.
+The state of runs and the executor interface are light and imported here. The engine,
+the kernel executor and the kernel pool bring nbclient, zmq and papermill, so their names
+are imported on first use (PEP 562): what only reads runs (the store, ``jupyter workflow
+runs``) does not pay for them, and ``from jupyter_workflow.engine import Engine`` loads
+them.
 """
 
 import importlib
 
+from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask
 from jupyter_workflow.engine.state import NodeState, RunListener, RunState
 from jupyter_workflow.events import Event, NodeStatus, RunStatus
 
@@ -15,9 +17,6 @@ from jupyter_workflow.events import Event, NodeStatus, RunStatus
 _HEAVY_NAMES = {
     "Engine": "jupyter_workflow.engine.engine",
     "KernelExecutor": "jupyter_workflow.engine.kernel_executor",
-    "NodeExecutor": "jupyter_workflow.engine.executor",
-    "NodeOutcome": "jupyter_workflow.engine.executor",
-    "NodeTask": "jupyter_workflow.engine.executor",
     "KernelPool": "jupyter_workflow.engine.pool",
 }
 

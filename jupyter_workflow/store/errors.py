@@ -6,8 +6,9 @@
 - :class:`AmbiguousRunId`: a run id prefix matches several runs.
 - :class:`InvalidCursor`: a page cursor that was not made here.
 
-All but ``StoreUnavailable`` are ``LookupError``s: the server answers them 404 (400 for an
-ambiguous prefix), the command line exits 2 with their message.
+``NotFound`` and ``AmbiguousRunId`` are ``LookupError``s, ``InvalidCursor`` a
+``ValueError``. The server answers ``NotFound`` 404, the two others 400, and
+``StoreUnavailable`` 503; the command line exits 2 with their message.
 """
 
 
