@@ -113,6 +113,11 @@ function Flow({ graph, fitRequest }: { graph: IGraph; fitRequest: number }): JSX
     >
       <Background />
       <Controls showInteractive={false} />
+      {nodes.length === 0 && (
+        <div className="jp-WorkflowEditor-empty">
+          This workflow has no nodes yet. Each node is a notebook with a <code>parameters</code> cell.
+        </div>
+      )}
     </ReactFlow>
   );
 }
