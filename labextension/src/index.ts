@@ -1,0 +1,87 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+
+import { workflowIcon } from './icons';
+import { FACTORY, WorkflowEditor, WorkflowEditorFactory } from './widget';
+
+export const FILE_TYPE = 'workflow';
+export const NEW_WORKFLOW = 'jupyter-workflow:new';
+
+/** What "New Workflow" writes: the smallest valid workflow. */
+export const EMPTY_WORKFLOW = { format: 'jupyter-workflow/1', nodes: {} };
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-workflow:editor',
+  description: 'A graph editor for *.workflow.json files.',
+  autoStart: true,
+  optional: [ILayoutRestorer, ILauncher, ICommandPalette, IDefaultFileBrowser],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null,
+    fileBrowser: IDefaultFileBrowser | null
+  ) => {
+    app.docRegistry.addFileType({
+      name: FILE_TYPE,
+      displayName: 'Workflow',
+      extensions: ['.workflow.json'],
+      mimeTypes: ['application/json'],
+      fileFormat: 'text',
+      contentType: 'file',
+      icon: workflowIcon
+    });
+
+    const factory = new WorkflowEditorFactory({
+      name: FACTORY,
+      label: 'Workflow Editor',
+      modelName: 'text',
+      fileTypes: [FILE_TYPE],
+      defaultFor: [FILE_TYPE]
+    });
+    const tracker = new WidgetTracker<WorkflowEditor>({ namespace: 'jupyter-workflow' });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: 'docmanager:open',
+        args: widget => ({ path: widget.context.path, factory: FACTORY }),
+        name: widget => widget.context.path
+      });
+    }
+    factory.widgetCreated.connect((_, widget) => {
+      widget.context.pathChanged.connect(() => void tracker.save(widget));
+      void tracker.add(widget);
+    });
+    app.docRegistry.addWidgetFactory(factory);
+
+    app.commands.addCommand(NEW_WORKFLOW, {
+      label: args => (args.isPalette ? 'New Workflow' : 'Workflow'),
+      caption: 'Create a new workflow of notebooks',
+      icon: args => (args.isPalette ? undefined : workflowIcon),
+      execute: async args => {
+        const cwd = (args.cwd as string | undefined) ?? fileBrowser?.model.path ?? '';
+        const contents = app.serviceManager.contents;
+        const created = await contents.newUntitled({ path: cwd, type: 'file', ext: '.workflow.json' });
+        await contents.save(created.path, {
+          type: 'file',
+          format: 'text',
+          content: JSON.stringify(EMPTY_WORKFLOW, null, 2) + '\n'
+        });
+        return app.commands.execute('docmanager:open', { path: created.path, factory: FACTORY });
+      }
+    });
+    if (launcher) {
+      launcher.add({ command: NEW_WORKFLOW, category: 'Other', rank: 1 });
+    }
+    if (palette) {
+      palette.addItem({ command: NEW_WORKFLOW, category: 'Workflow', args: { isPalette: true } });
+    }
+  }
+};
+
+export default plugin;
