@@ -202,9 +202,9 @@ export function connectionProblem(document: WorkflowDocument, source: string, ta
   while (queue.length) {
     const id = queue.shift()!;
     if (id === source) {
-      const cycle = [source];
-      for (let at = path.get(source)!; at !== ''; at = path.get(at)!) cycle.unshift(at);
-      return `connecting "${source}" to "${target}" would make a cycle: ${[...cycle, target].join(' -> ')}`;
+      const chain: string[] = []; // target -> ... -> source, the path already there
+      for (let at = source; at !== ''; at = path.get(at)!) chain.unshift(at);
+      return `connecting "${source}" to "${target}" would make a cycle: ${[source, ...chain].join(' -> ')}`;
     }
     for (const to of next.get(id) ?? []) {
       if (!path.has(to)) {
