@@ -353,16 +353,28 @@ function fieldProblem(field: NodeField, value: JSONValue): string | null {
 /** Store positions under `layout` (created last if missing), rounded to integers; an entry's other keys are kept. */
 export function moveNodes(document: WorkflowDocument, positions: ReadonlyArray<{ id: string; x: number; y: number }>): WorkflowDocument {
   const current = own(document, 'layout');
-  let layout: JSONObject = isObject(current) ? current : {};
+  const layout: JSONObject = isObject(current) ? current : {};
+  const moved = new Map<string, JSONObject>();
   for (const { id, x, y } of positions) {
     nodeOf(document, id);
     if (!Number.isFinite(x) || !Number.isFinite(y)) fail(`the position of node "${id}" is not finite`);
     const rx = Math.round(x) || 0; // no -0
     const ry = Math.round(y) || 0;
-    const entry = own(layout, id);
-    layout = withKey(layout, id, isObject(entry) ? withKey(withKey(entry, 'x', rx, ['x', 'y']), 'y', ry, ['x', 'y']) : { x: rx, y: ry });
+    const entry = moved.get(id) ?? own(layout, id);
+    moved.set(id, isObject(entry) ? withKey(withKey(entry, 'x', rx, ['x', 'y']), 'y', ry, ['x', 'y']) : { x: rx, y: ry });
   }
-  return layout === current ? document : withKey(document, 'layout', layout, TOP_KEY_ORDER);
+  // One pass over the layout, so that moving many nodes at once stays linear.
+  let changed = false;
+  const entries = entriesOf(layout).map(([key, value]): [string, JSONValue] => {
+    const next = moved.get(key);
+    moved.delete(key);
+    changed ||= next !== undefined && next !== value;
+    return [key, next ?? value];
+  });
+  changed ||= moved.size > 0;
+  if (!changed) return document;
+  entries.push(...moved);
+  return withKey(document, 'layout', objectFrom(entries, layout), TOP_KEY_ORDER);
 }
 
 // ---------------------------------------------------------------------------- bindings
