@@ -63,8 +63,10 @@ demo: $(VENV)/.installed-examples
 	$(BIN)/jupyter workflow run notebooks/reconcile.workflow.json
 	$(BIN)/jupyter workflow runs list --limit 3
 
-# The packaging tests check the built extension in the wheel and in JupyterLab.
+# The packaging tests check the built extension in the wheel and in JupyterLab; the
+# extension's own unit tests (Vitest) run first.
 test: $(VENV)/.installed-test $(VENV)/.installed-labextension
+	cd labextension && $(JLPM) test
 	$(BIN)/python -m pytest
 
 # The layer that starts no kernel, server or workflow process: scheduling on a fake executor, the model, the store.

@@ -13,7 +13,7 @@ import {
 } from '@xyflow/react';
 
 import { CanvasNodeState, NO_RUN_STATE } from './api/types';
-import { IGraph } from './document';
+import { WorkflowGraph } from './document';
 
 /** Grid spacing for nodes without a saved position (automatic layout comes later). */
 const GRID_X = 300;
@@ -43,7 +43,7 @@ function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Elemen
 const nodeTypes = { workflow: WorkflowNodeView };
 
 /** React Flow's nodes and edges for a graph: saved positions, else a simple grid. */
-export function toFlow(graph: IGraph): { nodes: WorkflowFlowNode[]; edges: Edge[] } {
+export function toFlow(graph: WorkflowGraph): { nodes: WorkflowFlowNode[]; edges: Edge[] } {
   let unplaced = 0;
   const nodes = graph.nodes.map((node): WorkflowFlowNode => {
     let position = node.position;
@@ -62,22 +62,27 @@ export function toFlow(graph: IGraph): { nodes: WorkflowFlowNode[]; edges: Edge[
     };
   });
   const ids = new Set(graph.nodes.map(n => n.id));
-  const edges = graph.edges
-    .filter(e => ids.has(e.source) && ids.has(e.target))
-    .map(e => ({ id: e.id, source: e.source, target: e.target, label: e.label }));
+  const edges: Edge[] = [];
+  for (const edge of graph.edges) {
+    if (edge.kind === 'input' || !ids.has(edge.source) || !ids.has(edge.target)) {
+      continue; // a workflow input is not a node; a dangling reference is validation's to report
+    }
+    const label = edge.kind === 'after' ? undefined : `${edge.sourcePort} → ${edge.targetPort}`;
+    edges.push({ id: edge.id, source: edge.source, target: edge.target, label });
+  }
   return { nodes, edges };
 }
 
 export interface ICanvasProps {
   /** The parsed graph, or null when the text does not parse. */
-  graph: IGraph | null;
+  graph: WorkflowGraph | null;
   /** Why the text does not make a graph, shown instead of it. */
   error: string | null;
   /** Bumped when the view must be fitted again (the panel was shown). */
   fitRequest: number;
 }
 
-function Flow({ graph, fitRequest }: { graph: IGraph; fitRequest: number }): JSX.Element {
+function Flow({ graph, fitRequest }: { graph: WorkflowGraph; fitRequest: number }): JSX.Element {
   const flow = React.useMemo(() => toFlow(graph), [graph]);
   const [nodes, setNodes] = React.useState(flow.nodes);
   const instance = useReactFlow();

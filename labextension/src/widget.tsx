@@ -4,23 +4,19 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 
 import { WorkflowCanvas } from './canvas';
-import { documentToGraph, IGraph } from './document';
+import { documentToGraph, parseDocument, WorkflowGraph } from './document';
 import { workflowIcon } from './icons';
 
 export const FACTORY = 'Workflow Editor';
 
 /** The graph, or why the text does not give one. */
-export function parseWorkflow(text: string): { graph: IGraph | null; error: string | null } {
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (e) {
-    return { graph: null, error: `The file is not valid JSON: ${(e as Error).message}` };
+export function parseWorkflow(text: string): { graph: WorkflowGraph | null; error: string | null } {
+  const parsed = parseDocument(text);
+  if (!parsed.ok) {
+    const { message, line, column } = parsed.error;
+    return { graph: null, error: `line ${line}, column ${column}: ${message}` };
   }
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    return { graph: null, error: 'The file is not a workflow: its JSON is not an object.' };
-  }
-  return { graph: documentToGraph(document), error: null };
+  return { graph: documentToGraph(parsed.document), error: null };
 }
 
 /** The canvas of one workflow file; its model is the file's text. */
@@ -34,7 +30,7 @@ export class WorkflowPanel extends ReactWidget {
   }
 
   /** What the panel draws now (for tests and the other panels). */
-  get state(): { graph: IGraph | null; error: string | null } {
+  get state(): { graph: WorkflowGraph | null; error: string | null } {
     return { graph: this._graph, error: this._error };
   }
 
@@ -71,7 +67,7 @@ export class WorkflowPanel extends ReactWidget {
 
   private _context: DocumentRegistry.Context;
   private _text: string | null = null;
-  private _graph: IGraph | null = null;
+  private _graph: WorkflowGraph | null = null;
   private _error: string | null = null;
   private _fitRequest = 0;
 }
