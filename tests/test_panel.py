@@ -73,6 +73,7 @@ def canvas_edges(panel) -> set[tuple[str, str, str]]:
 
 def test_opening_a_workflow_from_the_file_browser_draws_its_nodes_and_edges(lab):
     workflow = json.loads((lab.server.root / "reconcile.workflow.json").read_text())
+    assert len(workflow["nodes"]) == 5
 
     lab.file_item("reconcile.workflow.json").dblclick()
 
@@ -88,7 +89,6 @@ def test_opening_a_workflow_from_the_file_browser_draws_its_nodes_and_edges(lab)
         node_id: {"id": node_id, "state": "idle", "title": node["title"]}
         for node_id, node in workflow["nodes"].items()
     }
-    assert len(workflow["nodes"]) == 5
     assert canvas_edges(panel) == expected_edges
     lab.wait_canvas_still(panel)
     for node_id in workflow["nodes"]:
