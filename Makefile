@@ -63,9 +63,21 @@ demo: $(VENV)/.installed-examples
 	$(BIN)/jupyter workflow run notebooks/reconcile.workflow.json
 	$(BIN)/jupyter workflow runs list --limit 3
 
-# The packaging tests check the built extension in the wheel and in JupyterLab; the
-# extension's own unit tests (Vitest) run first.
-test: $(VENV)/.installed-test $(VENV)/.installed-labextension
+# The browser tests drive Debian's Chromium through Playwright (nothing downloads a browser):
+# installed with apt-get when it is missing, which needs root.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "The browser tests need Debian's chromium at $@: run 'sudo apt-get install -y chromium' (make only installs it as root)." >&2; \
+		exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+		|| { echo "Could not install Debian's chromium with apt-get: the browser tests need it at $@." >&2; exit 1; }
+	@test -x $@ || { echo "apt-get installed chromium but $@ is missing." >&2; exit 1; }
+
+# The packaging tests check the built extension in the wheel and in JupyterLab; the browser
+# tests (tests/test_panel*.py) open it in Chromium; the extension's own unit tests (Vitest) run first.
+test: $(VENV)/.installed-test $(VENV)/.installed-labextension $(CHROMIUM)
 	cd labextension && $(JLPM) test
 	$(BIN)/python -m pytest
 
@@ -78,4 +90,4 @@ bench: $(BENCH_VENV)/.installed-bench
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info jupyter_workflow/labextension \
-		labextension/lib labextension/src/generated labextension/tsconfig.tsbuildinfo
+		labextension/lib labextension/src/generated labextension/tsconfig.tsbuildinfo test-screenshots

@@ -59,7 +59,8 @@ def process_gone(pid: int) -> bool:
 # jupyter_workflow/model/schema.py): the Jupyter server plugin below would build it, and
 # every pytest run would pay 1 s for a format no test's server checks.
 import_jsonschema()
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# browser.py: JupyterLab in Debian's Chromium for the panel's end-to-end tests (tests/test_panel*.py).
+pytest_plugins = ["pytest_jupyter.jupyter_server", "browser"]
 
 
 @pytest.fixture
