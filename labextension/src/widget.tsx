@@ -103,6 +103,9 @@ export class WorkflowPanel extends ReactWidget {
     const source = this._source;
     const before = source.getSource();
     if (text === before) return false;
+    // The focused element (an edge, a node, the rename field) may go with the redraw: keep the
+    // focus on the canvas so that its shortcuts (Delete, undo) still apply.
+    if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
     this._pending = { text, document: next };
     const [start, end, value] = textChange(before, text);
     source.updateSource(start, end, value);
