@@ -107,6 +107,11 @@ export class WorkflowPanel extends ReactWidget {
     // focus on the canvas so that its shortcuts (Delete, undo) still apply.
     if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
     this._pending = { text, document: next };
+    if (this._message !== null) {
+      // The last refusal is answered by an edit that went through.
+      this._message = null;
+      window.clearTimeout(this._messageTimer);
+    }
     const [start, end, value] = textChange(before, text);
     source.updateSource(start, end, value);
     this._context.model.dirty = true;
