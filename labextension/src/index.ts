@@ -14,6 +14,9 @@ export const FILE_TYPE = 'workflow';
 export const NEW_WORKFLOW = 'jupyter-workflow:new';
 export const DELETE_SELECTION = 'jupyter-workflow:delete-selection';
 export const UNDO = 'jupyter-workflow:undo';
+export const COPY = 'jupyter-workflow:copy';
+export const CUT = 'jupyter-workflow:cut';
+export const PASTE = 'jupyter-workflow:paste';
 export const REDO = 'jupyter-workflow:redo';
 /** Where the canvas's keyboard shortcuts apply. */
 const CANVAS_SELECTOR = '.jp-WorkflowEditor';
@@ -106,6 +109,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () => current() !== null && !typing(),
       execute: () => current()?.content.redo()
     });
+    app.commands.addCommand(COPY, {
+      label: 'Copy Selected Nodes',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.copySelection()
+    });
+    app.commands.addCommand(CUT, {
+      label: 'Cut Selected Nodes',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.cutSelection()
+    });
+    app.commands.addCommand(PASTE, {
+      label: 'Paste Nodes',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.paste()
+    });
+    app.commands.addKeyBinding({ command: COPY, keys: ['Accel C'], selector: CANVAS_SELECTOR });
+    app.commands.addKeyBinding({ command: CUT, keys: ['Accel X'], selector: CANVAS_SELECTOR });
+    app.commands.addKeyBinding({ command: PASTE, keys: ['Accel V'], selector: CANVAS_SELECTOR });
     for (const keys of [['Delete'], ['Backspace']]) {
       app.commands.addKeyBinding({ command: DELETE_SELECTION, keys, selector: CANVAS_SELECTOR });
     }

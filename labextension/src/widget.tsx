@@ -6,6 +6,7 @@ import { Message } from '@lumino/messaging';
 import type { Connection, Viewport } from '@xyflow/react';
 
 import { ICanvasActions, WorkflowCanvas } from './canvas';
+import { NodeClip, copyNodes, pasteNodes } from './clipboard';
 import {
   WorkflowDocument, WorkflowDocumentError, WorkflowGraph, documentToGraph, parseDocument, renameNode, serializeDocument
 } from './document';
@@ -18,6 +19,9 @@ import { workflowIcon } from './icons';
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
 export const CONTENTS_MIME = 'application/x-jupyter-icontents';
+/** The nodes last copied, shared by every workflow panel of the page. */
+let clipboard: NodeClip | null = null;
+
 /** How long a refused edit's message stays. */
 const MESSAGE_MS = 5000;
 
@@ -37,6 +41,8 @@ interface ISharedSource {
   updateSource(start: number, end: number, value?: string): void;
   undo(): void;
   redo(): void;
+  /** Yjs's undo manager, which merges changes closer than 500 ms into one step. */
+  readonly undoManager?: { stopCapturing(): void } | null;
 }
 
 /** A Lumino drag event (`@lumino/dragdrop`'s `Drag.Event`, the part used here). */
@@ -114,6 +120,8 @@ export class WorkflowPanel extends ReactWidget {
     }
     const [start, end, value] = textChange(before, text);
     source.updateSource(start, end, value);
+    // Each canvas edit is one undo step, however soon the next one comes.
+    source.undoManager?.stopCapturing();
     this._context.model.dirty = true;
     return true;
   }
@@ -126,6 +134,36 @@ export class WorkflowPanel extends ReactWidget {
     const nodes = graph.nodes.filter(n => this._selection.nodes.has(n.id)).map(n => n.id);
     if (!edges.length && !nodes.length) return false;
     return this.edit(doc => deleteElements(doc, nodes, edges.map(edgeRefOf)));
+  }
+
+  /** Copy the selected nodes; true when there were some. */
+  copySelection(): boolean {
+    if (this._document === null) return false;
+    const clip = copyNodes(this._document, this._selection.nodes, dirname(this._context.path));
+    if (clip) clipboard = clip;
+    return clip !== null;
+  }
+
+  /** Copy the selected nodes, then remove them (one edit). */
+  cutSelection(): boolean {
+    return this.copySelection() && this.edit(doc => deleteElements(doc, [...this._selection.nodes], []));
+  }
+
+  /** Paste the copied nodes (selected afterwards); false when nothing was copied. */
+  paste(): boolean {
+    const clip = clipboard;
+    if (clip === null) return false;
+    let ids: string[] = [];
+    const changed = this.edit(doc => {
+      const pasted = pasteNodes(doc, clip, dirname(this._context.path));
+      ids = pasted.ids;
+      return pasted.document;
+    });
+    if (changed) {
+      this._selection = { nodes: new Set(ids), edges: new Set() };
+      this.update();
+    }
+    return changed;
   }
 
   undo(): void {
