@@ -19,7 +19,7 @@ import {
   useUpdateNodeInternals
 } from '@xyflow/react';
 
-import { WorkflowGraph } from './document';
+import { REDUCERS, Reducer, WorkflowGraph } from './document';
 import {
   AFTER_IN, AFTER_OUT, NotebookPorts, WorkflowFlowEdge, WorkflowFlowNode, handlesMatch, inHandle, outHandle, toFlow
 } from './flow';
@@ -32,6 +32,8 @@ export interface ICanvasActions {
   connect(connection: Connection): void;
   /** Rename a node (its id); false when refused (the message is shown). */
   rename(from: string, to: string): boolean;
+  /** Set the reducer of a fan-in. */
+  reduce(target: string, parameter: string, reduce: Reducer): void;
   /** The selection changed (kept by the panel across redraws, and for Delete). */
   select(nodes: string[], edges: string[]): void;
   /** The user moved or zoomed the view. */
@@ -137,6 +139,8 @@ export interface ICanvasProps {
   viewport: Viewport | null;
   /** A short message (a refused edit), or null. */
   message: string | null;
+  /** The fan-in of the one selected edge, when it is a fan-in member: its reducer can be chosen. */
+  fanIn: { target: string; parameter: string; reduce: string } | null;
   actions: ICanvasActions;
 }
 
@@ -237,6 +241,24 @@ export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
       <ReactFlowProvider>
         <Flow {...props} graph={graph} />
       </ReactFlowProvider>
+      {props.fanIn !== null && (
+        <div className="jp-WorkflowEditor-toolbar">
+          <label>
+            Fan-in into <code>{`${props.fanIn.target}.${props.fanIn.parameter}`}</code>, reduce{' '}
+            <select
+              aria-label="Reducer"
+              value={props.fanIn.reduce || 'list'}
+              onChange={e => props.actions.reduce(props.fanIn!.target, props.fanIn!.parameter, e.target.value as Reducer)}
+            >
+              {REDUCERS.map(r => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      )}
       {message !== null && (
         <div className="jp-WorkflowEditor-message" role="status">
           {message}

@@ -8,7 +8,8 @@ import type { Connection, Viewport } from '@xyflow/react';
 import { ICanvasActions, WorkflowCanvas } from './canvas';
 import { NodeClip, copyNodes, pasteNodes } from './clipboard';
 import {
-  WorkflowDocument, WorkflowDocumentError, WorkflowGraph, documentToGraph, parseDocument, renameNode, serializeDocument
+  WorkflowDocument, WorkflowDocumentError, WorkflowGraph, documentToGraph, parseDocument, renameNode, serializeDocument,
+  setReducer
 } from './document';
 import {
   NotebookPorts, connectHandles, deleteElements, dirname, dropNotebooks, edgeRefOf, moveEdit, relativePath, resolvePath,
@@ -248,9 +249,18 @@ export class WorkflowPanel extends ReactWidget {
         selection={this._selection}
         viewport={this._viewport}
         message={this._message}
+        fanIn={this._selectedFanIn()}
         actions={this._actions}
       />
     );
+  }
+
+  /** The fan-in of the one selected edge, when it is a fan-in member. */
+  private _selectedFanIn(): { target: string; parameter: string; reduce: string } | null {
+    if (this._selection.edges.size !== 1 || !this._graph) return null;
+    const [id] = this._selection.edges;
+    const edge = this._graph.edges.find(e => e.id === id);
+    return edge?.kind === 'fanin' ? { target: edge.target, parameter: edge.targetPort, reduce: edge.reduce } : null;
   }
 
   private get _source(): ISharedSource {
@@ -371,8 +381,11 @@ export class WorkflowPanel extends ReactWidget {
       }
       return ok || from === to;
     },
+    reduce: (target, parameter, reduce) => void this.edit(doc => setReducer(doc, target, parameter, reduce)),
     select: (nodes, edges) => {
+      const fanIn = this._selectedFanIn();
       this._selection = { nodes: new Set(nodes), edges: new Set(edges) };
+      if (fanIn !== null || this._selectedFanIn() !== null) this.update();
     },
     viewport: (viewport: Viewport) => {
       this._viewport = viewport;
