@@ -1,126 +1,223 @@
 import * as React from 'react';
 import {
   Background,
+  Connection,
   Controls,
-  Edge,
   Handle,
-  Node,
+  MiniMap,
+  NodeChange,
+  EdgeChange,
   NodeProps,
+  OnSelectionChangeParams,
   Position,
   ReactFlow,
   ReactFlowProvider,
-  useReactFlow
+  Viewport,
+  applyEdgeChanges,
+  applyNodeChanges,
+  useReactFlow,
+  useUpdateNodeInternals
 } from '@xyflow/react';
 
-import { CanvasNodeState, NO_RUN_STATE } from './api/types';
-import { WorkflowGraph } from './document';
+import { REDUCERS, Reducer, WorkflowGraph } from './document';
+import {
+  AFTER_IN, AFTER_OUT, NotebookPorts, WorkflowFlowEdge, WorkflowFlowNode, handlesMatch, inHandle, outHandle, toFlow
+} from './flow';
 
-/** Grid spacing for nodes without a saved position (automatic layout comes later). */
-const GRID_X = 300;
-const GRID_Y = 160;
-const GRID_COLUMNS = 4;
+/** What the canvas asks of its panel: every change to the document goes through these. */
+export interface ICanvasActions {
+  /** Store the positions of the nodes a drag moved. */
+  move(moved: Array<{ id: string; position: { x: number; y: number } }>): void;
+  /** A wire drawn between two handles. */
+  connect(connection: Connection): void;
+  /** Rename a node (its id); false when refused (the message is shown). */
+  rename(from: string, to: string): boolean;
+  /** Set the reducer of a fan-in. */
+  reduce(target: string, parameter: string, reduce: Reducer): void;
+  /** The selection changed (kept by the panel across redraws, and for Delete). */
+  select(nodes: string[], edges: string[]): void;
+  /** The user moved or zoomed the view. */
+  viewport(viewport: Viewport): void;
+  /** Screen → flow coordinates, for drops; set by the canvas when it is mounted. */
+  setProjector(project: ((point: { x: number; y: number }) => { x: number; y: number }) | null): void;
+}
 
-export type WorkflowNodeData = {
-  title: string;
-  notebook: string;
-  state: CanvasNodeState;
-};
+const ActionsContext = React.createContext<ICanvasActions | null>(null);
 
-export type WorkflowFlowNode = Node<WorkflowNodeData, 'workflow'>;
-
-/** One workflow node: its title and notebook, its state in `data-state`. */
-function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Element {
+/** The title of a node; a double click edits its id (`renameNode`). */
+function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
+  const actions = React.useContext(ActionsContext);
+  const [editing, setEditing] = React.useState(false);
+  const [value, setValue] = React.useState(id);
+  const commit = () => {
+    if (value === id || !actions || actions.rename(id, value)) setEditing(false);
+  };
+  if (editing) {
+    return (
+      <input
+        className="jp-WorkflowNode-rename nodrag"
+        aria-label="Node id"
+        autoFocus
+        value={value}
+        onChange={e => setValue(e.target.value)}
+        onKeyDown={e => {
+          e.stopPropagation();
+          if (e.key === 'Enter') commit();
+          if (e.key === 'Escape') setEditing(false);
+        }}
+        onBlur={() => setEditing(false)}
+      />
+    );
+  }
   return (
-    <div className="jp-WorkflowNode" data-id={id} data-state={data.state} title={id}>
-      <Handle type="target" position={Position.Left} />
-      <div className="jp-WorkflowNode-title">{data.title}</div>
-      <div className="jp-WorkflowNode-notebook">{data.notebook}</div>
-      <Handle type="source" position={Position.Right} />
+    <div
+      className="jp-WorkflowNode-title"
+      title="Double-click to rename"
+      onDoubleClick={e => {
+        e.stopPropagation();
+        setValue(id);
+        setEditing(true);
+      }}
+    >
+      {title}
+      {title !== id && <span className="jp-WorkflowNode-id">{id}</span>}
+    </div>
+  );
+}
+
+/** One workflow node: title, notebook, typed ports; its state in `data-state`. */
+function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Element {
+  const updateNodeInternals = useUpdateNodeInternals();
+  const portsKey = `${data.inputs.map(p => p.name).join(',')}|${data.outputs.join(',')}`;
+  React.useEffect(() => updateNodeInternals(id), [id, portsKey, updateNodeInternals]);
+  const rows = Math.max(data.inputs.length, data.outputs.length);
+  return (
+    <div className="jp-WorkflowNode" data-id={id} data-state={data.state}>
+      <Handle type="target" id={AFTER_IN} position={Position.Top} className="jp-WorkflowNode-after" title="runs after (drop an ordering here)" />
+      <NodeTitle id={id} title={data.title} />
+      <div className="jp-WorkflowNode-notebook" title={data.notebook}>{data.notebook}</div>
+      {rows > 0 && (
+        <div className="jp-WorkflowNode-ports">
+          <div className="jp-WorkflowNode-inputs">
+            {data.inputs.map(port => (
+              <div key={port.name} className="jp-WorkflowNode-port" data-port={port.name} data-binding={port.kind}>
+                <Handle type="target" id={inHandle(port.name)} position={Position.Left} />
+                <span className="jp-WorkflowNode-portName">{port.name}</span>
+                {port.detail !== undefined && <span className="jp-WorkflowNode-portDetail">{port.detail}</span>}
+              </div>
+            ))}
+          </div>
+          <div className="jp-WorkflowNode-outputs">
+            {data.outputs.map(name => (
+              <div key={name} className="jp-WorkflowNode-port jp-mod-output" data-port={name}>
+                <span className="jp-WorkflowNode-portName">{name}</span>
+                <Handle type="source" id={outHandle(name)} position={Position.Right} />
+              </div>
+            ))}
+          </div>
+        </div>
+      )}
+      <Handle type="source" id={AFTER_OUT} position={Position.Bottom} className="jp-WorkflowNode-after" title="drag to a node that must run after this one" />
     </div>
   );
 }
 
 const nodeTypes = { workflow: WorkflowNodeView };
 
-/** React Flow's nodes and edges for a graph: saved positions, else a simple grid. */
-export function toFlow(graph: WorkflowGraph): { nodes: WorkflowFlowNode[]; edges: Edge[] } {
-  let unplaced = 0;
-  const nodes = graph.nodes.map((node): WorkflowFlowNode => {
-    let position = node.position;
-    if (!position) {
-      position = {
-        x: (unplaced % GRID_COLUMNS) * GRID_X,
-        y: Math.floor(unplaced / GRID_COLUMNS) * GRID_Y
-      };
-      unplaced += 1;
-    }
-    return {
-      id: node.id,
-      type: 'workflow' as const,
-      position,
-      data: { title: node.title ?? node.id, notebook: node.notebook, state: NO_RUN_STATE }
-    };
-  });
-  const ids = new Set(graph.nodes.map(n => n.id));
-  const edges: Edge[] = [];
-  for (const edge of graph.edges) {
-    if (edge.kind === 'input' || !ids.has(edge.source) || !ids.has(edge.target)) {
-      continue; // a workflow input is not a node; a dangling reference is validation's to report
-    }
-    const label = edge.kind === 'after' ? undefined : `${edge.sourcePort} → ${edge.targetPort}`;
-    edges.push({ id: edge.id, source: edge.source, target: edge.target, label });
-  }
-  return { nodes, edges };
-}
-
 export interface ICanvasProps {
   /** The parsed graph, or null when the text does not parse. */
   graph: WorkflowGraph | null;
   /** Why the text does not make a graph, shown instead of it. */
   error: string | null;
-  /** Bumped when the view must be fitted again (the panel was shown). */
+  /** Bumped when the view must be fitted again (the panel was shown before the user moved the view). */
   fitRequest: number;
+  /** Declared ports of the nodes' notebooks, by notebook as written. */
+  ports: ReadonlyMap<string, NotebookPorts>;
+  /** Kept across redraws and remounts. */
+  selection: { nodes: ReadonlySet<string>; edges: ReadonlySet<string> };
+  /** The view to start from when the canvas is drawn again (null: fit it). */
+  viewport: Viewport | null;
+  /** A short message (a refused edit), or null. */
+  message: string | null;
+  /** The fan-in of the one selected edge, when it is a fan-in member: its reducer can be chosen. */
+  fanIn: { target: string; parameter: string; reduce: string } | null;
+  actions: ICanvasActions;
 }
 
-function Flow({ graph, fitRequest }: { graph: WorkflowGraph; fitRequest: number }): JSX.Element {
-  const flow = React.useMemo(() => toFlow(graph), [graph]);
-  const [nodes, setNodes] = React.useState(flow.nodes);
-  const instance = useReactFlow();
-  React.useEffect(() => setNodes(flow.nodes), [flow]);
+type FlowProps = Omit<ICanvasProps, 'graph' | 'error'> & { graph: WorkflowGraph };
+
+function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowProps): JSX.Element {
+  const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
+  const selectionRef = React.useRef(selection);
+  selectionRef.current = selection;
+  const build = React.useCallback(
+    () => toFlow(graph, { ports, selectedNodes: selectionRef.current.nodes, selectedEdges: selectionRef.current.edges }),
+    [graph, ports]
+  );
+  const [nodes, setNodes] = React.useState<WorkflowFlowNode[]>(() => build().nodes);
+  const [edges, setEdges] = React.useState<WorkflowFlowEdge[]>(() => build().edges);
+  const first = React.useRef(true);
+  React.useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const flow = build();
+    setNodes(flow.nodes);
+    setEdges(flow.edges);
+  }, [build]);
+  React.useEffect(() => {
+    actions.setProjector(point => instance.screenToFlowPosition(point));
+    return () => actions.setProjector(null);
+  }, [actions, instance]);
   React.useEffect(() => {
     if (fitRequest > 0) {
       // After React Flow has measured the nodes of a panel that just became visible.
       requestAnimationFrame(() => void instance.fitView({ padding: 0.15 }));
     }
   }, [fitRequest, instance]);
+
+  const onNodesChange = React.useCallback((changes: NodeChange<WorkflowFlowNode>[]) => {
+    // Removals go through the document (Delete), never straight to the drawing.
+    setNodes(current => applyNodeChanges(changes.filter(c => c.type !== 'remove'), current));
+  }, []);
+  const onEdgesChange = React.useCallback((changes: EdgeChange<WorkflowFlowEdge>[]) => {
+    setEdges(current => applyEdgeChanges(changes.filter(c => c.type !== 'remove'), current));
+  }, []);
+  const onSelectionChange = React.useCallback(
+    ({ nodes: n, edges: e }: OnSelectionChangeParams) => actions.select(n.map(x => x.id), e.map(x => x.id)),
+    [actions]
+  );
+
   return (
-    <ReactFlow
+    <ReactFlow<WorkflowFlowNode, WorkflowFlowEdge>
       nodes={nodes}
-      edges={flow.edges}
+      edges={edges}
       nodeTypes={nodeTypes}
-      onNodesChange={changes =>
-        setNodes(current => {
-          // Only moves are kept for now; editing the document from the canvas comes later.
-          const moved = new Map<string, { x: number; y: number }>();
-          for (const change of changes) {
-            if (change.type === 'position' && change.position) {
-              moved.set(change.id, change.position);
-            }
-          }
-          return moved.size
-            ? current.map(n => (moved.has(n.id) ? { ...n, position: moved.get(n.id)! } : n))
-            : current;
-        })
-      }
-      fitView
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onSelectionChange={onSelectionChange}
+      onNodeDragStop={(_, __, dragged) => actions.move(dragged.map(n => ({ id: n.id, position: n.position })))}
+      onConnect={connection => actions.connect(connection)}
+      isValidConnection={c => handlesMatch(c.sourceHandle, c.targetHandle)}
+      onMoveEnd={(event, vp) => {
+        if (event) actions.viewport(vp); // the user's, not a programmatic fit
+      }}
+      deleteKeyCode={null}
+      selectionKeyCode="Shift"
+      multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+      fitView={viewport === null}
+      defaultViewport={viewport ?? undefined}
       minZoom={0.1}
       proOptions={{ hideAttribution: true }}
     >
       <Background />
       <Controls showInteractive={false} />
+      <MiniMap pannable zoomable className="jp-WorkflowEditor-minimap" />
       {nodes.length === 0 && (
         <div className="jp-WorkflowEditor-empty">
-          This workflow has no nodes yet. Each node is a notebook with a <code>parameters</code> cell.
+          This workflow has no nodes yet. Drag notebooks here from the file browser; each node is a notebook with a{' '}
+          <code>parameters</code> cell.
         </div>
       )}
     </ReactFlow>
@@ -128,7 +225,8 @@ function Flow({ graph, fitRequest }: { graph: WorkflowGraph; fitRequest: number 
 }
 
 /** The canvas of a workflow document, or the reason there is none. */
-export function WorkflowCanvas({ graph, error, fitRequest }: ICanvasProps): JSX.Element {
+export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
+  const { graph, error, message } = props;
   if (error !== null || graph === null) {
     return (
       <div className="jp-WorkflowEditor-error" role="alert">
@@ -139,8 +237,33 @@ export function WorkflowCanvas({ graph, error, fitRequest }: ICanvasProps): JSX.
     );
   }
   return (
-    <ReactFlowProvider>
-      <Flow graph={graph} fitRequest={fitRequest} />
-    </ReactFlowProvider>
+    <ActionsContext.Provider value={props.actions}>
+      <ReactFlowProvider>
+        <Flow {...props} graph={graph} />
+      </ReactFlowProvider>
+      {props.fanIn !== null && (
+        <div className="jp-WorkflowEditor-toolbar">
+          <label>
+            Fan-in into <code>{`${props.fanIn.target}.${props.fanIn.parameter}`}</code>, reduce{' '}
+            <select
+              aria-label="Reducer"
+              value={props.fanIn.reduce || 'list'}
+              onChange={e => props.actions.reduce(props.fanIn!.target, props.fanIn!.parameter, e.target.value as Reducer)}
+            >
+              {REDUCERS.map(r => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      )}
+      {message !== null && (
+        <div className="jp-WorkflowEditor-message" role="status">
+          {message}
+        </div>
+      )}
+    </ActionsContext.Provider>
   );
 }

@@ -12,6 +12,20 @@ import { FACTORY, WorkflowEditor, WorkflowEditorFactory } from './widget';
 
 export const FILE_TYPE = 'workflow';
 export const NEW_WORKFLOW = 'jupyter-workflow:new';
+export const DELETE_SELECTION = 'jupyter-workflow:delete-selection';
+export const UNDO = 'jupyter-workflow:undo';
+export const COPY = 'jupyter-workflow:copy';
+export const CUT = 'jupyter-workflow:cut';
+export const PASTE = 'jupyter-workflow:paste';
+export const REDO = 'jupyter-workflow:redo';
+/** Where the canvas's keyboard shortcuts apply. */
+const CANVAS_SELECTOR = '.jp-WorkflowEditor';
+
+/** Whether the focus is in a field, where keys are the field's (renaming a node). */
+function typing(): boolean {
+  const active = document.activeElement;
+  return !!active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || (active as HTMLElement).isContentEditable);
+}
 
 /** What "New Workflow" writes: the smallest valid workflow. */
 export const EMPTY_WORKFLOW = { format: 'jupyter-workflow/1', nodes: {} };
@@ -75,6 +89,52 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return app.commands.execute('docmanager:open', { path: created.path, factory: FACTORY });
       }
     });
+    // The canvas's shortcuts follow JupyterLab's: commands with key bindings on the canvas's selector.
+    const current = (): WorkflowEditor | null => {
+      const widget = tracker.currentWidget;
+      return widget && widget === app.shell.currentWidget ? widget : null;
+    };
+    app.commands.addCommand(DELETE_SELECTION, {
+      label: 'Delete Selected Nodes and Edges',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.deleteSelection()
+    });
+    app.commands.addCommand(UNDO, {
+      label: 'Undo Workflow Edit',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => current()?.content.undo()
+    });
+    app.commands.addCommand(REDO, {
+      label: 'Redo Workflow Edit',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => current()?.content.redo()
+    });
+    app.commands.addCommand(COPY, {
+      label: 'Copy Selected Nodes',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.copySelection()
+    });
+    app.commands.addCommand(CUT, {
+      label: 'Cut Selected Nodes',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.cutSelection()
+    });
+    app.commands.addCommand(PASTE, {
+      label: 'Paste Nodes',
+      isEnabled: () => current() !== null && !typing(),
+      execute: () => void current()?.content.paste()
+    });
+    app.commands.addKeyBinding({ command: COPY, keys: ['Accel C'], selector: CANVAS_SELECTOR });
+    app.commands.addKeyBinding({ command: CUT, keys: ['Accel X'], selector: CANVAS_SELECTOR });
+    app.commands.addKeyBinding({ command: PASTE, keys: ['Accel V'], selector: CANVAS_SELECTOR });
+    for (const keys of [['Delete'], ['Backspace']]) {
+      app.commands.addKeyBinding({ command: DELETE_SELECTION, keys, selector: CANVAS_SELECTOR });
+    }
+    app.commands.addKeyBinding({ command: UNDO, keys: ['Accel Z'], selector: CANVAS_SELECTOR });
+    for (const keys of [['Accel Shift Z'], ['Accel Y']]) {
+      app.commands.addKeyBinding({ command: REDO, keys, selector: CANVAS_SELECTOR });
+    }
+
     if (launcher) {
       launcher.add({ command: NEW_WORKFLOW, category: 'Other', rank: 1 });
     }

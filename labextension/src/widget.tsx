@@ -1,29 +1,69 @@
 import * as React from 'react';
 import { DocumentRegistry, DocumentWidget, ABCWidgetFactory } from '@jupyterlab/docregistry';
+import { ServerConnection } from '@jupyterlab/services';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
+import type { Connection, Viewport } from '@xyflow/react';
 
-import { WorkflowCanvas } from './canvas';
-import { documentToGraph, parseDocument, WorkflowGraph } from './document';
+import { ICanvasActions, WorkflowCanvas } from './canvas';
+import { NodeClip, copyNodes, pasteNodes } from './clipboard';
+import {
+  WorkflowDocument, WorkflowDocumentError, WorkflowGraph, documentToGraph, parseDocument, renameNode, serializeDocument,
+  setReducer
+} from './document';
+import {
+  NotebookPorts, connectHandles, deleteElements, dirname, dropNotebooks, edgeRefOf, moveEdit, relativePath, resolvePath,
+  textChange
+} from './flow';
 import { workflowIcon } from './icons';
 
 export const FACTORY = 'Workflow Editor';
+/** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
+export const CONTENTS_MIME = 'application/x-jupyter-icontents';
+/** The nodes last copied, shared by every workflow panel of the page. */
+let clipboard: NodeClip | null = null;
+
+/** How long a refused edit's message stays. */
+const MESSAGE_MS = 5000;
 
 /** The graph, or why the text does not give one. */
-export function parseWorkflow(text: string): { graph: WorkflowGraph | null; error: string | null } {
+export function parseWorkflow(text: string): { document: WorkflowDocument | null; graph: WorkflowGraph | null; error: string | null } {
   const parsed = parseDocument(text);
   if (!parsed.ok) {
     const { message, line, column } = parsed.error;
-    return { graph: null, error: `line ${line}, column ${column}: ${message}` };
+    return { document: null, graph: null, error: `line ${line}, column ${column}: ${message}` };
   }
-  return { graph: documentToGraph(parsed.document), error: null };
+  return { document: parsed.document, graph: documentToGraph(parsed.document), error: null };
 }
 
-/** The canvas of one workflow file; its model is the file's text. */
+/** The text model of a file, as the panel edits it (JupyterLab's `ISharedText`, the part used here). */
+interface ISharedSource {
+  getSource(): string;
+  updateSource(start: number, end: number, value?: string): void;
+  undo(): void;
+  redo(): void;
+  /** Yjs's undo manager, which merges changes closer than 500 ms into one step. */
+  readonly undoManager?: { stopCapturing(): void } | null;
+}
+
+/** A Lumino drag event (`@lumino/dragdrop`'s `Drag.Event`, the part used here). */
+interface ILuminoDragEvent extends MouseEvent {
+  readonly mimeData: { hasData(mime: string): boolean; getData(mime: string): unknown };
+  readonly proposedAction: string;
+  dropAction: string;
+}
+
+/**
+ * The canvas of one workflow file. Its model is the file's text: every edit made on the
+ * canvas computes a new document with the pure model and writes its serialization into
+ * the text, so that the JSON editor of the same file, dirty state, save, revert and
+ * undo/redo behave as for any text document; a text change from anywhere redraws it.
+ */
 export class WorkflowPanel extends ReactWidget {
   constructor(context: DocumentRegistry.Context) {
     super();
     this.addClass('jp-WorkflowEditor');
+    this.node.tabIndex = -1; // keyboard shortcuts (Delete, undo) need the focus inside
     this._context = context;
     context.model.contentChanged.connect(this._onContentChanged, this);
     void context.ready.then(() => this._onContentChanged());
@@ -34,23 +74,243 @@ export class WorkflowPanel extends ReactWidget {
     return { graph: this._graph, error: this._error };
   }
 
+  /** The document the canvas shows, or null when the text does not parse. */
+  get document(): WorkflowDocument | null {
+    return this._document;
+  }
+
+  /** The selected nodes and edges (ids). */
+  get selection(): { nodes: string[]; edges: string[] } {
+    return { nodes: [...this._selection.nodes], edges: [...this._selection.edges] };
+  }
+
+  /**
+   * Apply an edit: `edit` gets the current document and returns the new one (or throws
+   * `WorkflowDocumentError`, whose message is shown). Returns whether the text changed.
+   */
+  edit(edit: (document: WorkflowDocument) => WorkflowDocument): boolean {
+    const current = this._document;
+    if (current === null) {
+      this.showMessage('The text is not a workflow document: fix it in the JSON editor first.');
+      return false;
+    }
+    let text: string;
+    let next: WorkflowDocument;
+    try {
+      next = edit(current);
+      if (next === current) return false;
+      text = serializeDocument(next);
+    } catch (e) {
+      if (e instanceof WorkflowDocumentError) {
+        this.showMessage(e.message);
+        return false;
+      }
+      throw e;
+    }
+    const source = this._source;
+    const before = source.getSource();
+    if (text === before) return false;
+    // The focused element (an edge, a node, the rename field) may go with the redraw: keep the
+    // focus on the canvas so that its shortcuts (Delete, undo) still apply.
+    if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
+    this._pending = { text, document: next };
+    if (this._message !== null) {
+      // The last refusal is answered by an edit that went through.
+      this._message = null;
+      window.clearTimeout(this._messageTimer);
+    }
+    const [start, end, value] = textChange(before, text);
+    source.updateSource(start, end, value);
+    // Each canvas edit is one undo step, however soon the next one comes.
+    source.undoManager?.stopCapturing();
+    this._context.model.dirty = true;
+    return true;
+  }
+
+  /** Remove the selected nodes and edges (one edit). */
+  deleteSelection(): boolean {
+    const graph = this._graph;
+    if (!graph) return false;
+    const edges = graph.edges.filter(e => this._selection.edges.has(e.id));
+    const nodes = graph.nodes.filter(n => this._selection.nodes.has(n.id)).map(n => n.id);
+    if (!edges.length && !nodes.length) return false;
+    return this.edit(doc => deleteElements(doc, nodes, edges.map(edgeRefOf)));
+  }
+
+  /** Copy the selected nodes; true when there were some. */
+  copySelection(): boolean {
+    if (this._document === null) return false;
+    const clip = copyNodes(this._document, this._selection.nodes, dirname(this._context.path));
+    if (clip) clipboard = clip;
+    return clip !== null;
+  }
+
+  /** Copy the selected nodes, then remove them (one edit). */
+  cutSelection(): boolean {
+    return this.copySelection() && this.edit(doc => deleteElements(doc, [...this._selection.nodes], []));
+  }
+
+  /** Paste the copied nodes (selected afterwards); false when nothing was copied. */
+  paste(): boolean {
+    const clip = clipboard;
+    if (clip === null) return false;
+    let ids: string[] = [];
+    const changed = this.edit(doc => {
+      const pasted = pasteNodes(doc, clip, dirname(this._context.path));
+      ids = pasted.ids;
+      return pasted.document;
+    });
+    if (changed) {
+      this._selection = { nodes: new Set(ids), edges: new Set() };
+      this.update();
+    }
+    return changed;
+  }
+
+  undo(): void {
+    this._source.undo();
+  }
+
+  redo(): void {
+    this._source.redo();
+  }
+
+  /** Show a short message over the canvas (a refused edit). */
+  showMessage(message: string): void {
+    this._message = message;
+    window.clearTimeout(this._messageTimer);
+    this._messageTimer = window.setTimeout(() => {
+      this._message = null;
+      this.update();
+    }, MESSAGE_MS);
+    this.update();
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
+    window.clearTimeout(this._messageTimer);
     this._context.model.contentChanged.disconnect(this._onContentChanged, this);
     super.dispose();
   }
 
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case 'lm-dragenter':
+      case 'lm-dragover':
+        this._onDragOver(event as ILuminoDragEvent);
+        break;
+      case 'lm-dragleave':
+        this.removeClass('jp-mod-dropTarget');
+        break;
+      case 'lm-drop':
+        this._onDrop(event as ILuminoDragEvent);
+        break;
+      case 'mousedown':
+        if (!this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
+        break;
+    }
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    for (const type of ['lm-dragenter', 'lm-dragleave', 'lm-dragover', 'lm-drop']) this.node.addEventListener(type, this);
+    this.node.addEventListener('mousedown', this, true);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    for (const type of ['lm-dragenter', 'lm-dragleave', 'lm-dragover', 'lm-drop']) this.node.removeEventListener(type, this);
+    this.node.removeEventListener('mousedown', this, true);
+    super.onBeforeDetach(msg);
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
+  }
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    // Fitting while hidden gives zoom 0.1 and nothing in view: fit each time it is shown.
-    this._fitRequest += 1;
-    this.update();
+    // Fitting while hidden gives zoom 0.1 and nothing in view: fit when shown, until the user has moved the view.
+    if (this._viewport === null) {
+      this._fitRequest += 1;
+      this.update();
+    }
   }
 
   protected render(): JSX.Element {
-    return <WorkflowCanvas graph={this._graph} error={this._error} fitRequest={this._fitRequest} />;
+    return (
+      <WorkflowCanvas
+        graph={this._graph}
+        error={this._error}
+        fitRequest={this._fitRequest}
+        ports={this._ports}
+        selection={this._selection}
+        viewport={this._viewport}
+        message={this._message}
+        fanIn={this._selectedFanIn()}
+        actions={this._actions}
+      />
+    );
+  }
+
+  /** The fan-in of the one selected edge, when it is a fan-in member. */
+  private _selectedFanIn(): { target: string; parameter: string; reduce: string } | null {
+    if (this._selection.edges.size !== 1 || !this._graph) return null;
+    const [id] = this._selection.edges;
+    const edge = this._graph.edges.find(e => e.id === id);
+    return edge?.kind === 'fanin' ? { target: edge.target, parameter: edge.targetPort, reduce: edge.reduce } : null;
+  }
+
+  private get _source(): ISharedSource {
+    return this._context.model.sharedModel as unknown as ISharedSource;
+  }
+
+  /** The paths of the notebooks a drag from the file browser carries, as the workflow writes them. */
+  private _draggedNotebooks(event: ILuminoDragEvent): string[] {
+    if (!event.mimeData.hasData(CONTENTS_MIME)) return [];
+    const paths = event.mimeData.getData(CONTENTS_MIME);
+    if (!Array.isArray(paths)) return [];
+    const folder = dirname(this._context.path);
+    return paths
+      .filter((p): p is string => typeof p === 'string' && /\.ipynb$/.test(p))
+      .map(p => relativePath(folder, this._localPath(p)));
+  }
+
+  /** A path of the file browser without its drive prefix (`Drive:path`). */
+  private _localPath(path: string): string {
+    const colon = path.indexOf(':');
+    const slash = path.indexOf('/');
+    return colon > 0 && (slash < 0 || colon < slash) ? path.slice(colon + 1) : path;
+  }
+
+  private _onDragOver(event: ILuminoDragEvent): void {
+    if (this._document === null || this._draggedNotebooks(event).length === 0) return;
+    event.preventDefault();
+    event.stopPropagation();
+    event.dropAction = event.proposedAction === 'none' ? 'copy' : event.proposedAction;
+    this.addClass('jp-mod-dropTarget');
+  }
+
+  private _onDrop(event: ILuminoDragEvent): void {
+    this.removeClass('jp-mod-dropTarget');
+    const notebooks = this._draggedNotebooks(event);
+    if (this._document === null || notebooks.length === 0 || this._projector === null) return;
+    event.preventDefault();
+    event.stopPropagation();
+    event.dropAction = event.proposedAction === 'none' ? 'copy' : event.proposedAction;
+    const at = this._projector({ x: event.clientX, y: event.clientY });
+    let ids: string[] = [];
+    const changed = this.edit(doc => {
+      const dropped = dropNotebooks(doc, notebooks, at);
+      ids = dropped.ids;
+      return dropped.document;
+    });
+    if (changed) {
+      this._selection = { nodes: new Set(ids), edges: new Set() };
+      this.update();
+    }
   }
 
   private _onContentChanged(): void {
@@ -59,17 +319,96 @@ export class WorkflowPanel extends ReactWidget {
       return;
     }
     this._text = text;
-    const { graph, error } = parseWorkflow(text);
-    this._graph = graph;
-    this._error = error;
+    const pending = this._pending;
+    this._pending = null;
+    if (pending && pending.text === text) {
+      this._document = pending.document;
+      this._graph = documentToGraph(pending.document);
+      this._error = null;
+    } else {
+      const { document, graph, error } = parseWorkflow(text);
+      this._document = document;
+      this._graph = graph;
+      this._error = error;
+    }
+    this._fetchPorts();
     this.update();
   }
 
+  /** Ask the components endpoint once per notebook for its declared parameters and outputs. */
+  private _fetchPorts(): void {
+    const graph = this._graph;
+    if (!graph) return;
+    const folder = dirname(this._context.path);
+    for (const node of graph.nodes) {
+      const notebook = node.notebook;
+      if (this._asked.has(notebook) || !/\.ipynb$/.test(notebook)) continue;
+      this._asked.add(notebook);
+      const path = resolvePath(folder, notebook);
+      if (path === null) continue;
+      const settings = ServerConnection.makeSettings();
+      const url = `${settings.baseUrl}workflow/api/components/${path.split('/').map(encodeURIComponent).join('/')}`;
+      void ServerConnection.makeRequest(url, {}, settings)
+        .then(async response => {
+          if (!response.ok || this.isDisposed) return;
+          const component = (await response.json()) as { parameters?: Record<string, unknown>; outputs?: Record<string, unknown> };
+          const ports: NotebookPorts = {
+            parameters: Object.keys(component.parameters ?? {}),
+            outputs: Object.keys(component.outputs ?? {})
+          };
+          const next = new Map(this._ports);
+          next.set(notebook, ports);
+          this._ports = next;
+          this.update();
+        })
+        .catch(() => {
+          // The canvas works without declared ports: the document's own are drawn.
+          this._asked.delete(notebook);
+        });
+    }
+  }
+
+  private _actions: ICanvasActions = {
+    move: moved => void this.edit(doc => moveEdit(doc, moved)),
+    connect: (connection: Connection) => void this.edit(doc => connectHandles(doc, connection)),
+    rename: (from, to) => {
+      const ok = this.edit(doc => renameNode(doc, from, to));
+      if (ok && this._selection.nodes.has(from)) {
+        const nodes = new Set(this._selection.nodes);
+        nodes.delete(from);
+        nodes.add(to);
+        this._selection = { nodes, edges: this._selection.edges };
+      }
+      return ok || from === to;
+    },
+    reduce: (target, parameter, reduce) => void this.edit(doc => setReducer(doc, target, parameter, reduce)),
+    select: (nodes, edges) => {
+      const fanIn = this._selectedFanIn();
+      this._selection = { nodes: new Set(nodes), edges: new Set(edges) };
+      if (fanIn !== null || this._selectedFanIn() !== null) this.update();
+    },
+    viewport: (viewport: Viewport) => {
+      this._viewport = viewport;
+    },
+    setProjector: project => {
+      this._projector = project;
+    }
+  };
+
   private _context: DocumentRegistry.Context;
   private _text: string | null = null;
+  private _document: WorkflowDocument | null = null;
+  private _pending: { text: string; document: WorkflowDocument } | null = null;
   private _graph: WorkflowGraph | null = null;
   private _error: string | null = null;
   private _fitRequest = 0;
+  private _viewport: Viewport | null = null;
+  private _selection: { nodes: ReadonlySet<string>; edges: ReadonlySet<string> } = { nodes: new Set(), edges: new Set() };
+  private _message: string | null = null;
+  private _messageTimer = 0;
+  private _projector: ((point: { x: number; y: number }) => { x: number; y: number }) | null = null;
+  private _ports: ReadonlyMap<string, NotebookPorts> = new Map();
+  private _asked = new Set<string>();
 }
 
 export class WorkflowEditor extends DocumentWidget<WorkflowPanel, DocumentRegistry.IModel> {
