@@ -49,7 +49,7 @@ def canvas_nodes(panel) -> dict[str, dict]:
             """els => els.map(e => ({
                 id: e.dataset.id,
                 state: e.dataset.state,
-                title: e.querySelector('.jp-WorkflowNode-title')?.textContent ?? null,
+                title: e.querySelector('.jp-WorkflowNode-label')?.textContent ?? null,
             }))"""
         )
     }

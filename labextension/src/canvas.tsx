@@ -79,7 +79,7 @@ function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
         setEditing(true);
       }}
     >
-      {title}
+      <span className="jp-WorkflowNode-label">{title}</span>
       {title !== id && <span className="jp-WorkflowNode-id">{id}</span>}
     </div>
   );
