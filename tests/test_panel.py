@@ -112,6 +112,7 @@ def test_new_workflow_from_the_command_palette_creates_an_empty_workflow(lab):
     assert json.loads(created.read_text()) == EMPTY_WORKFLOW
     expect(lab.file_item("untitled.workflow.json")).to_be_visible()
     lab.screenshot()
+    created.unlink()  # the server is shared by the session's tests
 
 
 def test_a_file_that_is_not_json_says_where_it_cannot_be_read(lab):

@@ -24,6 +24,9 @@ import {
   AFTER_IN, AFTER_OUT, NotebookPorts, WorkflowFlowEdge, WorkflowFlowNode, handlesMatch, inHandle, outHandle, toFlow
 } from './flow';
 
+/** Fitting shows every node, never larger than life: a small workflow is not blown up. */
+const FIT = { padding: 0.15, maxZoom: 1 };
+
 /** What the canvas asks of its panel: every change to the document goes through these. */
 export interface ICanvasActions {
   /** Store the positions of the nodes a drag moved. */
@@ -173,7 +176,7 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
   React.useEffect(() => {
     if (fitRequest > 0) {
       // After React Flow has measured the nodes of a panel that just became visible.
-      requestAnimationFrame(() => void instance.fitView({ padding: 0.15 }));
+      requestAnimationFrame(() => void instance.fitView(FIT));
     }
   }, [fitRequest, instance]);
 
@@ -207,6 +210,7 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
       selectionKeyCode="Shift"
       multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
       fitView={viewport === null}
+      fitViewOptions={FIT}
       defaultViewport={viewport ?? undefined}
       minZoom={0.1}
       proOptions={{ hideAttribution: true }}
