@@ -131,7 +131,8 @@ function PaletteView(props: PaletteViewProps): JSX.Element {
         <input
           className="jp-WorkflowPalette-searchInput jp-mod-styled"
           type="search"
-          placeholder="Search title, path, parameter"
+          placeholder="Search components"
+          title="Words of a title, a path or a parameter name"
           aria-label="Search components"
           value={query}
           onChange={event => setQuery(event.target.value)}
