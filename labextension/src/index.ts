@@ -8,6 +8,7 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 
 import { workflowIcon } from './icons';
+import { palettePlugin } from './palette';
 import { FACTORY, WorkflowEditor, WorkflowEditorFactory } from './widget';
 
 export const FILE_TYPE = 'workflow';
@@ -144,4 +145,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, palettePlugin];
