@@ -23,6 +23,12 @@ export type ValidationResult = Schemas['ValidationResult'];
 export type Problem = Schemas['Problem'];
 export type WorkflowDocument = Schemas['WorkflowDocument'];
 export type WorkflowNode = Schemas['WorkflowNode'];
+export type WorkflowSource = Schemas['WorkflowSource'];
+export type NewRun = Schemas['NewRun'];
+export type RetryStarted = Schemas['RetryStarted'];
+export type NodeError = Schemas['NodeError'];
+export type RunError = Schemas['RunError'];
+export type ApiError = Schemas['Error'];
 
 /** What a node element shows in `data-state` when no run is shown on the canvas. */
 export const NO_RUN_STATE = 'idle' as const;
