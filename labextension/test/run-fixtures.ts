@@ -74,7 +74,7 @@ export const TIMEOUT: NodeError = {
  */
 export function failingRunWithRetry(): EventLog {
   const log = new EventLog();
-  log.add('run.started', null, { inputs: { month: '2026-10' } });
+  log.add('run.started', null, { inputs: { month: '2026-10' } as unknown as Record<string, never> });
   log.transition('lookup', 'pending', { to: 'cached', from_run: 'ffee00' });
   log.transition('load', 'pending', { to: 'queued' });
   log.transition('fetch', 'pending', { to: 'queued' });

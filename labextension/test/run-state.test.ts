@@ -179,8 +179,8 @@ describe('the run view from a run record', () => {
     workflow_name: 'reconcile',
     workflow_path: 'reconcile.workflow.json',
     status: 'failed',
-    inputs: { month: '2026-10' } as Run['inputs'],
-    outputs: {} as Run['outputs'],
+    inputs: { month: '2026-10' } as unknown as Run['outputs'],
+    outputs: {} as unknown as Run['outputs'],
     error: { node: 'model', ...ZERO_DIVISION },
     trigger: 'server',
     user: 'ada',
@@ -199,7 +199,7 @@ describe('the run view from a run record', () => {
         finished_at: '2026-11-30T10:00:09+00:00',
         duration_s: 6,
         notebook: 'runs/a1b2/load.ipynb',
-        outputs: { rows: 3 } as Run['outputs'],
+        outputs: { rows: 3 } as unknown as Run['outputs'],
         error: null
       },
       {
@@ -211,7 +211,7 @@ describe('the run view from a run record', () => {
         finished_at: '2026-11-30T10:00:21+00:00',
         duration_s: 11,
         notebook: 'runs/a1b2/model.ipynb',
-        outputs: {} as Run['outputs'],
+        outputs: {} as unknown as Run['outputs'],
         error: ZERO_DIVISION
       }
     ]
@@ -230,7 +230,7 @@ describe('the run view from a run record', () => {
   it('merges the record into a live view, keeping output lines and the resume point', () => {
     const log = failingRunWithRetry();
     const live = reduceFrozen(log.events);
-    const merged = applyRunRecord(live, deepFreeze(structuredClone({ ...record, outputs: { total: 9 } as Run['outputs'] })));
+    const merged = applyRunRecord(live, deepFreeze(structuredClone({ ...record, outputs: { total: 9 } as unknown as Run['outputs'] })));
     expect(merged.outputs).toEqual({ total: 9 });
     expect(merged.lastEventId).toBe(live.lastEventId);
     expect(merged.nodes.load.lines).toEqual(live.nodes.load.lines);
