@@ -25,6 +25,27 @@ export type ValidationResult = Schemas['ValidationResult'];
 export type Problem = Schemas['Problem'];
 export type WorkflowDocument = Schemas['WorkflowDocument'];
 export type WorkflowNode = Schemas['WorkflowNode'];
+export type WorkflowSource = Schemas['WorkflowSource'];
+export type NewRun = Schemas['NewRun'];
+export type RetryStarted = Schemas['RetryStarted'];
+export type NodeError = Schemas['NodeError'];
+export type RunError = Schemas['RunError'];
+export type ApiError = Schemas['Error'];
+
+/**
+ * Each event type's payload (`data`). The generated `Event` members intersect `data` with the
+ * envelope's free-form object, which makes their fields unusable: read `data` through this map.
+ */
+export interface EventPayloads {
+  'run.started': Schemas['RunStarted'];
+  'node.triggered': Schemas['NodeTriggered'];
+  'node.started': Schemas['NodeStarted'];
+  'node.status.changed': Schemas['NodeStatusChanged'];
+  'node.output': Schemas['NodeOutput'];
+  'node.finished': Schemas['NodeFinished'];
+  'run.finished': Schemas['RunFinished'];
+  'run.interrupted': Schemas['RunInterrupted'];
+}
 
 /** What a node element shows in `data-state` when no run is shown on the canvas. */
 export const NO_RUN_STATE = 'idle' as const;
