@@ -4,3 +4,4 @@
  */
 export * from './graph';
 export * from './engine';
+export * from './auto';
