@@ -23,6 +23,8 @@ import { REDUCERS, Reducer, WorkflowGraph } from './document';
 import {
   AFTER_IN, AFTER_OUT, NotebookPorts, WorkflowFlowEdge, WorkflowFlowNode, handlesMatch, inHandle, outHandle, toFlow
 } from './flow';
+import { placeNodes, useAutoLayout } from './layout/auto';
+import { unplacedNodes } from './layout/graph';
 
 /** Fitting shows every node, never larger than life: a small workflow is not blown up. */
 const FIT = { padding: 0.15, maxZoom: 1 };
@@ -153,12 +155,20 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
   const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
   const selectionRef = React.useRef(selection);
   selectionRef.current = selection;
-  const build = React.useCallback(
-    () => toFlow(graph, { ports, selectedNodes: selectionRef.current.nodes, selectedEdges: selectionRef.current.edges }),
-    [graph, ports]
-  );
+  // Nodes without a saved position: hidden until laid out (ELK, in a worker), then shown there.
+  const placeRef = React.useRef((list: WorkflowFlowNode[]) => placeNodes(list, new Set(unplacedNodes(graph)), new Map()));
+  const build = React.useCallback(() => {
+    const flow = toFlow(graph, { ports, selectedNodes: selectionRef.current.nodes, selectedEdges: selectionRef.current.edges });
+    return { nodes: placeRef.current(flow.nodes), edges: flow.edges };
+  }, [graph, ports]);
   const [nodes, setNodes] = React.useState<WorkflowFlowNode[]>(() => build().nodes);
   const [edges, setEdges] = React.useState<WorkflowFlowEdge[]>(() => build().edges);
+  const viewportRef = React.useRef(viewport);
+  viewportRef.current = viewport;
+  const auto = useAutoLayout(graph, nodes, setNodes, () => {
+    if (viewportRef.current === null) requestAnimationFrame(() => void instance.fitView(FIT));
+  });
+  placeRef.current = auto.place;
   const first = React.useRef(true);
   React.useEffect(() => {
     if (first.current) {
@@ -200,7 +210,11 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
       onNodesChange={onNodesChange}
       onEdgesChange={onEdgesChange}
       onSelectionChange={onSelectionChange}
-      onNodeDragStop={(_, __, dragged) => actions.move(dragged.map(n => ({ id: n.id, position: n.position })))}
+      onNodeDragStop={(_, __, dragged) => {
+        // Laid-out positions are saved with the first move, so that nothing jumps after it.
+        const moved = dragged.map(n => ({ id: n.id, position: n.position }));
+        actions.move([...auto.autoPlaced().filter(a => !moved.some(m => m.id === a.id)), ...moved]);
+      }}
       onConnect={connection => actions.connect(connection)}
       isValidConnection={c => handlesMatch(c.sourceHandle, c.targetHandle)}
       onMoveEnd={(event, vp) => {

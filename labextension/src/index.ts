@@ -3,7 +3,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { CommandToolbarButton, ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 
@@ -19,6 +19,7 @@ export const COPY = 'jupyter-workflow:copy';
 export const CUT = 'jupyter-workflow:cut';
 export const PASTE = 'jupyter-workflow:paste';
 export const REDO = 'jupyter-workflow:redo';
+export const ARRANGE = 'jupyter-workflow:arrange';
 /** Where the canvas's keyboard shortcuts apply. */
 const CANVAS_SELECTOR = '.jp-WorkflowEditor';
 
@@ -69,6 +70,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
     factory.widgetCreated.connect((_, widget) => {
+      widget.toolbar.addItem('arrange', new CommandToolbarButton({ commands: app.commands, id: ARRANGE, label: 'Arrange' }));
       widget.context.pathChanged.connect(() => void tracker.save(widget));
       void tracker.add(widget);
     });
@@ -125,6 +127,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () => current() !== null && !typing(),
       execute: () => void current()?.content.paste()
     });
+    app.commands.addCommand(ARRANGE, {
+      label: 'Arrange',
+      caption: 'Lay out every node again, left to right, and save the positions',
+      isEnabled: () => current() !== null,
+      execute: () => current()?.content.arrange()
+    });
+    app.contextMenu.addItem({ command: ARRANGE, selector: '.jp-WorkflowEditor .react-flow__pane', rank: 0 });
     app.commands.addKeyBinding({ command: COPY, keys: ['Accel C'], selector: CANVAS_SELECTOR });
     app.commands.addKeyBinding({ command: CUT, keys: ['Accel X'], selector: CANVAS_SELECTOR });
     app.commands.addKeyBinding({ command: PASTE, keys: ['Accel V'], selector: CANVAS_SELECTOR });
@@ -141,6 +150,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
     if (palette) {
       palette.addItem({ command: NEW_WORKFLOW, category: 'Workflow', args: { isPalette: true } });
+      palette.addItem({ command: ARRANGE, category: 'Workflow' });
     }
   }
 };

@@ -8,14 +8,15 @@ import type { Connection, Viewport } from '@xyflow/react';
 import { ICanvasActions, WorkflowCanvas } from './canvas';
 import { NodeClip, copyNodes, pasteNodes } from './clipboard';
 import {
-  WorkflowDocument, WorkflowDocumentError, WorkflowGraph, documentToGraph, parseDocument, renameNode, serializeDocument,
-  setReducer
+  WorkflowDocument, WorkflowDocumentError, WorkflowGraph, documentToGraph, moveNodes, parseDocument, renameNode,
+  serializeDocument, setReducer
 } from './document';
 import {
   NotebookPorts, connectHandles, deleteElements, dirname, dropNotebooks, edgeRefOf, moveEdit, relativePath, resolvePath,
   textChange
 } from './flow';
 import { workflowIcon } from './icons';
+import { layoutGraph, loadElk } from './layout/engine';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -164,6 +165,32 @@ export class WorkflowPanel extends ReactWidget {
       this._selection = { nodes: new Set(ids), edges: new Set() };
       this.update();
     }
+    return changed;
+  }
+
+  /**
+   * Lay out every node again (ELK, layered, left to right, in its worker) and save the
+   * positions in `layout`: one edit, undone at once. Sizes are the nodes' as drawn.
+   * Resolves to whether the document changed.
+   */
+  async arrange(): Promise<boolean> {
+    const graph = this._graph;
+    if (graph === null || graph.nodes.length === 0) return false;
+    const sizes = new Map<string, { width: number; height: number }>();
+    this.node.querySelectorAll<HTMLElement>('.react-flow__node[data-id]').forEach(el => {
+      if (el.offsetWidth && el.offsetHeight) sizes.set(el.dataset.id!, { width: el.offsetWidth, height: el.offsetHeight });
+    });
+    let positions: Map<string, { x: number; y: number }>;
+    try {
+      positions = await layoutGraph(await loadElk(), graph, { sizes });
+    } catch (reason) {
+      this.showMessage(`The layout failed: ${reason}`);
+      return false;
+    }
+    if (this._graph !== graph) return false; // edited meanwhile: that edit wins
+    const changed = this.edit(doc => moveNodes(doc, [...positions].map(([id, p]) => ({ id, ...p }))));
+    this._fitRequest += 1;
+    this.update();
     return changed;
   }
 
