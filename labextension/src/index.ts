@@ -125,7 +125,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       icon: runIcon,
       isEnabled: args => {
         const editor = target(args);
-        return editor !== null && editor.content.document !== null && !editor.content.running;
+        return editor !== null && !editor.content.running;
       },
       execute: args => target(args)?.content.startRun()
     });
