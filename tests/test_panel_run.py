@@ -167,3 +167,23 @@ def test_a_failing_node_shows_failed_its_downstream_skipped_and_retry_completes_
     expect(panel.locator(".jp-WorkflowNode[data-state='succeeded']")).to_have_count(2, timeout=RUN_TIMEOUT_MS)
     expect(panel.locator(".jp-WorkflowRunStatus-status")).to_have_text("succeeded")
     lab.screenshot("retried")
+
+
+def test_an_input_out_of_range_is_reported_on_its_field_and_nothing_runs(lab):
+    panel = open_workflow(lab, "reconcile.workflow.json", 5)
+    runs_before = lab.server.api("workflow/api/runs")["runs"]
+    toolbar_button(panel, "run").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.locator(".jp-WorkflowInputs-field[data-input='threshold'] input").fill("5")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    # The dialog comes back with the server's problem next to the field, the value as typed.
+    field = lab.page.locator(".jp-Dialog .jp-WorkflowInputs-field[data-input='threshold']")
+    expect(field.locator(".jp-WorkflowInputs-problem")).to_be_visible()
+    expect(field.locator("input")).to_have_value("5")
+    expect(lab.page.locator(".jp-Dialog .jp-WorkflowInputs-field[data-input='smtp_port'] .jp-WorkflowInputs-problem")).to_have_count(0)
+    lab.screenshot()
+    lab.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-reject").click()
+    expect(lab.page.locator(".jp-Dialog")).to_have_count(0)
+    assert lab.server.api("workflow/api/runs")["runs"] == runs_before
+    assert set(states(panel).values()) == {"idle"}
