@@ -20,6 +20,7 @@ import {
 } from '@xyflow/react';
 
 import { REDUCERS, Reducer, WorkflowGraph } from './document';
+import { RunView, elapsedMs, nodeState } from './run';
 import {
   AFTER_IN, AFTER_OUT, NotebookPorts, WorkflowFlowEdge, WorkflowFlowNode, handlesMatch, inHandle, outHandle, toFlow
 } from './flow';
@@ -45,9 +46,67 @@ export interface ICanvasActions {
   viewport(viewport: Viewport): void;
   /** Screen → flow coordinates, for drops; set by the canvas when it is mounted. */
   setProjector(project: ((point: { x: number; y: number }) => { x: number; y: number }) | null): void;
+  /** Open the executed notebook of a node of the shown run. */
+  openNotebook(nodeId: string): void;
 }
 
 const ActionsContext = React.createContext<ICanvasActions | null>(null);
+/** The run shown on the nodes, and the time the elapsed counters are computed at. */
+const RunContext = React.createContext<{ run: RunView | null; now: number }>({ run: null, now: 0 });
+
+/** `12 s`, `3 min 4 s`: a short duration. */
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** What a node shows of the run: status badge, attempt, elapsed time, last output line, notebook link. */
+function NodeRunInfo({ id }: { id: string }): JSX.Element | null {
+  const { run, now } = React.useContext(RunContext);
+  const actions = React.useContext(ActionsContext);
+  if (run === null) return null;
+  const node = run.nodes[id];
+  const state = nodeState(run, id);
+  const elapsed = elapsedMs(node, now);
+  const last = node?.lines[node.lines.length - 1];
+  const hasNotebook = !!node?.notebook || (node !== undefined && ['succeeded', 'failed'].includes(node.status));
+  return (
+    <div className="jp-WorkflowNode-run">
+      <div className="jp-WorkflowNode-runRow">
+        <span className="jp-WorkflowNode-badge" data-state={state}>
+          {state}
+        </span>
+        {node !== undefined && node.attempt > 1 && <span className="jp-WorkflowNode-attempt">attempt {node.attempt}</span>}
+        {elapsed !== null && <span className="jp-WorkflowNode-elapsed">{formatDuration(elapsed)}</span>}
+        {elapsed === null && node?.durationS != null && (
+          <span className="jp-WorkflowNode-elapsed">{formatDuration(node.durationS * 1000)}</span>
+        )}
+        {hasNotebook && (
+          <button
+            className="jp-WorkflowNode-notebookLink nodrag"
+            title="Open the executed notebook (read-only)"
+            onClick={e => {
+              e.stopPropagation();
+              actions?.openNotebook(id);
+            }}
+          >
+            notebook
+          </button>
+        )}
+      </div>
+      {last !== undefined && (
+        <div className="jp-WorkflowNode-output" data-stream={last.stream} title={last.text}>
+          {last.text}
+        </div>
+      )}
+      {node?.error && state === 'failed' && (
+        <div className="jp-WorkflowNode-error" title={node.error.evalue ?? ''}>
+          {node.error.ename}: {node.error.evalue}
+        </div>
+      )}
+    </div>
+  );
+}
 
 /** The title of a node; a double click edits its id (`renameNode`). */
 function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
@@ -96,11 +155,13 @@ function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Elemen
   const portsKey = `${data.inputs.map(p => p.name).join(',')}|${data.outputs.join(',')}`;
   React.useEffect(() => updateNodeInternals(id), [id, portsKey, updateNodeInternals]);
   const rows = Math.max(data.inputs.length, data.outputs.length);
+  const { run } = React.useContext(RunContext);
   return (
-    <div className="jp-WorkflowNode" data-id={id} data-state={data.state}>
+    <div className="jp-WorkflowNode" data-id={id} data-state={run === null ? data.state : nodeState(run, id)}>
       <Handle type="target" id={AFTER_IN} position={Position.Top} className="jp-WorkflowNode-after" title="runs after (drop an ordering here)" />
       <NodeTitle id={id} title={data.title} />
       <div className="jp-WorkflowNode-notebook" title={data.notebook}>{data.notebook}</div>
+      <NodeRunInfo id={id} />
       {rows > 0 && (
         <div className="jp-WorkflowNode-ports">
           <div className="jp-WorkflowNode-inputs">
@@ -146,10 +207,14 @@ export interface ICanvasProps {
   message: string | null;
   /** The fan-in of the one selected edge, when it is a fan-in member: its reducer can be chosen. */
   fanIn: { target: string; parameter: string; reduce: string } | null;
+  /** The run whose node states are shown, or null (every node `idle`). */
+  run?: RunView | null;
+  /** The time elapsed counters are computed at (ms since the epoch). */
+  now?: number;
   actions: ICanvasActions;
 }
 
-type FlowProps = Omit<ICanvasProps, 'graph' | 'error'> & { graph: WorkflowGraph };
+type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now'> & { graph: WorkflowGraph };
 
 function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowProps): JSX.Element {
   const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
@@ -244,7 +309,8 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
 
 /** The canvas of a workflow document, or the reason there is none. */
 export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
-  const { graph, error, message } = props;
+  const { graph, error, message, run = null, now = 0, ...flowProps } = props;
+  const runValue = React.useMemo(() => ({ run, now }), [run, now]);
   if (error !== null || graph === null) {
     return (
       <div className="jp-WorkflowEditor-error" role="alert">
@@ -256,9 +322,11 @@ export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
   }
   return (
     <ActionsContext.Provider value={props.actions}>
-      <ReactFlowProvider>
-        <Flow {...props} graph={graph} />
-      </ReactFlowProvider>
+      <RunContext.Provider value={runValue}>
+        <ReactFlowProvider>
+          <Flow {...flowProps} graph={graph} />
+        </ReactFlowProvider>
+      </RunContext.Provider>
       {props.fanIn !== null && (
         <div className="jp-WorkflowEditor-toolbar">
           <label>

@@ -3,13 +3,18 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { CommandToolbarButton, ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ServerConnection } from '@jupyterlab/services';
+import { CommandToolbarButton, fileIcon, refreshIcon, runIcon, stopIcon } from '@jupyterlab/ui-components';
 
 import { workflowIcon } from './icons';
 import { palettePlugin } from './palette';
-import { FACTORY, WorkflowEditor, WorkflowEditorFactory } from './widget';
+import { notebookTab } from './notebook';
+import { RunClient } from './run';
+import { FACTORY, RunStatusLine, WorkflowEditor, WorkflowEditorFactory } from './widget';
 
 export const FILE_TYPE = 'workflow';
 export const NEW_WORKFLOW = 'jupyter-workflow:new';
@@ -20,6 +25,10 @@ export const CUT = 'jupyter-workflow:cut';
 export const PASTE = 'jupyter-workflow:paste';
 export const REDO = 'jupyter-workflow:redo';
 export const ARRANGE = 'jupyter-workflow:arrange';
+export const RUN = 'jupyter-workflow:run';
+export const CANCEL = 'jupyter-workflow:cancel';
+export const RETRY = 'jupyter-workflow:retry';
+export const OPEN_NODE_NOTEBOOK = 'jupyter-workflow:open-node-notebook';
 /** Where the canvas's keyboard shortcuts apply. */
 const CANVAS_SELECTOR = '.jp-WorkflowEditor';
 
@@ -36,9 +45,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-workflow:editor',
   description: 'A graph editor for *.workflow.json files.',
   autoStart: true,
+  requires: [IRenderMimeRegistry],
   optional: [ILayoutRestorer, ILauncher, ICommandPalette, IDefaultFileBrowser],
   activate: (
     app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
     restorer: ILayoutRestorer | null,
     launcher: ILauncher | null,
     palette: ICommandPalette | null,
@@ -73,6 +84,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.toolbar.addItem('arrange', new CommandToolbarButton({ commands: app.commands, id: ARRANGE, label: 'Arrange' }));
       widget.context.pathChanged.connect(() => void tracker.save(widget));
       void tracker.add(widget);
+      // Run, Cancel and Retry act on this editor (its id as the argument), enabled as its run allows.
+      const args = { id: widget.id };
+      widget.toolbar.addItem('workflow-run', new CommandToolbarButton({ commands: app.commands, id: RUN, args }));
+      widget.toolbar.addItem('workflow-cancel', new CommandToolbarButton({ commands: app.commands, id: CANCEL, args }));
+      widget.toolbar.addItem('workflow-retry', new CommandToolbarButton({ commands: app.commands, id: RETRY, args }));
+      widget.toolbar.addItem('workflow-run-status', new RunStatusLine(widget.content));
+      widget.content.runChanged.connect(() => {
+        for (const command of [RUN, CANCEL, RETRY]) app.commands.notifyCommandChanged(command);
+      });
+      widget.content.openNotebook = (runId, nodeId) => void app.commands.execute(OPEN_NODE_NOTEBOOK, { runId, nodeId });
     });
     app.docRegistry.addWidgetFactory(factory);
 
@@ -97,6 +118,56 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const widget = tracker.currentWidget;
       return widget && widget === app.shell.currentWidget ? widget : null;
     };
+    /** The editor a command acts on: the one named by `args.id`, else the current one. */
+    const target = (args: { id?: unknown }): WorkflowEditor | null =>
+      (typeof args.id === 'string' ? tracker.find(w => w.id === args.id) : undefined) ?? current();
+    app.commands.addCommand(RUN, {
+      label: 'Run',
+      caption: 'Run this workflow (asks for its inputs)',
+      icon: runIcon,
+      isEnabled: args => {
+        const editor = target(args);
+        return editor !== null && !editor.content.running;
+      },
+      execute: args => target(args)?.content.startRun()
+    });
+    app.commands.addCommand(CANCEL, {
+      label: 'Cancel',
+      caption: 'Cancel the run',
+      icon: stopIcon,
+      isEnabled: args => target(args)?.content.running ?? false,
+      execute: args => target(args)?.content.cancelRun()
+    });
+    app.commands.addCommand(RETRY, {
+      label: 'Retry',
+      caption: 'Run again what did not succeed in the last run',
+      icon: refreshIcon,
+      isEnabled: args => {
+        const run = target(args)?.content.run;
+        return !!run && !target(args)!.content.running && run.status !== 'succeeded';
+      },
+      execute: args => target(args)?.content.retryRun()
+    });
+    const client = new RunClient(ServerConnection.makeSettings());
+    app.commands.addCommand(OPEN_NODE_NOTEBOOK, {
+      label: 'Open Executed Notebook',
+      caption: "Open a run's node's executed notebook, read-only",
+      icon: fileIcon,
+      execute: async args => {
+        const runId = String(args.runId);
+        const nodeId = String(args.nodeId);
+        const id = `jp-workflow-notebook-${runId}-${nodeId}`;
+        const open = [...app.shell.widgets('main')].find(w => w.id === id);
+        if (open) {
+          app.shell.activateById(id);
+          return;
+        }
+        const notebook = await client.getNodeNotebook(runId, nodeId);
+        const widget = notebookTab(notebook, rendermime, runId, nodeId);
+        app.shell.add(widget, 'main', { mode: 'split-right' });
+        app.shell.activateById(widget.id);
+      }
+    });
     app.commands.addCommand(DELETE_SELECTION, {
       label: 'Delete Selected Nodes and Edges',
       isEnabled: () => current() !== null && !typing(),

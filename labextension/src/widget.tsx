@@ -3,6 +3,7 @@ import { DocumentRegistry, DocumentWidget, ABCWidgetFactory } from '@jupyterlab/
 import { ServerConnection } from '@jupyterlab/services';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
+import { ISignal, Signal } from '@lumino/signaling';
 import type { Connection, Viewport } from '@xyflow/react';
 
 import { ICanvasActions, WorkflowCanvas } from './canvas';
@@ -17,6 +18,11 @@ import {
 } from './flow';
 import { workflowIcon } from './icons';
 import { layoutGraph, loadElk } from './layout/engine';
+import { askInputs, inputDeclarations } from './inputs';
+import {
+  ConnectionState, RunClient, RunEventStream, RunView, WorkflowApiError, applyEvent, applyRunRecord, emptyRunView,
+  isFinalRunStatus
+} from './run';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -202,6 +208,130 @@ export class WorkflowPanel extends ReactWidget {
     this._source.redo();
   }
 
+  /** The run shown on the canvas (the last one started or retried here), or null. */
+  get run(): RunView | null {
+    return this._run;
+  }
+
+  /** The state of the shown run's events connection. */
+  get connection(): ConnectionState {
+    return this._stream?.state ?? 'closed';
+  }
+
+  /** Emitted when the run shown, its state or its connection changes. */
+  get runChanged(): ISignal<this, void> {
+    return this._runChanged;
+  }
+
+  /** Whether the shown run is still going. */
+  get running(): boolean {
+    return this._run !== null && !isFinalRunStatus(this._run.status);
+  }
+
+  /** What happens when a node's executed notebook is asked for (set by the plugin). */
+  openNotebook: ((runId: string, nodeId: string) => void) | null = null;
+
+  /**
+   * Run the workflow: save the file when dirty, ask for its inputs (validated by the
+   * server before sending), start the run and follow it. Resolves to the run's id, or null
+   * when the user cancelled or the server refused (the reason is shown).
+   */
+  async startRun(): Promise<string | null> {
+    const context = this._context;
+    if (context.model.dirty) await context.save();
+    const client = this._client;
+    const path = context.path;
+    const declarations = inputDeclarations(this._document);
+    const title = `Run ${(this._document as { title?: unknown } | null)?.title ?? context.path}`;
+    const inputs = await askInputs(typeof title === 'string' ? title : 'Run', declarations, async values => {
+      const result = await client.validate({ path, inputs: values as never });
+      return result.valid ? [] : result.errors;
+    });
+    if (inputs === null) return null;
+    try {
+      const { run_id } = await client.startRun({ path, inputs });
+      this.follow(run_id);
+      return run_id;
+    } catch (e) {
+      this._refused('The run did not start', e);
+      return null;
+    }
+  }
+
+  /** Cancel the shown run. */
+  async cancelRun(): Promise<void> {
+    const run = this._run;
+    if (run === null) return;
+    try {
+      const record = await this._client.cancelRun(run.runId);
+      if (this._run?.runId === record.id) this._setRun(applyRunRecord(this._run, record));
+    } catch (e) {
+      this._refused('The run was not cancelled', e);
+    }
+  }
+
+  /** Retry what did not succeed in the shown run: a new run, followed. */
+  async retryRun(): Promise<string | null> {
+    const run = this._run;
+    if (run === null) return null;
+    try {
+      const { run_id } = await this._client.retryRun(run.runId);
+      this.follow(run_id);
+      return run_id;
+    } catch (e) {
+      this._refused('The retry did not start', e);
+      return null;
+    }
+  }
+
+  /** Show run `runId` on the canvas, live from its events (replayed from its start). */
+  follow(runId: string): void {
+    this._stream?.dispose();
+    window.clearInterval(this._ticker);
+    this._setRun(emptyRunView(runId));
+    const stream = new RunEventStream({ settings: this._client.settings, runId });
+    this._stream = stream;
+    stream.received.connect((_, event) => {
+      if (this._stream !== stream || this._run === null) return;
+      this._setRun(applyEvent(this._run, event));
+      if (event.type === 'run.finished') void this._loadRecord(runId);
+    });
+    stream.stateChanged.connect(() => {
+      if (this._stream === stream) this._runChanged.emit();
+    });
+    stream.start();
+    // Elapsed times of running nodes move on once a second.
+    this._ticker = window.setInterval(() => {
+      if (this.running) this.update();
+    }, 1000);
+  }
+
+  private async _loadRecord(runId: string): Promise<void> {
+    try {
+      const record = await this._client.getRun(runId);
+      if (this._run?.runId === runId) this._setRun(applyRunRecord(this._run, record));
+    } catch (e) {
+      this._refused('The finished run could not be read', e);
+    }
+  }
+
+  private _setRun(view: RunView): void {
+    if (view === this._run) return;
+    this._run = view;
+    if (!this.running) window.clearInterval(this._ticker);
+    this._runChanged.emit();
+    this.update();
+  }
+
+  private _refused(what: string, error: unknown): void {
+    if (error instanceof WorkflowApiError) {
+      const details = error.errors.map(p => (p.pointer ? `${p.pointer}: ${p.message}` : p.message));
+      this.showMessage([`${what}: ${error.message}`, ...details].join('\n'));
+    } else {
+      this.showMessage(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   /** Show a short message over the canvas (a refused edit). */
   showMessage(message: string): void {
     this._message = message;
@@ -218,6 +348,9 @@ export class WorkflowPanel extends ReactWidget {
       return;
     }
     window.clearTimeout(this._messageTimer);
+    window.clearInterval(this._ticker);
+    this._stream?.dispose();
+    Signal.clearData(this);
     this._context.model.contentChanged.disconnect(this._onContentChanged, this);
     super.dispose();
   }
@@ -277,6 +410,8 @@ export class WorkflowPanel extends ReactWidget {
         viewport={this._viewport}
         message={this._message}
         fanIn={this._selectedFanIn()}
+        run={this._run}
+        now={Date.now()}
         actions={this._actions}
       />
     );
@@ -419,6 +554,9 @@ export class WorkflowPanel extends ReactWidget {
     },
     setProjector: project => {
       this._projector = project;
+    },
+    openNotebook: nodeId => {
+      if (this._run !== null) this.openNotebook?.(this._run.runId, nodeId);
     }
   };
 
@@ -436,6 +574,40 @@ export class WorkflowPanel extends ReactWidget {
   private _projector: ((point: { x: number; y: number }) => { x: number; y: number }) | null = null;
   private _ports: ReadonlyMap<string, NotebookPorts> = new Map();
   private _asked = new Set<string>();
+  private _client = new RunClient(ServerConnection.makeSettings());
+  private _run: RunView | null = null;
+  private _stream: RunEventStream | null = null;
+  private _ticker = 0;
+  private _runChanged = new Signal<this, void>(this);
+}
+
+/** The toolbar's status line: the shown run's status and its events connection. */
+export class RunStatusLine extends ReactWidget {
+  constructor(private readonly _panel: WorkflowPanel) {
+    super();
+    this.addClass('jp-WorkflowRunStatus');
+    _panel.runChanged.connect(() => this.update(), this);
+  }
+
+  protected render(): JSX.Element | null {
+    const run = this._panel.run;
+    if (run === null) return <span />;
+    const connection = this._panel.connection;
+    return (
+      <span title={`run ${run.runId}`}>
+        Run <code>{run.runId.slice(0, 8)}</code>:{' '}
+        <span className="jp-WorkflowRunStatus-status" data-status={run.status}>
+          {run.status}
+        </span>
+        {connection !== 'closed' && (
+          <span className="jp-WorkflowRunStatus-connection" data-connection={connection}>
+            {' '}
+            ({connection === 'open' ? 'live' : connection})
+          </span>
+        )}
+      </span>
+    );
+  }
 }
 
 export class WorkflowEditor extends DocumentWidget<WorkflowPanel, DocumentRegistry.IModel> {

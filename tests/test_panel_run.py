@@ -1,0 +1,189 @@
+"""Running a workflow from the Workflow Editor, as a user does: in a real JupyterLab, in Debian's Chromium.
+
+Run asks for the inputs (prefilled with their defaults), the nodes' states come live from the
+run's events, a node's executed notebook opens read-only, a failure shows on its node with its
+downstream skipped, and Retry after fixing the notebook completes the run.
+Each test saves screenshots under test-screenshots/ and fails on any console error.
+"""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from notebook_factory import make_notebook, write_workflow
+
+pytestmark = pytest.mark.kernels
+
+# A real run of the example takes 5–10 s on a warm machine; the machine is shared.
+RUN_TIMEOUT_MS = 180_000
+
+
+# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
+@pytest.fixture
+def jp_asyncio_loop():
+    return None
+
+
+@pytest.fixture
+def jp_server_cleanup():
+    return None
+
+
+@pytest.fixture
+def created(lab):
+    """The files a test creates in the server's folder, removed afterwards (the server is shared)."""
+    paths: list = []
+    yield paths
+    for path in paths:
+        (lab.server.root / path).unlink(missing_ok=True)
+
+
+def node(node_id: str) -> str:
+    return f".jp-WorkflowNode[data-id='{node_id}']"
+
+
+def states(panel) -> dict[str, str]:
+    return dict(
+        panel.locator(".jp-WorkflowNode").evaluate_all("els => els.map(e => [e.dataset.id, e.dataset.state])")
+    )
+
+
+def open_workflow(lab, name: str, count: int):
+    lab.file_item(name).dblclick()
+    expect(lab.tab(name)).to_have_class(re.compile(r"\blm-mod-current\b"))
+    panel = lab.current_panel()
+    expect(panel.locator(".jp-WorkflowNode")).to_have_count(count)
+    return panel
+
+
+def toolbar_button(panel, command: str):
+    return panel.locator(f".jp-Toolbar [data-command='jupyter-workflow:{command}']")
+
+
+DISABLED = re.compile(r"\bdisabled\b")
+
+
+def expect_enabled(button, enabled: bool = True) -> None:
+    """JupyterLab's toolbar buttons are custom elements: their state is a class and aria-disabled."""
+    if enabled:
+        expect(button).not_to_have_class(DISABLED)
+    else:
+        expect(button).to_have_class(DISABLED)
+
+
+def test_run_asks_for_the_inputs_and_every_node_reaches_succeeded(lab):
+    workflow = json.loads((lab.server.root / "reconcile.workflow.json").read_text())
+    panel = open_workflow(lab, "reconcile.workflow.json", len(workflow["nodes"]))
+    assert set(states(panel).values()) == {"idle"}
+    expect_enabled(toolbar_button(panel, "cancel"), False)
+    expect_enabled(toolbar_button(panel, "retry"), False)
+
+    toolbar_button(panel, "run").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    # One field per declared input, prefilled with its default.
+    for name, declaration in workflow["inputs"].items():
+        field = dialog.locator(f".jp-WorkflowInputs-field[data-input='{name}'] input")
+        value = field.input_value()
+        if declaration["type"] in ("number", "integer"):
+            assert float(value) == declaration["default"]
+        else:
+            assert value == declaration["default"]
+    lab.screenshot("inputs")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+
+    status = panel.locator(".jp-WorkflowRunStatus-status")
+    expect(status).to_be_visible()
+    expect(panel.locator(".jp-WorkflowNode[data-state='succeeded']")).to_have_count(
+        len(workflow["nodes"]), timeout=RUN_TIMEOUT_MS
+    )
+    expect(status).to_have_text("succeeded")
+    assert set(states(panel).values()) == {"succeeded"}
+    expect_enabled(toolbar_button(panel, "run"))
+    expect_enabled(toolbar_button(panel, "retry"), False)
+    # The run on the server agrees with the canvas.
+    run_id = panel.locator(".jp-WorkflowRunStatus span[title^='run ']").get_attribute("title").split()[1]
+    run = lab.server.api(f"workflow/api/runs/{run_id}")
+    assert run["status"] == "succeeded"
+    assert run["inputs"]["threshold"] == workflow["inputs"]["threshold"]["default"]
+    # A green node: the state's colour on the node's border.
+    colour = panel.locator(node("match")).evaluate("e => getComputedStyle(e).borderLeftColor")
+    red, green, blue = (int(c) for c in re.findall(r"\d+", colour)[:3])
+    assert green > red and green > blue, colour
+    lab.wait_canvas_still(panel)
+    lab.screenshot()
+
+    # A node's executed notebook opens read-only in a tab of its own.
+    panel.locator(node("match")).locator(".jp-WorkflowNode-notebookLink").click()
+    view = lab.page.locator(".jp-WorkflowNotebookView")
+    expect(view).to_be_visible()
+    expect(view.locator(".jp-WorkflowNotebookView-cell").first).to_be_visible()
+    expect(view.locator("[contenteditable='true'], textarea")).to_have_count(0)
+    lab.screenshot("notebook")
+
+
+def test_a_failing_node_shows_failed_its_downstream_skipped_and_retry_completes_after_the_fix(lab, created):
+    root = lab.server.root
+    make_notebook(root / "flaky.ipynb", "fail = True", "if fail:\n    raise ValueError('the bank file is missing')\nprint('done')")
+    make_notebook(root / "after_flaky.ipynb", "x = 1", "print('after', x)")
+    write_workflow(
+        root / "flaky.workflow.json",
+        {
+            "format": "jupyter-workflow/1",
+            "nodes": {
+                "first": {"notebook": "flaky.ipynb"},
+                "second": {"notebook": "after_flaky.ipynb", "after": ["first"]},
+            },
+        },
+    )
+    created.extend(["flaky.ipynb", "after_flaky.ipynb", "flaky.workflow.json"])
+
+    panel = open_workflow(lab, "flaky.workflow.json", 2)
+    toolbar_button(panel, "run").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("This workflow declares no inputs")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    expect(panel.locator(node("first"))).to_have_attribute("data-state", "failed", timeout=RUN_TIMEOUT_MS)
+    expect(panel.locator(node("second"))).to_have_attribute("data-state", "skipped", timeout=RUN_TIMEOUT_MS)
+    expect(panel.locator(".jp-WorkflowRunStatus-status")).to_have_text("failed", timeout=RUN_TIMEOUT_MS)
+    expect(panel.locator(node("first")).locator(".jp-WorkflowNode-error")).to_contain_text("the bank file is missing")
+    lab.wait_canvas_still(panel)
+    lab.screenshot()
+
+    # The failed node's notebook opens on the failing cell.
+    panel.locator(node("first")).locator(".jp-WorkflowNode-notebookLink").click()
+    failed_cell = lab.page.locator(".jp-WorkflowNotebookView-cell.jp-mod-failed")
+    expect(failed_cell).to_contain_text("the bank file is missing")
+    expect(failed_cell).to_be_in_viewport()
+    lab.tab("flaky.workflow.json").click()
+
+    # Fix the notebook, then retry what did not succeed.
+    make_notebook(root / "flaky.ipynb", "fail = False", "print('done')")
+    expect_enabled(toolbar_button(panel, "retry"))
+    toolbar_button(panel, "retry").click()
+    expect(panel.locator(".jp-WorkflowNode[data-state='succeeded']")).to_have_count(2, timeout=RUN_TIMEOUT_MS)
+    expect(panel.locator(".jp-WorkflowRunStatus-status")).to_have_text("succeeded")
+    lab.screenshot("retried")
+
+
+def test_an_input_out_of_range_is_reported_on_its_field_and_nothing_runs(lab):
+    panel = open_workflow(lab, "reconcile.workflow.json", 5)
+    runs_before = lab.server.api("workflow/api/runs")["runs"]
+    toolbar_button(panel, "run").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.locator(".jp-WorkflowInputs-field[data-input='threshold'] input").fill("5")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    # The dialog comes back with the server's problem next to the field, the value as typed.
+    field = lab.page.locator(".jp-Dialog .jp-WorkflowInputs-field[data-input='threshold']")
+    expect(field.locator(".jp-WorkflowInputs-problem")).to_be_visible()
+    expect(field.locator("input")).to_have_value("5")
+    expect(lab.page.locator(".jp-Dialog .jp-WorkflowInputs-field[data-input='smtp_port'] .jp-WorkflowInputs-problem")).to_have_count(0)
+    lab.screenshot()
+    lab.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-reject").click()
+    expect(lab.page.locator(".jp-Dialog")).to_have_count(0)
+    assert lab.server.api("workflow/api/runs")["runs"] == runs_before
+    assert set(states(panel).values()) == {"idle"}
