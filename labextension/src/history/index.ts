@@ -1,0 +1,24 @@
+/**
+ * The run history: a left-sidebar list of workflow runs, newest first, for the current
+ * Workflow Editor's workflow or all workflows, filtered by status and trigger, live from the
+ * all-runs events stream; a selected run's node states show on the canvas of its file.
+ */
+import type { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
+
+import { RunHistory, RunHistoryOptions, HISTORY_ID } from './panel';
+
+export * from './model';
+export { HISTORY_ID, HISTORY_LABEL, HISTORY_PAGE, RunHistory } from './panel';
+export type { HistoryTarget, RunHistoryOptions } from './panel';
+export { historyIcon } from './icon';
+
+/** Its rank among the left sidebar's panels (after the component palette). */
+const RANK = 660;
+
+/** Adds the sidebar to the left area (restored with the layout). */
+export function addRunHistory(app: JupyterFrontEnd, restorer: ILayoutRestorer | null, options: RunHistoryOptions): RunHistory {
+  const history = new RunHistory(options);
+  app.shell.add(history, 'left', { rank: RANK });
+  restorer?.add(history, HISTORY_ID);
+  return history;
+}
