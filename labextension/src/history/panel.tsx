@@ -327,24 +327,37 @@ export class RunHistory extends ReactWidget {
             </button>
           )}
         </div>
-        {selected && (
-          <div className="jp-WorkflowHistory-details" data-run-id={selected.id}>
+        {(selected || target?.shownRunId) && (
+          <div className="jp-WorkflowHistory-details" data-run-id={selected?.id}>
             <div className="jp-WorkflowHistory-detailsHeader">
-              <span>
-                Run <code>{selected.id.slice(0, 12)}</code>
-                {shownOnCanvas
-                  ? ' is shown on the canvas'
-                  : target && isRunOf(selected, target.path, target.workflowName)
-                    ? ''
-                    : ' (not of the open workflow)'}
+              <span className="jp-WorkflowHistory-detailsTitle">
+                {selected ? (
+                  <>
+                    Run <code>{selected.id.slice(0, 12)}</code>
+                    {shownOnCanvas
+                      ? ' is on the canvas'
+                      : target && isRunOf(selected, target.path, target.workflowName)
+                        ? ''
+                        : ' is not of the open workflow'}
+                  </>
+                ) : (
+                  <>
+                    Run <code>{target!.shownRunId!.slice(0, 12)}</code> is on the canvas
+                  </>
+                )}
               </span>
-              <button className="jp-WorkflowHistory-clear jp-Button jp-mod-styled" onClick={() => this.clear()}>
+              <button
+                className="jp-WorkflowHistory-clear jp-Button jp-mod-styled"
+                title="Unselect the run; the canvas shows no run"
+                disabled={!target?.shownRunId && !selected}
+                onClick={() => this.clear()}
+              >
                 Show no run
               </button>
             </div>
-            <ValueTable title="Inputs" className="jp-WorkflowHistory-inputs" values={selected.inputs} />
-            <ValueTable title="Outputs" className="jp-WorkflowHistory-outputs" values={selected.outputs} />
-            {selected.error && <div className="jp-WorkflowHistory-error">{shortValue(selected.error, 300)}</div>}
+            {selected && <ValueTable title="Inputs" className="jp-WorkflowHistory-inputs" values={selected.inputs} />}
+            {selected && <ValueTable title="Outputs" className="jp-WorkflowHistory-outputs" values={selected.outputs} />}
+            {selected?.error && <div className="jp-WorkflowHistory-error">{shortValue(selected.error, 300)}</div>}
           </div>
         )}
       </div>
