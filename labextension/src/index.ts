@@ -10,6 +10,9 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { CommandToolbarButton, fileIcon, refreshIcon, runIcon, stopIcon } from '@jupyterlab/ui-components';
 
+import { Signal } from '@lumino/signaling';
+
+import { addRunHistory, HistoryTarget, workflowNameOf } from './history';
 import { workflowIcon } from './icons';
 import { palettePlugin } from './palette';
 import { notebookTab } from './notebook';
@@ -80,7 +83,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         name: widget => widget.context.path
       });
     }
+    // The run history works with the current editor: told when it, its file or its run changes.
+    const historyTargetChanged = new Signal<object, void>(tracker);
+    tracker.currentChanged.connect(() => historyTargetChanged.emit());
     factory.widgetCreated.connect((_, widget) => {
+      widget.content.runChanged.connect(() => historyTargetChanged.emit());
+      widget.context.pathChanged.connect(() => historyTargetChanged.emit());
+      widget.context.model.contentChanged.connect(() => historyTargetChanged.emit());
       widget.toolbar.addItem('arrange', new CommandToolbarButton({ commands: app.commands, id: ARRANGE, label: 'Arrange' }));
       widget.context.pathChanged.connect(() => void tracker.save(widget));
       void tracker.add(widget);
@@ -149,6 +158,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: args => target(args)?.content.retryRun()
     });
     const client = new RunClient(ServerConnection.makeSettings());
+    addRunHistory(app, restorer, {
+      client,
+      targetChanged: historyTargetChanged,
+      target: (): HistoryTarget | null => {
+        const panel = tracker.currentWidget?.content;
+        if (!panel) return null;
+        return {
+          path: panel.path,
+          workflowName: workflowNameOf(panel.document, panel.path),
+          shownRunId: panel.run?.runId ?? null,
+          showRecord: run => panel.showRecord(run),
+          clearRun: () => panel.clearRun()
+        };
+      }
+    });
     app.commands.addCommand(OPEN_NODE_NOTEBOOK, {
       label: 'Open Executed Notebook',
       caption: "Open a run's node's executed notebook, read-only",

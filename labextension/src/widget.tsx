@@ -21,8 +21,9 @@ import { layoutGraph, loadElk } from './layout/engine';
 import { askInputs, inputDeclarations } from './inputs';
 import {
   ConnectionState, RunClient, RunEventStream, RunView, WorkflowApiError, applyEvent, applyRunRecord, emptyRunView,
-  isFinalRunStatus
+  isFinalRunStatus, runViewFromRecord
 } from './run';
+import type { Run } from './api/types';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -304,6 +305,37 @@ export class WorkflowPanel extends ReactWidget {
     this._ticker = window.setInterval(() => {
       if (this.running) this.update();
     }, 1000);
+  }
+
+  /**
+   * Show a run's record on the canvas: its node states as they were (a finished run), or
+   * followed live from its events (a run still going).
+   */
+  showRecord(record: Run): void {
+    if (!isFinalRunStatus(record.status)) {
+      if (this._run?.runId !== record.id || this._stream === null || this._stream.state === 'closed') this.follow(record.id);
+      return;
+    }
+    this._stream?.dispose();
+    this._stream = null;
+    window.clearInterval(this._ticker);
+    this._setRun(runViewFromRecord(record));
+  }
+
+  /** Show no run on the canvas (every node `idle`). */
+  clearRun(): void {
+    this._stream?.dispose();
+    this._stream = null;
+    window.clearInterval(this._ticker);
+    if (this._run === null) return;
+    this._run = null;
+    this._runChanged.emit();
+    this.update();
+  }
+
+  /** The file's path, relative to the server root. */
+  get path(): string {
+    return this._context.path;
   }
 
   private async _loadRecord(runId: string): Promise<void> {
