@@ -2,3 +2,4 @@ import '@xyflow/react/dist/style.css';
 import './base.css';
 import './palette.css';
 import './run.css';
+import './properties.css';
