@@ -119,12 +119,14 @@ export class WorkflowPanel extends ReactWidget {
       }
       throw e;
     }
+    // The focused element (an edge, a node, the rename field) may go with the redraw: keep the
+    // focus on the canvas so that its shortcuts (Delete, undo) still apply. Moved before the
+    // text is read: the blur may commit a field (another edit), and the change must be
+    // computed against the text as it is after that.
+    if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
     const source = this._source;
     const before = source.getSource();
     if (text === before) return false;
-    // The focused element (an edge, a node, the rename field) may go with the redraw: keep the
-    // focus on the canvas so that its shortcuts (Delete, undo) still apply.
-    if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
     this._pending = { text, document: next };
     if (this._message !== null) {
       // The last refusal is answered by an edit that went through.

@@ -73,16 +73,21 @@ function TextField(props: {
   const { value, commit } = props;
   const [draft, setDraft] = React.useState(value);
   const [error, setError] = React.useState<string | null>(null);
+  // The draft last committed: the blur that follows Enter (the focus goes back to the canvas) commits nothing more.
+  const committed = React.useRef<string | null>(null);
   React.useEffect(() => {
     setDraft(value);
     setError(null);
+    committed.current = null;
   }, [value]);
   const done = () => {
-    if (draft === value) {
-      setError(null);
+    if (draft === value || draft === committed.current) {
+      if (draft === value) setError(null);
       return;
     }
-    setError(commit(draft));
+    const refused = commit(draft);
+    committed.current = refused === null ? draft : null;
+    setError(refused);
   };
   const common = {
     'aria-label': props.label,
