@@ -18,7 +18,8 @@ import {
 } from './flow';
 import { workflowIcon } from './icons';
 import {
-  DeclaredParameter, Problem, PropertiesPanel, problemsByNode, specForValidation, upstreamOutputs, workflowInputs
+  DeclaredParameter, Problem, PropertiesPanel, nodesWithErrors, problemsByNode, specForValidation, upstreamOutputs,
+  workflowInputs
 } from './properties';
 import { layoutGraph, loadElk } from './layout/engine';
 import { askInputs, inputDeclarations } from './inputs';
@@ -562,7 +563,7 @@ export class WorkflowPanel extends ReactWidget {
         .then(result => {
           if (asked !== this._validation || this.isDisposed) return;
           this._problems = [...result.errors, ...result.warnings.map(w => ({ ...w, severity: 'warning' as const }))];
-          this._problemNodes = new Set(problemsByNode(this._problems).keys());
+          this._problemNodes = nodesWithErrors(this._problems);
           this.update();
         })
         .catch(() => {

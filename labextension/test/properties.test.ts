@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowDocument, classifyBinding, documentToGraph } from '../src/document';
 import {
-  bindOutput, editorFor, literalText, parameterRows, problemTarget, problemsByNode, readLiteral, readNumberField, sourceKind,
+  bindOutput, editorFor, nodesWithErrors, literalText, parameterRows, problemTarget, problemsByNode, readLiteral, readNumberField, sourceKind,
   specForValidation, upstreamOutputs, workflowInputs
 } from '../src/properties';
 import { deepFreeze } from './helpers';
@@ -114,6 +114,12 @@ describe('validation problems', () => {
     ]);
     expect([...by.keys()]).toEqual(['m']);
     expect(by.get('m')).toEqual({ node: ['bad node'], fields: { timeout: ['too long'] }, parameters: { t: ['not a number'] } });
+    const mixed = [
+      { pointer: '/nodes/w/parameters/extra', message: 'not declared', severity: 'warning' as const },
+      { pointer: '/nodes/e/retries', message: 'too many', severity: 'error' as const }
+    ];
+    expect(problemsByNode(mixed).get('w')!.parameters.extra).toEqual(['warning: not declared']);
+    expect([...nodesWithErrors(mixed)]).toEqual(['e']);
   });
 
   it('the inline document names notebooks from the server root, nothing else changes', () => {

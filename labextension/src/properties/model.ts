@@ -173,7 +173,7 @@ export function problemTarget(pointer: string): { node: string; field: string | 
   return { node, field: parts[2] ?? null, parameter: null };
 }
 
-/** The problems of each node: by field, by parameter, and the node's own. */
+/** The problems of each node: by field, by parameter, and the node's own (a warning's message says so). */
 export interface NodeProblems {
   node: string[];
   fields: Record<string, string[]>;
@@ -187,9 +187,10 @@ export function problemsByNode(problems: readonly Problem[]): Map<string, NodePr
     if (target === null) continue;
     let entry = result.get(target.node);
     if (!entry) result.set(target.node, (entry = { node: [], fields: {}, parameters: {} }));
-    if (target.parameter !== null) (entry.parameters[target.parameter] ??= []).push(p.message);
-    else if (target.field !== null) (entry.fields[target.field] ??= []).push(p.message);
-    else entry.node.push(p.message);
+    const message = p.severity === 'warning' ? `warning: ${p.message}` : p.message;
+    if (target.parameter !== null) (entry.parameters[target.parameter] ??= []).push(message);
+    else if (target.field !== null) (entry.fields[target.field] ??= []).push(message);
+    else entry.node.push(message);
   }
   return result;
 }
@@ -209,4 +210,14 @@ export function specForValidation(document: WorkflowDocument, resolve: (notebook
     next[id] = isObject(node) && resolved !== null ? { ...node, notebook: resolved } : (node as JSONValue);
   }
   return { ...document, nodes: next };
+}
+
+/** The nodes with an error (a warning, which does not stop a run, leaves no mark). */
+export function nodesWithErrors(problems: readonly Problem[]): Set<string> {
+  const nodes = new Set<string>();
+  for (const p of problems) {
+    const target = p.severity === 'warning' ? null : problemTarget(p.pointer);
+    if (target !== null) nodes.add(target.node);
+  }
+  return nodes;
 }
