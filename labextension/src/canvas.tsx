@@ -53,6 +53,8 @@ export interface ICanvasActions {
 const ActionsContext = React.createContext<ICanvasActions | null>(null);
 /** The run shown on the nodes, and the time the elapsed counters are computed at. */
 const RunContext = React.createContext<{ run: RunView | null; now: number }>({ run: null, now: 0 });
+/** The nodes validation finds a problem in (marked red). */
+const ProblemsContext = React.createContext<ReadonlySet<string>>(new Set());
 
 /** `12 s`, `3 min 4 s`: a short duration. */
 export function formatDuration(ms: number): string {
@@ -156,8 +158,14 @@ function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Elemen
   React.useEffect(() => updateNodeInternals(id), [id, portsKey, updateNodeInternals]);
   const rows = Math.max(data.inputs.length, data.outputs.length);
   const { run } = React.useContext(RunContext);
+  const problems = React.useContext(ProblemsContext);
   return (
-    <div className="jp-WorkflowNode" data-id={id} data-state={run === null ? data.state : nodeState(run, id)}>
+    <div
+      className={'jp-WorkflowNode' + (problems.has(id) ? ' jp-mod-problem' : '')}
+      data-id={id}
+      data-state={run === null ? data.state : nodeState(run, id)}
+      data-problem={problems.has(id) ? 'true' : undefined}
+    >
       <Handle type="target" id={AFTER_IN} position={Position.Top} className="jp-WorkflowNode-after" title="runs after (drop an ordering here)" />
       <NodeTitle id={id} title={data.title} />
       <div className="jp-WorkflowNode-notebook" title={data.notebook}>{data.notebook}</div>
@@ -211,10 +219,12 @@ export interface ICanvasProps {
   run?: RunView | null;
   /** The time elapsed counters are computed at (ms since the epoch). */
   now?: number;
+  /** The nodes validation finds a problem in. */
+  problems?: ReadonlySet<string>;
   actions: ICanvasActions;
 }
 
-type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now'> & { graph: WorkflowGraph };
+type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now' | 'problems'> & { graph: WorkflowGraph };
 
 function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowProps): JSX.Element {
   const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
@@ -307,9 +317,11 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
   );
 }
 
+const NO_PROBLEMS: ReadonlySet<string> = new Set();
+
 /** The canvas of a workflow document, or the reason there is none. */
 export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
-  const { graph, error, message, run = null, now = 0, ...flowProps } = props;
+  const { graph, error, message, run = null, now = 0, problems = NO_PROBLEMS, ...flowProps } = props;
   const runValue = React.useMemo(() => ({ run, now }), [run, now]);
   if (error !== null || graph === null) {
     return (
@@ -323,9 +335,11 @@ export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
   return (
     <ActionsContext.Provider value={props.actions}>
       <RunContext.Provider value={runValue}>
-        <ReactFlowProvider>
-          <Flow {...flowProps} graph={graph} />
-        </ReactFlowProvider>
+        <ProblemsContext.Provider value={problems}>
+          <ReactFlowProvider>
+            <Flow {...flowProps} graph={graph} />
+          </ReactFlowProvider>
+        </ProblemsContext.Provider>
       </RunContext.Provider>
       {props.fanIn !== null && (
         <div className="jp-WorkflowEditor-toolbar">

@@ -17,6 +17,10 @@ import {
   textChange
 } from './flow';
 import { workflowIcon } from './icons';
+import {
+  DeclaredParameter, Problem, PropertiesPanel, nodesWithErrors, problemsByNode, specForValidation, upstreamOutputs,
+  workflowInputs
+} from './properties';
 import { layoutGraph, loadElk } from './layout/engine';
 import { askInputs, inputDeclarations } from './inputs';
 import {
@@ -33,6 +37,8 @@ let clipboard: NodeClip | null = null;
 
 /** How long a refused edit's message stays. */
 const MESSAGE_MS = 5000;
+/** How long the text must rest before it is validated by the server. */
+const VALIDATE_MS = 400;
 
 /** The graph, or why the text does not give one. */
 export function parseWorkflow(text: string): { document: WorkflowDocument | null; graph: WorkflowGraph | null; error: string | null } {
@@ -115,12 +121,14 @@ export class WorkflowPanel extends ReactWidget {
       }
       throw e;
     }
+    // The focused element (an edge, a node, the rename field) may go with the redraw: keep the
+    // focus on the canvas so that its shortcuts (Delete, undo) still apply. Moved before the
+    // text is read: the blur may commit a field (another edit), and the change must be
+    // computed against the text as it is after that.
+    if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
     const source = this._source;
     const before = source.getSource();
     if (text === before) return false;
-    // The focused element (an edge, a node, the rename field) may go with the redraw: keep the
-    // focus on the canvas so that its shortcuts (Delete, undo) still apply.
-    if (this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
     this._pending = { text, document: next };
     if (this._message !== null) {
       // The last refusal is answered by an edit that went through.
@@ -380,6 +388,7 @@ export class WorkflowPanel extends ReactWidget {
       return;
     }
     window.clearTimeout(this._messageTimer);
+    window.clearTimeout(this._validateTimer);
     window.clearInterval(this._ticker);
     this._stream?.dispose();
     Signal.clearData(this);
@@ -431,9 +440,40 @@ export class WorkflowPanel extends ReactWidget {
     }
   }
 
+  /** The last validation problems of the text (from `POST /validate`), for tests and the problems list. */
+  get problems(): readonly Problem[] {
+    return this._problems;
+  }
+
   protected render(): JSX.Element {
+    const selected = this._selection.nodes.size === 1 ? [...this._selection.nodes][0] : null;
+    const node = selected !== null ? this._graph?.nodes.find(n => n.id === selected) ?? null : null;
+    const byNode = problemsByNode(this._problems);
+    return (
+      <div className="jp-WorkflowEditor-body">
+        <div className="jp-WorkflowEditor-main">{this._renderCanvas(this._problemNodes)}</div>
+        {node !== null && this._document !== null && this._graph !== null && (
+          <div className="jp-WorkflowEditor-side">
+            <PropertiesPanel
+              key={node.id}
+              document={this._document}
+              node={node}
+              declared={this._declared.get(node.notebook) ?? null}
+              inputs={workflowInputs(this._document)}
+              upstream={upstreamOutputs(this._graph.nodes, node.id, nb => this._ports.get(nb)?.outputs ?? [])}
+              problems={byNode.get(node.id)}
+              edit={edit => this.edit(edit)}
+            />
+          </div>
+        )}
+      </div>
+    );
+  }
+
+  private _renderCanvas(problemNodes: ReadonlySet<string>): JSX.Element {
     return (
       <WorkflowCanvas
+        problems={problemNodes}
         graph={this._graph}
         error={this._error}
         fitRequest={this._fitRequest}
@@ -447,6 +487,11 @@ export class WorkflowPanel extends ReactWidget {
         actions={this._actions}
       />
     );
+  }
+
+  /** The one selected node, whose properties are shown, or null. */
+  private _singleNode(): string | null {
+    return this._selection.nodes.size === 1 ? [...this._selection.nodes][0] : null;
   }
 
   /** The fan-in of the one selected edge, when it is a fan-in member. */
@@ -526,7 +571,37 @@ export class WorkflowPanel extends ReactWidget {
       this._error = error;
     }
     this._fetchPorts();
+    this._scheduleValidation();
     this.update();
+  }
+
+  /** Validate the text once it rests (`POST /validate` with the document): problems go to fields and nodes. */
+  private _scheduleValidation(): void {
+    window.clearTimeout(this._validateTimer);
+    const document = this._document;
+    if (document === null) {
+      if (this._problems.length) {
+        this._problems = [];
+        this._problemNodes = new Set();
+        this.update();
+      }
+      return;
+    }
+    const folder = dirname(this._context.path);
+    this._validateTimer = window.setTimeout(() => {
+      const asked = ++this._validation;
+      this._client
+        .validate({ spec: specForValidation(document, nb => resolvePath(folder, nb)) as never })
+        .then(result => {
+          if (asked !== this._validation || this.isDisposed) return;
+          this._problems = [...result.errors, ...result.warnings.map(w => ({ ...w, severity: 'warning' as const }))];
+          this._problemNodes = nodesWithErrors(this._problems);
+          this.update();
+        })
+        .catch(() => {
+          // Validation is advice: without the server the panel still edits.
+        });
+    }, VALIDATE_MS);
   }
 
   /** Ask the components endpoint once per notebook for its declared parameters and outputs. */
@@ -545,7 +620,10 @@ export class WorkflowPanel extends ReactWidget {
       void ServerConnection.makeRequest(url, {}, settings)
         .then(async response => {
           if (!response.ok || this.isDisposed) return;
-          const component = (await response.json()) as { parameters?: Record<string, unknown>; outputs?: Record<string, unknown> };
+          const component = (await response.json()) as { parameters?: Record<string, DeclaredParameter>; outputs?: Record<string, unknown> };
+          const declared = new Map(this._declared);
+          declared.set(notebook, component.parameters ?? {});
+          this._declared = declared;
           const ports: NotebookPorts = {
             parameters: Object.keys(component.parameters ?? {}),
             outputs: Object.keys(component.outputs ?? {})
@@ -578,8 +656,9 @@ export class WorkflowPanel extends ReactWidget {
     reduce: (target, parameter, reduce) => void this.edit(doc => setReducer(doc, target, parameter, reduce)),
     select: (nodes, edges) => {
       const fanIn = this._selectedFanIn();
+      const single = this._singleNode();
       this._selection = { nodes: new Set(nodes), edges: new Set(edges) };
-      if (fanIn !== null || this._selectedFanIn() !== null) this.update();
+      if (fanIn !== null || this._selectedFanIn() !== null || single !== this._singleNode()) this.update();
     },
     viewport: (viewport: Viewport) => {
       this._viewport = viewport;
@@ -606,6 +685,11 @@ export class WorkflowPanel extends ReactWidget {
   private _projector: ((point: { x: number; y: number }) => { x: number; y: number }) | null = null;
   private _ports: ReadonlyMap<string, NotebookPorts> = new Map();
   private _asked = new Set<string>();
+  private _declared: ReadonlyMap<string, Record<string, DeclaredParameter>> = new Map();
+  private _problems: Problem[] = [];
+  private _problemNodes: ReadonlySet<string> = new Set();
+  private _validateTimer = 0;
+  private _validation = 0;
   private _client = new RunClient(ServerConnection.makeSettings());
   private _run: RunView | null = null;
   private _stream: RunEventStream | null = null;

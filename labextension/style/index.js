@@ -3,3 +3,4 @@ import './base.css';
 import './palette.css';
 import './run.css';
 import './history.css';
+import './properties.css';
