@@ -19,9 +19,9 @@ from jupyter_workflow.model.components import NotANotebook, inspect_notebook
 from jupyter_workflow.model.paths import PathOutsideRoot, read_inside, resolve_inside
 from jupyter_workflow.model.spec import content_hash, read_document
 from jupyter_workflow.model.validation import checked_workflow
+from jupyter_workflow.runner import Runner
 from jupyter_workflow.server import listing
 from jupyter_workflow.server.events import EventHub
-from jupyter_workflow.runner import Runner
 from jupyter_workflow.store import AuditNote, NotFound, RunStore
 
 log = logging.getLogger(__name__)
