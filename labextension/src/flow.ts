@@ -89,17 +89,22 @@ export function edgeRefOf(edge: GraphEdge): EdgeRef {
   }
 }
 
+/** `out → param`, or just the name when an output feeds a parameter of the same name. */
+function carried(from: string, to: string): string {
+  return from === to ? from : `${from} → ${to}`;
+}
+
 /** An edge's label: what it carries. */
 export function edgeLabel(edge: GraphEdge): string {
   switch (edge.kind) {
     case 'output':
-      return `${edge.sourcePort} → ${edge.targetPort}${edge.map !== undefined ? ' (map)' : ''}`;
+      return `${carried(edge.sourcePort, edge.targetPort)}${edge.map !== undefined ? ' (map)' : ''}`;
     case 'fanin':
-      return `${edge.sourcePort} → ${edge.targetPort} [${edge.reduce || 'list'}]`;
+      return `${carried(edge.sourcePort, edge.targetPort)} [${edge.reduce || 'list'}]`;
     case 'after':
       return 'after';
     case 'input':
-      return `${edge.input} → ${edge.targetPort}`;
+      return carried(edge.input, edge.targetPort);
   }
 }
 

@@ -2,6 +2,7 @@ import * as React from 'react';
 import { DocumentRegistry, DocumentWidget, ABCWidgetFactory } from '@jupyterlab/docregistry';
 import { ServerConnection } from '@jupyterlab/services';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Connection, Viewport } from '@xyflow/react';
@@ -434,6 +435,17 @@ export class WorkflowPanel extends ReactWidget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     // Fitting while hidden gives zoom 0.1 and nothing in view: fit when shown, until the user has moved the view.
+    this._refit();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    // A sidebar opening or the window resizing moves the panel's edges: keep the whole graph in view.
+    if (this.isVisible) this._refit();
+  }
+
+  /** Fit the view again, unless the user has panned or zoomed it. */
+  private _refit(): void {
     if (this._viewport === null) {
       this._fitRequest += 1;
       this.update();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowDocument, WorkflowDocumentError, documentToGraph, parseDocument, serializeDocument } from '../src/document';
 import {
-  AFTER_IN, AFTER_OUT, connectHandles, deleteElements, dropNotebooks, edgeRefOf, handlesMatch, inHandle, moveEdit, outHandle,
+  AFTER_IN, AFTER_OUT, connectHandles, deleteElements, edgeLabel, dropNotebooks, edgeRefOf, handlesMatch, inHandle, moveEdit, outHandle,
   parseHandle, relativePath, resolvePath, textChange, toFlow
 } from '../src/flow';
 import { deepFreeze } from './helpers';
@@ -51,6 +51,13 @@ describe('toFlow', () => {
     expect(byId.get('after:c#a')!.style).toEqual({ strokeDasharray: '6 4' });
     expect(edges.some(e => e.id.startsWith('input:'))).toBe(false);
     expect(nodes.filter(n => n.selected).map(n => n.id)).toEqual(['c']);
+  });
+
+  it('names what an edge carries once when the output and the parameter share a name', () => {
+    const edge = { kind: 'output', id: 'output:b.table', source: 'a', sourcePort: 'table', target: 'b', targetPort: 'table' } as const;
+    expect(edgeLabel(edge)).toBe('table');
+    expect(edgeLabel({ ...edge, map: 'rows' })).toBe('table (map)');
+    expect(edgeLabel({ ...edge, targetPort: 'left' })).toBe('table → left');
   });
 });
 
