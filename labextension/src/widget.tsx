@@ -15,7 +15,7 @@ import {
 } from './document';
 import {
   NotebookPorts, connectHandles, deleteElements, dirname, dropNotebooks, edgeRefOf, moveEdit, relativePath, resolvePath,
-  textChange
+  textChange, withRecordedOutputs
 } from './flow';
 import { workflowIcon } from './icons';
 import {
@@ -26,7 +26,7 @@ import { layoutGraph, loadElk } from './layout/engine';
 import { askInputs, inputDeclarations } from './inputs';
 import {
   ConnectionState, RunClient, RunEventStream, RunView, WorkflowApiError, applyEvent, applyRunRecord, emptyRunView,
-  isFinalRunStatus, runViewFromRecord
+  isFinalRunStatus, recordedOutputs, runViewFromRecord
 } from './run';
 import type { Run } from './api/types';
 
@@ -359,9 +359,16 @@ export class WorkflowPanel extends ReactWidget {
   private _setRun(view: RunView): void {
     if (view === this._run) return;
     this._run = view;
+    const recorded = recordedOutputs(view);
+    if (recorded.size) this._ports = withRecordedOutputs(this._ports, this._notebooksById(), recorded);
     if (!this.running) window.clearInterval(this._ticker);
     this._runChanged.emit();
     this.update();
+  }
+
+  /** Each node's notebook, as the document names it. */
+  private _notebooksById(): ReadonlyMap<string, string> {
+    return new Map((this._graph?.nodes ?? []).map(node => [node.id, node.notebook]));
   }
 
   private _refused(what: string, error: unknown): void {
@@ -636,9 +643,12 @@ export class WorkflowPanel extends ReactWidget {
           const declared = new Map(this._declared);
           declared.set(notebook, component.parameters ?? {});
           this._declared = declared;
+          // Declared outputs first, then any a run recorded before this answer came.
+          const recorded = this._ports.get(notebook)?.outputs ?? [];
+          const outputs = Object.keys(component.outputs ?? {});
           const ports: NotebookPorts = {
             parameters: Object.keys(component.parameters ?? {}),
-            outputs: Object.keys(component.outputs ?? {})
+            outputs: [...outputs, ...recorded.filter(name => !outputs.includes(name))]
           };
           const next = new Map(this._ports);
           next.set(notebook, ports);
