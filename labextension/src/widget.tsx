@@ -417,15 +417,21 @@ export class WorkflowPanel extends ReactWidget {
   /** What happens when the graph a shown run was made from is asked for (set by the plugin). */
   showVersion: ((runId: string) => void) | null = null;
 
-  /** Reads the file as saved from the server: its version is the content hash a run of it gets. */
+  /**
+   * Reads the file as saved from the server: its version is the content hash a run of it gets.
+   * Called when the model holds the file's text (loaded, saved or reverted): text that is not a
+   * workflow document is not sent for (the server would refuse it, and no run is made from it).
+   */
   private async _readSaved(): Promise<void> {
     const asked = ++this._savedRead;
-    let saved: SavedFile | null;
-    try {
-      const file = await this._client.readWorkflow(this._context.path);
-      saved = { version: file.version, spec: file.spec };
-    } catch {
-      saved = null; // not saved yet, or not a workflow: no run is compared with it
+    let saved: SavedFile | null = null;
+    if (parseDocument(this._context.model.toString()).ok) {
+      try {
+        const file = await this._client.readWorkflow(this._context.path);
+        saved = { version: file.version, spec: file.spec };
+      } catch {
+        // Gone, or changed on disk into something else: no run is compared with it.
+      }
     }
     if (asked !== this._savedRead || this.isDisposed) return;
     this._saved = saved;
