@@ -406,7 +406,15 @@ export class WorkflowPanel extends ReactWidget {
    * Versions not known yet are asked of the server; `versionChanged` says when they come.
    */
   compareRun(contentHash: string): RunVersion {
-    return compareRunVersion(contentHash, this._saved, hash => this._versions.lookup(hash), this._context.model.dirty);
+    // Asked for every listed run at every redraw: computed again only when an input changed.
+    const dirty = this._context.model.dirty;
+    const known = this._compared.get(contentHash);
+    if (known && known.saved === this._saved && known.dirty === dirty && known.result.version !== null) {
+      return known.result;
+    }
+    const result = compareRunVersion(contentHash, this._saved, hash => this._versions.lookup(hash), dirty);
+    this._compared.set(contentHash, { saved: this._saved, dirty, result });
+    return result;
   }
 
   /** The shown run's version compared with the file as saved, or null (no run, or its version not known yet). */
@@ -858,6 +866,7 @@ export class WorkflowPanel extends ReactWidget {
   private _savedRead = 0;
   private _versions = new VersionCache(this._client);
   private _versionChanged = new Signal<this, void>(this);
+  private _compared = new Map<string, { saved: SavedFile | null; dirty: boolean; result: RunVersion }>();
   private _marksMemo: { runSpec: unknown; document: WorkflowDocument; marks: Map<string, NodeMark> } | null = null;
 }
 
