@@ -232,3 +232,15 @@ def test_a_run_of_an_older_version_says_so_and_shows_that_version(lab, workflow)
     expect(panel.locator(".jp-WorkflowNode[data-mark]")).to_have_count(0)
     lab.wait_canvas_still(panel)
     lab.screenshot("new-run")
+
+    # A node moved and saved: the same workflow at other positions, said as such and not tagged.
+    drag_by(page, panel.locator(f"{node('load')} .jp-WorkflowNode-notebook"), 0, -60)
+    lab.command("docmanager:save")
+    wait_until(lambda: lab.server.api(f"workflow/api/workflows?path={NAME}")["version"] != saved_version, 20, "the save")
+    expect(note).to_have_attribute("data-relation", "layout")
+    expect(note).to_contain_text("Made from this workflow as saved, with the nodes at other positions")
+    expect(note.locator(".jp-WorkflowEditor-showVersion")).to_have_count(0)
+    expect(new_item).to_have_attribute("data-version", "layout")
+    expect(new_item.locator(".jp-WorkflowHistory-versionTag")).to_have_count(0)
+    expect(panel.locator(".jp-WorkflowNode[data-mark]")).to_have_count(0)
+    assert set(states(panel).values()) == {"succeeded"}
