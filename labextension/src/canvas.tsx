@@ -20,6 +20,8 @@ import {
 } from '@xyflow/react';
 
 import { REDUCERS, Reducer, WorkflowGraph } from './document';
+import { NODE_MARK_LABELS, NodeMark } from './history/versions';
+import { NO_RUN_STATE } from './api/types';
 import { RunView, elapsedMs, nodeState } from './run';
 import {
   AFTER_IN, AFTER_OUT, NotebookPorts, WorkflowFlowEdge, WorkflowFlowNode, handlesMatch, inHandle, outHandle, toFlow
@@ -55,6 +57,14 @@ const ActionsContext = React.createContext<ICanvasActions | null>(null);
 const RunContext = React.createContext<{ run: RunView | null; now: number }>({ run: null, now: 0 });
 /** The nodes validation finds a problem in (marked red). */
 const ProblemsContext = React.createContext<ReadonlySet<string>>(new Set());
+/**
+ * How the drawing is read: whether it can be edited, and the nodes marked because the run
+ * shown was made from another version of the workflow (see `history/versions.ts`).
+ */
+const ViewContext = React.createContext<{ readOnly: boolean; marks: ReadonlyMap<string, NodeMark> }>({
+  readOnly: false,
+  marks: new Map()
+});
 
 /** `12 s`, `3 min 4 s`: a short duration. */
 export function formatDuration(ms: number): string {
@@ -66,7 +76,20 @@ export function formatDuration(ms: number): string {
 function NodeRunInfo({ id }: { id: string }): JSX.Element | null {
   const { run, now } = React.useContext(RunContext);
   const actions = React.useContext(ActionsContext);
+  const { marks } = React.useContext(ViewContext);
   if (run === null) return null;
+  if (marks.get(id) === 'added') {
+    // A node the run's version did not have: no state of that run to show.
+    return (
+      <div className="jp-WorkflowNode-run">
+        <div className="jp-WorkflowNode-runRow">
+          <span className="jp-WorkflowNode-mark" data-mark="added">
+            {NODE_MARK_LABELS.added}
+          </span>
+        </div>
+      </div>
+    );
+  }
   const node = run.nodes[id];
   const state = nodeState(run, id);
   const elapsed = elapsedMs(node, now);
@@ -113,6 +136,7 @@ function NodeRunInfo({ id }: { id: string }): JSX.Element | null {
 /** The title of a node; a double click edits its id (`renameNode`). */
 function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
   const actions = React.useContext(ActionsContext);
+  const { readOnly } = React.useContext(ViewContext);
   const [editing, setEditing] = React.useState(false);
   const [value, setValue] = React.useState(id);
   const commit = () => {
@@ -138,8 +162,9 @@ function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
   return (
     <div
       className="jp-WorkflowNode-title"
-      title="Double-click to rename"
+      title={readOnly ? undefined : 'Double-click to rename'}
       onDoubleClick={e => {
+        if (readOnly) return;
         e.stopPropagation();
         setValue(id);
         setEditing(true);
@@ -152,30 +177,38 @@ function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
 }
 
 /** One workflow node: title, notebook, typed ports; its state in `data-state`. */
-function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Element {
+function WorkflowNodeView({ id, data, isConnectable }: NodeProps<WorkflowFlowNode>): JSX.Element {
   const updateNodeInternals = useUpdateNodeInternals();
   const portsKey = `${data.inputs.map(p => p.name).join(',')}|${data.outputs.join(',')}`;
   React.useEffect(() => updateNodeInternals(id), [id, portsKey, updateNodeInternals]);
   const rows = Math.max(data.inputs.length, data.outputs.length);
   const { run } = React.useContext(RunContext);
   const problems = React.useContext(ProblemsContext);
+  const mark = React.useContext(ViewContext).marks.get(id);
+  const state = run === null ? data.state : mark === 'added' ? NO_RUN_STATE : nodeState(run, id);
   return (
     <div
       className={'jp-WorkflowNode' + (problems.has(id) ? ' jp-mod-problem' : '')}
       data-id={id}
-      data-state={run === null ? data.state : nodeState(run, id)}
+      data-state={state}
       data-problem={problems.has(id) ? 'true' : undefined}
+      data-mark={mark}
     >
-      <Handle type="target" id={AFTER_IN} position={Position.Top} className="jp-WorkflowNode-after" title="runs after (drop an ordering here)" />
+      <Handle isConnectable={isConnectable} type="target" id={AFTER_IN} position={Position.Top} className="jp-WorkflowNode-after" title="runs after (drop an ordering here)" />
       <NodeTitle id={id} title={data.title} />
       <div className="jp-WorkflowNode-notebook" title={data.notebook}>{data.notebook}</div>
+      {mark !== undefined && mark !== 'added' && (
+        <div className="jp-WorkflowNode-mark" data-mark={mark}>
+          {NODE_MARK_LABELS[mark]}
+        </div>
+      )}
       <NodeRunInfo id={id} />
       {rows > 0 && (
         <div className="jp-WorkflowNode-ports">
           <div className="jp-WorkflowNode-inputs">
             {data.inputs.map(port => (
               <div key={port.name} className="jp-WorkflowNode-port" data-port={port.name} data-binding={port.kind}>
-                <Handle type="target" id={inHandle(port.name)} position={Position.Left} />
+                <Handle isConnectable={isConnectable} type="target" id={inHandle(port.name)} position={Position.Left} />
                 <span className="jp-WorkflowNode-portName">{port.name}</span>
                 {port.detail !== undefined && <span className="jp-WorkflowNode-portDetail">{port.detail}</span>}
               </div>
@@ -185,13 +218,13 @@ function WorkflowNodeView({ id, data }: NodeProps<WorkflowFlowNode>): JSX.Elemen
             {data.outputs.map(name => (
               <div key={name} className="jp-WorkflowNode-port jp-mod-output" data-port={name}>
                 <span className="jp-WorkflowNode-portName">{name}</span>
-                <Handle type="source" id={outHandle(name)} position={Position.Right} />
+                <Handle isConnectable={isConnectable} type="source" id={outHandle(name)} position={Position.Right} />
               </div>
             ))}
           </div>
         </div>
       )}
-      <Handle type="source" id={AFTER_OUT} position={Position.Bottom} className="jp-WorkflowNode-after" title="drag to a node that must run after this one" />
+      <Handle isConnectable={isConnectable} type="source" id={AFTER_OUT} position={Position.Bottom} className="jp-WorkflowNode-after" title="drag to a node that must run after this one" />
     </div>
   );
 }
@@ -221,12 +254,16 @@ export interface ICanvasProps {
   now?: number;
   /** The nodes validation finds a problem in. */
   problems?: ReadonlySet<string>;
+  /** Nothing can be moved, wired or renamed (a stored version, for reading). */
+  readOnly?: boolean;
+  /** Nodes marked because the run shown was made from another version of the workflow. */
+  marks?: ReadonlyMap<string, NodeMark>;
   actions: ICanvasActions;
 }
 
-type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now' | 'problems'> & { graph: WorkflowGraph };
+type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now' | 'problems' | 'marks'> & { graph: WorkflowGraph };
 
-function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowProps): JSX.Element {
+function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly = false }: FlowProps): JSX.Element {
   const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
   const selectionRef = React.useRef(selection);
   selectionRef.current = selection;
@@ -295,6 +332,8 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
       onMoveEnd={(event, vp) => {
         if (event) actions.viewport(vp); // the user's, not a programmatic fit
       }}
+      nodesDraggable={!readOnly}
+      nodesConnectable={!readOnly}
       deleteKeyCode={null}
       selectionKeyCode="Shift"
       multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
@@ -318,11 +357,14 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions }: FlowPr
 }
 
 const NO_PROBLEMS: ReadonlySet<string> = new Set();
+const NO_MARKS: ReadonlyMap<string, NodeMark> = new Map();
 
 /** The canvas of a workflow document, or the reason there is none. */
 export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
-  const { graph, error, message, run = null, now = 0, problems = NO_PROBLEMS, ...flowProps } = props;
+  const { graph, error, message, run = null, now = 0, problems = NO_PROBLEMS, marks = NO_MARKS, ...flowProps } = props;
   const runValue = React.useMemo(() => ({ run, now }), [run, now]);
+  const readOnly = props.readOnly ?? false;
+  const viewValue = React.useMemo(() => ({ readOnly, marks }), [readOnly, marks]);
   if (error !== null || graph === null) {
     return (
       <div className="jp-WorkflowEditor-error" role="alert">
@@ -336,9 +378,11 @@ export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
     <ActionsContext.Provider value={props.actions}>
       <RunContext.Provider value={runValue}>
         <ProblemsContext.Provider value={problems}>
-          <ReactFlowProvider>
-            <Flow {...flowProps} graph={graph} />
-          </ReactFlowProvider>
+          <ViewContext.Provider value={viewValue}>
+            <ReactFlowProvider>
+              <Flow {...flowProps} graph={graph} />
+            </ReactFlowProvider>
+          </ViewContext.Provider>
         </ProblemsContext.Provider>
       </RunContext.Provider>
       {props.fanIn !== null && (

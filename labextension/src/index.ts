@@ -12,7 +12,7 @@ import { CommandToolbarButton, fileIcon, refreshIcon, runIcon, stopIcon } from '
 
 import { Signal } from '@lumino/signaling';
 
-import { addRunHistory, HistoryTarget, workflowNameOf } from './history';
+import { addRunHistory, HistoryTarget, isRunOf, versionTab, versionViewId, workflowNameOf } from './history';
 import { workflowIcon } from './icons';
 import { palettePlugin } from './palette';
 import { notebookTab } from './notebook';
@@ -32,6 +32,7 @@ export const RUN = 'jupyter-workflow:run';
 export const CANCEL = 'jupyter-workflow:cancel';
 export const RETRY = 'jupyter-workflow:retry';
 export const OPEN_NODE_NOTEBOOK = 'jupyter-workflow:open-node-notebook';
+export const SHOW_RUN_VERSION = 'jupyter-workflow:show-run-version';
 /** Where the canvas's keyboard shortcuts apply. */
 const CANVAS_SELECTOR = '.jp-WorkflowEditor';
 
@@ -90,6 +91,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.content.runChanged.connect(() => historyTargetChanged.emit());
       widget.context.pathChanged.connect(() => historyTargetChanged.emit());
       widget.context.model.contentChanged.connect(() => historyTargetChanged.emit());
+      widget.content.versionChanged.connect(() => historyTargetChanged.emit());
       widget.toolbar.addItem('arrange', new CommandToolbarButton({ commands: app.commands, id: ARRANGE, label: 'Arrange' }));
       widget.context.pathChanged.connect(() => void tracker.save(widget));
       void tracker.add(widget);
@@ -103,6 +105,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         for (const command of [RUN, CANCEL, RETRY]) app.commands.notifyCommandChanged(command);
       });
       widget.content.openNotebook = (runId, nodeId) => void app.commands.execute(OPEN_NODE_NOTEBOOK, { runId, nodeId });
+      widget.content.showVersion = runId => void app.commands.execute(SHOW_RUN_VERSION, { runId });
     });
     app.docRegistry.addWidgetFactory(factory);
 
@@ -169,8 +172,37 @@ const plugin: JupyterFrontEndPlugin<void> = {
           workflowName: workflowNameOf(panel.document, panel.path),
           shownRunId: panel.run?.runId ?? null,
           showRecord: run => panel.showRecord(run),
-          clearRun: () => panel.clearRun()
+          clearRun: () => panel.clearRun(),
+          compareRun: run => panel.compareRun(run.content_hash)
         };
+      },
+      showVersion: run => void app.commands.execute(SHOW_RUN_VERSION, { runId: run.id })
+    });
+    app.commands.addCommand(SHOW_RUN_VERSION, {
+      label: 'Show the Version a Run Was Made From',
+      caption: "Open the workflow a run was made from, read-only, with the run's node states",
+      icon: workflowIcon,
+      execute: async args => {
+        const runId = String(args.runId);
+        const id = versionViewId(runId);
+        if ([...app.shell.widgets('main')].some(w => w.id === id)) {
+          app.shell.activateById(id);
+          return;
+        }
+        const run = await client.getRun(runId);
+        const version = await client.getVersion(run.content_hash);
+        // The editor of the run's file, when one is open: its saved file tells what changed since.
+        const editor = tracker.find(w => isRunOf(run, w.context.path, workflowNameOf(w.content.document, w.context.path)));
+        const widget = versionTab({
+          run,
+          version,
+          path: editor?.context.path ?? run.workflow_path,
+          saved: editor?.content.saved ?? null,
+          client,
+          openNotebook: (r, nodeId) => void app.commands.execute(OPEN_NODE_NOTEBOOK, { runId: r, nodeId })
+        });
+        app.shell.add(widget, 'main', editor ? { ref: editor.id, mode: 'split-right' } : { mode: 'split-right' });
+        app.shell.activateById(widget.id);
       }
     });
     app.commands.addCommand(OPEN_NODE_NOTEBOOK, {

@@ -28,7 +28,11 @@ import {
   ConnectionState, RunClient, RunEventStream, RunView, WorkflowApiError, applyEvent, applyRunRecord, emptyRunView,
   isFinalRunStatus, recordedOutputs, runViewFromRecord
 } from './run';
-import type { Run } from './api/types';
+import type { Event as WorkflowEvent, Run } from './api/types';
+import { VersionCache } from './history/cache';
+import {
+  NodeMark, RunVersion, SavedFile, compareRunVersion, isOtherVersion, marksOnCurrent, versionMessage
+} from './history/versions';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -81,7 +85,15 @@ export class WorkflowPanel extends ReactWidget {
     this.node.tabIndex = -1; // keyboard shortcuts (Delete, undo) need the focus inside
     this._context = context;
     context.model.contentChanged.connect(this._onContentChanged, this);
-    void context.ready.then(() => this._onContentChanged());
+    void context.ready.then(() => {
+      this._onContentChanged();
+      void this._readSaved();
+    });
+    // The file as saved is what a run is made from: read again after each save, revert or rename.
+    context.fileChanged.connect(this._onFileChanged, this);
+    context.pathChanged.connect(this._onFileChanged, this);
+    context.model.stateChanged.connect(this._onModelState, this);
+    this._versions.changed.connect(this._onVersionRead, this);
   }
 
   /** What the panel draws now (for tests and the other panels). */
@@ -233,6 +245,11 @@ export class WorkflowPanel extends ReactWidget {
     return this._runChanged;
   }
 
+  /** Each event of the followed run, once and in id order, once it is applied to the canvas. */
+  get runEvent(): ISignal<this, WorkflowEvent> {
+    return this._runEvent;
+  }
+
   /** Whether the shown run is still going. */
   get running(): boolean {
     return this._run !== null && !isFinalRunStatus(this._run.status);
@@ -248,7 +265,11 @@ export class WorkflowPanel extends ReactWidget {
    */
   async startRun(): Promise<string | null> {
     const context = this._context;
-    if (context.model.dirty) await context.save();
+    if (context.model.dirty) {
+      await context.save();
+      // The run is made from the file as saved now: know its version before the run shows.
+      await this._readSaved();
+    }
     const client = this._client;
     const path = context.path;
     const declarations = inputDeclarations(this._document);
@@ -298,12 +319,15 @@ export class WorkflowPanel extends ReactWidget {
   follow(runId: string): void {
     this._stream?.dispose();
     window.clearInterval(this._ticker);
+    this._runHash = null;
     this._setRun(emptyRunView(runId));
+    void this._readRunHash(runId);
     const stream = new RunEventStream({ settings: this._client.settings, runId });
     this._stream = stream;
     stream.received.connect((_, event) => {
       if (this._stream !== stream || this._run === null) return;
       this._setRun(applyEvent(this._run, event));
+      this._runEvent.emit(event);
       if (event.type === 'run.finished') void this._loadRecord(runId);
     });
     stream.stateChanged.connect(() => {
@@ -322,12 +346,15 @@ export class WorkflowPanel extends ReactWidget {
    */
   showRecord(record: Run): void {
     if (!isFinalRunStatus(record.status)) {
-      if (this._run?.runId !== record.id || this._stream === null || this._stream.state === 'closed') this.follow(record.id);
+      const followed = this._run?.runId === record.id;
+      if (!followed || this._stream === null || this._stream.state === 'closed') this.follow(record.id);
+      this._setRunHash(record.id, record.content_hash);
       return;
     }
     this._stream?.dispose();
     this._stream = null;
     window.clearInterval(this._ticker);
+    this._runHash = record.content_hash;
     this._setRun(runViewFromRecord(record));
   }
 
@@ -338,6 +365,7 @@ export class WorkflowPanel extends ReactWidget {
     window.clearInterval(this._ticker);
     if (this._run === null) return;
     this._run = null;
+    this._runHash = null;
     this._runChanged.emit();
     this.update();
   }
@@ -350,12 +378,119 @@ export class WorkflowPanel extends ReactWidget {
   private async _loadRecord(runId: string): Promise<void> {
     try {
       const record = await this._client.getRun(runId);
-      if (this._run?.runId === runId) this._setRun(applyRunRecord(this._run, record));
+      if (this._run?.runId === runId) {
+        this._runHash = record.content_hash;
+        this._setRun(applyRunRecord(this._run, record));
+      }
     } catch (e) {
       this._refused('The finished run could not be read', e);
     }
   }
 
+  /** The content hash of the version the shown run was made from, or null while it is not known. */
+  get runHash(): string | null {
+    return this._runHash;
+  }
+
+  /** The file as saved (its document and version), or null while unknown (not read yet, or no workflow). */
+  get saved(): SavedFile | null {
+    return this._saved;
+  }
+
+  /** Emitted when what is known of versions changes: the saved file, dirty state, a version read. */
+  get versionChanged(): ISignal<this, void> {
+    return this._versionChanged;
+  }
+
+  /**
+   * How the version a run was made from (its content hash) stands to the file as saved.
+   * Versions not known yet are asked of the server; `versionChanged` says when they come.
+   */
+  compareRun(contentHash: string): RunVersion {
+    // Asked for every listed run at every redraw: computed again only when an input changed.
+    const dirty = this._context.model.dirty;
+    const known = this._compared.get(contentHash);
+    if (known && known.saved === this._saved && known.dirty === dirty && known.result.version !== null) {
+      return known.result;
+    }
+    const result = compareRunVersion(contentHash, this._saved, hash => this._versions.lookup(hash), dirty);
+    this._compared.set(contentHash, { saved: this._saved, dirty, result });
+    return result;
+  }
+
+  /** The shown run's version compared with the file as saved, or null (no run, or its version not known yet). */
+  get runVersion(): RunVersion | null {
+    return this._runHash === null ? null : this.compareRun(this._runHash);
+  }
+
+  /** What happens when the graph a shown run was made from is asked for (set by the plugin). */
+  showVersion: ((runId: string) => void) | null = null;
+
+  /**
+   * Reads the file as saved from the server: its version is the content hash a run of it gets.
+   * Called when the model holds the file's text (loaded, saved or reverted): text that is not a
+   * workflow document is not sent for (the server would refuse it, and no run is made from it).
+   */
+  private async _readSaved(): Promise<void> {
+    const asked = ++this._savedRead;
+    let saved: SavedFile | null = null;
+    if (parseDocument(this._context.model.toString()).ok) {
+      try {
+        const file = await this._client.readWorkflow(this._context.path);
+        saved = { version: file.version, spec: file.spec };
+      } catch {
+        // Gone, or changed on disk into something else: no run is compared with it.
+      }
+    }
+    if (asked !== this._savedRead || this.isDisposed) return;
+    this._saved = saved;
+    this._versionChanged.emit();
+    this.update();
+  }
+
+  private _onFileChanged(): void {
+    void this._readSaved();
+  }
+
+  private _onModelState(_: unknown, change: { name: string }): void {
+    if (change.name !== 'dirty') return;
+    this._versionChanged.emit();
+    if (this._runHash !== null) this.update();
+  }
+
+  private _onVersionRead(): void {
+    if (this.isDisposed) return;
+    this._versionChanged.emit();
+    this.update();
+  }
+
+  /** A followed run's version: read once from its record. */
+  private async _readRunHash(runId: string): Promise<void> {
+    try {
+      const record = await this._client.getRun(runId);
+      this._setRunHash(runId, record.content_hash);
+    } catch {
+      // The run's events still show; the version is read again with its final record.
+    }
+  }
+
+  private _setRunHash(runId: string, hash: string): void {
+    if (this._run?.runId !== runId || this._runHash === hash) return;
+    this._runHash = hash;
+    this._versionChanged.emit();
+    this.update();
+  }
+
+  /** The marks of the drawn nodes for the shown run: nodes it did not have, or had otherwise. */
+  private _marks(info: RunVersion | null): ReadonlyMap<string, NodeMark> | undefined {
+    if (info === null || this._document === null) return undefined;
+    const runSpec = info.relation === 'current' ? this._saved?.spec : info.version?.spec;
+    if (runSpec === undefined) return undefined;
+    if (this._marksMemo?.runSpec !== runSpec || this._marksMemo.document !== this._document) {
+      this._marksMemo = { runSpec, document: this._document, marks: marksOnCurrent(runSpec, this._document) };
+    }
+    return this._marksMemo.marks;
+  }
   private _setRun(view: RunView): void {
     if (view === this._run) return;
     this._run = view;
@@ -399,8 +534,12 @@ export class WorkflowPanel extends ReactWidget {
     window.clearTimeout(this._validateTimer);
     window.clearInterval(this._ticker);
     this._stream?.dispose();
+    this._versions.dispose();
     Signal.clearData(this);
     this._context.model.contentChanged.disconnect(this._onContentChanged, this);
+    this._context.fileChanged.disconnect(this._onFileChanged, this);
+    this._context.pathChanged.disconnect(this._onFileChanged, this);
+    this._context.model.stateChanged.disconnect(this._onModelState, this);
     super.dispose();
   }
 
@@ -468,9 +607,13 @@ export class WorkflowPanel extends ReactWidget {
     const selected = this._selection.nodes.size === 1 ? [...this._selection.nodes][0] : null;
     const node = selected !== null ? this._graph?.nodes.find(n => n.id === selected) ?? null : null;
     const byNode = problemsByNode(this._problems);
+    const version = this._run !== null ? this.runVersion : null;
     return (
       <div className="jp-WorkflowEditor-body">
-        <div className="jp-WorkflowEditor-main">{this._renderCanvas(this._problemNodes)}</div>
+        <div className="jp-WorkflowEditor-main">
+          {this._renderVersionNote(version)}
+          <div className="jp-WorkflowEditor-canvas">{this._renderCanvas(this._problemNodes, this._marks(version))}</div>
+        </div>
         {node !== null && this._document !== null && this._graph !== null && (
           <div className="jp-WorkflowEditor-side">
             <PropertiesPanel
@@ -489,9 +632,31 @@ export class WorkflowPanel extends ReactWidget {
     );
   }
 
-  private _renderCanvas(problemNodes: ReadonlySet<string>): JSX.Element {
+  /** Above the canvas: what the shown run's version is, when it is not the file as saved. */
+  private _renderVersionNote(info: RunVersion | null): JSX.Element | null {
+    const message = versionMessage(info);
+    const run = this._run;
+    if (info === null || message === null || run === null) return null;
+    return (
+      <div className="jp-WorkflowEditor-runVersion" role="note" data-relation={info.relation} data-dirty={info.dirty ? 'true' : undefined}>
+        <span className="jp-WorkflowEditor-runVersionText">{message}</span>
+        {isOtherVersion(info) && this.showVersion !== null && (
+          <button
+            className="jp-WorkflowEditor-showVersion jp-Button jp-mod-styled jp-mod-accept"
+            title="Open the workflow this run was made from, read-only, with the run's node states"
+            onClick={() => this.showVersion?.(run.runId)}
+          >
+            Show that version
+          </button>
+        )}
+      </div>
+    );
+  }
+
+  private _renderCanvas(problemNodes: ReadonlySet<string>, marks?: ReadonlyMap<string, NodeMark>): JSX.Element {
     return (
       <WorkflowCanvas
+        marks={marks}
         problems={problemNodes}
         graph={this._graph}
         error={this._error}
@@ -717,6 +882,14 @@ export class WorkflowPanel extends ReactWidget {
   private _stream: RunEventStream | null = null;
   private _ticker = 0;
   private _runChanged = new Signal<this, void>(this);
+  private _runEvent = new Signal<this, WorkflowEvent>(this);
+  private _runHash: string | null = null;
+  private _saved: SavedFile | null = null;
+  private _savedRead = 0;
+  private _versions = new VersionCache(this._client);
+  private _versionChanged = new Signal<this, void>(this);
+  private _compared = new Map<string, { saved: SavedFile | null; dirty: boolean; result: RunVersion }>();
+  private _marksMemo: { runSpec: unknown; document: WorkflowDocument; marks: Map<string, NodeMark> } | null = null;
 }
 
 /** The toolbar's status line: the shown run's status and its events connection. */

@@ -237,4 +237,44 @@ describe('the run history list', () => {
     expect(followed.runs.map(r => r.id)).toEqual(['q1']);
     followed.dispose();
   });
+
+  it("compares only the open file's runs with its saved version, and opens a run's version when it can", async () => {
+    const mine = run({ id: 'v1', content_hash: 'a'.repeat(64) });
+    const theirs = run({ id: 'v2', workflow_name: 'other', workflow_path: '/srv/other.workflow.json' });
+    const records = new Map([mine, theirs].map(r => [r.id, r]));
+    const compared: string[] = [];
+    const target: HistoryTarget = {
+      ...editor(),
+      compareRun: (r: Run) => {
+        compared.push(r.id);
+        return { relation: 'older', hash: r.content_hash, version: null, changes: null, dirty: false };
+      }
+    };
+    const { list } = setup(records, target);
+    expect(list.versionOf(mine)?.relation).toBe('older');
+    expect(list.versionOf(theirs)).toBeNull();
+    expect(compared).toEqual(['v1']);
+    expect(list.canShowVersion).toBe(false);
+    list.showVersion(mine); // nothing to open it with: nothing happens
+    list.dispose();
+
+    // An editor that cannot compare (no `compareRun`): nothing said.
+    const plain = setup(records, editor()).list;
+    expect(plain.versionOf(mine)).toBeNull();
+    plain.dispose();
+
+    const opened: string[] = [];
+    const settings = ServerConnection.makeSettings({ baseUrl: 'http://localhost:8888/', wsUrl: 'ws://localhost:8888/' });
+    const withView = new RunHistoryList({
+      client: { settings, listRuns: async () => ({ runs: [], next_cursor: null }), getRun: async (id: string) => records.get(id)! } as never,
+      target: () => target,
+      targetChanged: new Signal<object, void>({}),
+      makeStream: () => new RunEventStream({ settings, WebSocket: FakeSocket }),
+      showVersion: r => opened.push(r.id)
+    });
+    expect(withView.canShowVersion).toBe(true);
+    withView.showVersion(theirs);
+    expect(opened).toEqual(['v2']);
+    withView.dispose();
+  });
 });

@@ -137,6 +137,30 @@ describe('the run event stream', () => {
     expect(sockets).toHaveLength(2);
   });
 
+  it('asks every reconnection from the same point while the server refuses, and applies the replay once', () => {
+    const events = failingRunWithRetry().events;
+    const { stream, sockets, received, last } = harness();
+    stream.start();
+    last().open();
+    last().send(...events.slice(0, 5));
+    last().drop();
+    for (let refused = 0; refused < 3; refused++) {
+      vi.advanceTimersByTime(10_000);
+      // Refused as it opens (a proxy that accepts and closes) or before: nothing delivered either way.
+      if (refused % 2 === 0) last().open();
+      last().drop();
+    }
+    vi.advanceTimersByTime(10_000);
+    expect(sockets).toHaveLength(5);
+    expect(sockets.slice(1).map(s => s.url)).toEqual(
+      Array(4).fill(`ws://localhost:8888/base/workflow/api/runs/${RUN_ID}/events?after=${events[4].id}`)
+    );
+    last().open();
+    last().send(...events.slice(5));
+    expect(ids(received)).toEqual(events.map(e => e.id));
+    expect(stream.state).toBe('closed');
+  });
+
   it('ignores an event older than the last delivered, and messages that are not events', () => {
     const events = failingRunWithRetry().events;
     const { stream, received, last } = harness();

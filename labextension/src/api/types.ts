@@ -31,6 +31,9 @@ export type RetryStarted = Schemas['RetryStarted'];
 export type NodeError = Schemas['NodeError'];
 export type RunError = Schemas['RunError'];
 export type ApiError = Schemas['Error'];
+export type Version = Schemas['Version'];
+export type VersionList = Schemas['VersionList'];
+export type WorkflowFile = Schemas['WorkflowFile'];
 
 /**
  * Each event type's payload (`data`). The generated `Event` members intersect `data` with the

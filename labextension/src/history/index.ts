@@ -14,6 +14,10 @@ export { HISTORY_PAGE, RunHistoryList } from './list';
 export type { HistoryTarget, RunHistoryOptions } from './list';
 export { HISTORY_ID, HISTORY_LABEL, RunHistory } from './panel';
 export { historyIcon } from './icon';
+export * from './versions';
+export { VersionCache } from './cache';
+export { RunVersionPanel, versionTab, versionViewId } from './version';
+export type { RunVersionOptions } from './version';
 
 /** Its rank among the left sidebar's panels (after the component palette). */
 const RANK = 660;

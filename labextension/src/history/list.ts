@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { Event, Run, RunStatus } from '../api/types';
 import type { RunClient, RunEventStream } from '../run';
 import { HistoryFilters, isRunOf, mergePage, upsertRun } from './model';
+import type { RunVersion } from './versions';
 
 /** How many runs a page of the list asks for. */
 export const HISTORY_PAGE = 50;
@@ -24,6 +25,11 @@ export interface HistoryTarget {
   showRecord(run: Run): void;
   /** Show no run on the canvas. */
   clearRun(): void;
+  /**
+   * How the version a run of this file was made from stands to the file as saved (see
+   * `history/versions.ts`); versions not known yet are read, and `targetChanged` says when.
+   */
+  compareRun?(run: Run): RunVersion;
 }
 
 export interface RunHistoryOptions {
@@ -35,6 +41,8 @@ export interface RunHistoryOptions {
   targetChanged: ISignal<unknown, unknown>;
   /** The all-runs events stream (not started). */
   makeStream: () => RunEventStream;
+  /** Open the workflow a run was made from, read-only, with the run's node states. */
+  showVersion?: (run: Run) => void;
 }
 
 export class RunHistoryList implements IDisposable {
@@ -172,6 +180,26 @@ export class RunHistoryList implements IDisposable {
     const target = this.target;
     if (target && isRunOf(record, target.path, target.workflowName)) target.showRecord(record);
     this._changed.emit();
+  }
+
+  /**
+   * How `run`'s version stands to the open file as saved, for a run of the open file; null for
+   * another workflow's run or when the editor cannot say.
+   */
+  versionOf(run: Run): RunVersion | null {
+    const target = this.target;
+    if (!target?.compareRun || !isRunOf(run, target.path, target.workflowName)) return null;
+    return target.compareRun(run);
+  }
+
+  /** Whether the graph a run was made from can be opened. */
+  get canShowVersion(): boolean {
+    return this._options.showVersion !== undefined;
+  }
+
+  /** Opens the workflow `run` was made from, read-only, with its node states. */
+  showVersion(run: Run): void {
+    this._options.showVersion?.(run);
   }
 
   /** Unselects the run and shows no run on the canvas. */

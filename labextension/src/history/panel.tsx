@@ -6,6 +6,7 @@ import type { RunStatus } from '../api/types';
 import { historyIcon } from './icon';
 import { RunHistoryList } from './list';
 import { KNOWN_TRIGGERS, RUN_STATUSES, formatDuration, formatStarted, isRunOf, runDuration, shortValue } from './model';
+import { isOtherVersion, versionMessage, versionTag } from './versions';
 
 export const HISTORY_ID = 'jp-workflow-runs';
 export const HISTORY_LABEL = 'Workflow runs';
@@ -57,6 +58,11 @@ export class RunHistory extends ReactWidget {
     else status = `${list.runs.length}${list.complete ? '' : '+'} run${list.runs.length === 1 ? '' : 's'}`;
     const selected = list.selected;
     const shownOnCanvas = !!(selected && target && target.shownRunId === selected.id);
+    const ofOpenFile = !!(selected && target && isRunOf(selected, target.path, target.workflowName));
+    const selectedVersion = selected ? list.versionOf(selected) : null;
+    const versionNote = versionMessage(selectedVersion);
+    // Another workflow's run, or one made from another version of this file: its own graph can be opened.
+    const offerVersion = !!selected && list.canShowVersion && (!ofOpenFile || isOtherVersion(selectedVersion));
     return (
       <div className="jp-WorkflowHistory-body">
         <div className="jp-WorkflowHistory-header">
@@ -111,30 +117,40 @@ export class RunHistory extends ReactWidget {
           {status}
         </div>
         <div className="jp-WorkflowHistory-list" role="listbox" aria-label="Runs">
-          {list.runs.map(run => (
-            <div
-              key={run.id}
-              className={`jp-WorkflowHistory-item${run.id === list.selectedId ? ' jp-mod-selected' : ''}`}
-              role="option"
-              aria-selected={run.id === list.selectedId}
-              data-run-id={run.id}
-              data-status={run.status}
-              title={`run ${run.id}`}
-              onClick={() => void list.select(run.id)}
-            >
-              <div className="jp-WorkflowHistory-itemTop">
-                <span className="jp-WorkflowHistory-name">{run.workflow_name}</span>
-                <span className="jp-WorkflowHistory-runStatus" data-status={run.status}>
-                  {run.status}
-                </span>
+          {list.runs.map(run => {
+            const version = list.versionOf(run);
+            const tag = versionTag(version);
+            return (
+              <div
+                key={run.id}
+                className={`jp-WorkflowHistory-item${run.id === list.selectedId ? ' jp-mod-selected' : ''}`}
+                role="option"
+                aria-selected={run.id === list.selectedId}
+                data-run-id={run.id}
+                data-status={run.status}
+                data-version={version?.relation}
+                title={`run ${run.id}, version ${run.content_hash.slice(0, 8)}`}
+                onClick={() => void list.select(run.id)}
+              >
+                <div className="jp-WorkflowHistory-itemTop">
+                  <span className="jp-WorkflowHistory-name">{run.workflow_name}</span>
+                  {tag !== null && (
+                    <span className="jp-WorkflowHistory-versionTag" title={versionMessage(version) ?? undefined}>
+                      {tag}
+                    </span>
+                  )}
+                  <span className="jp-WorkflowHistory-runStatus" data-status={run.status}>
+                    {run.status}
+                  </span>
+                </div>
+                <div className="jp-WorkflowHistory-itemBottom">
+                  <span className="jp-WorkflowHistory-trigger">{run.trigger}</span>
+                  <span className="jp-WorkflowHistory-started">{formatStarted(run.started_at ?? run.created_at)}</span>
+                  <span className="jp-WorkflowHistory-duration">{formatDuration(runDuration(run, now))}</span>
+                </div>
               </div>
-              <div className="jp-WorkflowHistory-itemBottom">
-                <span className="jp-WorkflowHistory-trigger">{run.trigger}</span>
-                <span className="jp-WorkflowHistory-started">{formatStarted(run.started_at ?? run.created_at)}</span>
-                <span className="jp-WorkflowHistory-duration">{formatDuration(runDuration(run, now))}</span>
-              </div>
-            </div>
-          ))}
+            );
+          })}
           {!list.complete && !list.error && list.runs.length > 0 && (
             <button className="jp-WorkflowHistory-more jp-Button jp-mod-styled" disabled={list.loading} onClick={() => void list.loadMore()}>
               {list.loading ? 'Loading…' : 'More'}
@@ -148,11 +164,7 @@ export class RunHistory extends ReactWidget {
                 {selected ? (
                   <>
                     Run <code>{selected.id.slice(0, 12)}</code>
-                    {shownOnCanvas
-                      ? ' is on the canvas'
-                      : target && isRunOf(selected, target.path, target.workflowName)
-                        ? ''
-                        : ' is not of the open workflow'}
+                    {shownOnCanvas ? ' is on the canvas' : ofOpenFile ? '' : ' is not of the open workflow'}
                   </>
                 ) : (
                   <>
@@ -169,6 +181,20 @@ export class RunHistory extends ReactWidget {
                 Show no run
               </button>
             </div>
+            {selected && versionNote !== null && (
+              <div className="jp-WorkflowHistory-versionNote" data-relation={selectedVersion?.relation} role="note">
+                {versionNote}
+              </div>
+            )}
+            {offerVersion && (
+              <button
+                className="jp-WorkflowHistory-showVersion jp-Button jp-mod-styled"
+                title="Open the workflow this run was made from, read-only, with the run's node states"
+                onClick={() => list.showVersion(selected!)}
+              >
+                Show that version
+              </button>
+            )}
             {selected && <ValueTable title="Inputs" className="jp-WorkflowHistory-inputs" values={selected.inputs} />}
             {selected && <ValueTable title="Outputs" className="jp-WorkflowHistory-outputs" values={selected.outputs} />}
             {selected?.error && <div className="jp-WorkflowHistory-error">{shortValue(selected.error, 300)}</div>}

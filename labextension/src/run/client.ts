@@ -18,6 +18,9 @@ import type {
   RunList,
   RunStatus,
   ValidationResult,
+  Version,
+  VersionList,
+  WorkflowFile,
   WorkflowSource
 } from '../api/types';
 
@@ -115,6 +118,24 @@ export class RunClient {
   /** `POST /validate`: the problems of a file (`{path}`) or a document (`{spec}`); invalid is still 200. */
   validate(source: WorkflowSource): Promise<ValidationResult> {
     return this.request<ValidationResult>('validate', { method: 'POST', body: JSON.stringify(source) });
+  }
+
+  /** `GET /versions/{hash}`: a stored workflow version (its document and when it was first stored); 404 if none. */
+  getVersion(contentHash: string): Promise<Version> {
+    return this.request<Version>(`versions/${seg(contentHash)}`, { method: 'GET' });
+  }
+
+  /** `GET /versions?name=`: the stored versions, newest first, of one workflow name or of all. */
+  listVersions(name?: string): Promise<VersionList> {
+    return this.request<VersionList>('versions', { method: 'GET' }, { name });
+  }
+
+  /**
+   * `GET /workflows?path=`: a workflow file as saved, with its version, the content hash a run
+   * made from the file now gets (404 when there is no such file, 422 when it holds no workflow).
+   */
+  readWorkflow(path: string): Promise<WorkflowFile> {
+    return this.request<WorkflowFile>('workflows', { method: 'GET' }, { path });
   }
 
   /** The URL of a node's executed notebook (`GET /runs/{id}/nodes/{node}/notebook`). */
