@@ -276,6 +276,7 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
   const [nodes, setNodes] = React.useState<WorkflowFlowNode[]>(() => build().nodes);
   const [edges, setEdges] = React.useState<WorkflowFlowEdge[]>(() => build().edges);
   const viewportRef = React.useRef(viewport);
+  const moveStart = React.useRef<Viewport | null>(null);
   viewportRef.current = viewport;
   const auto = useAutoLayout(graph, nodes, setNodes, () => {
     if (viewportRef.current === null) requestAnimationFrame(() => void instance.fitView(FIT));
@@ -329,8 +330,13 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
       }}
       onConnect={connection => actions.connect(connection)}
       isValidConnection={c => handlesMatch(c.sourceHandle, c.targetHandle)}
+      onMoveStart={(_, vp) => {
+        moveStart.current = vp;
+      }}
       onMoveEnd={(event, vp) => {
-        if (event) actions.viewport(vp); // the user's, not a programmatic fit
+        // The user's pan or zoom, not a programmatic fit nor a click on the pane that moved nothing.
+        const start = moveStart.current;
+        if (event && (!start || start.x !== vp.x || start.y !== vp.y || start.zoom !== vp.zoom)) actions.viewport(vp);
       }}
       nodesDraggable={!readOnly}
       nodesConnectable={!readOnly}
