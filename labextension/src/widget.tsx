@@ -28,6 +28,7 @@ import {
   isFinalRunStatus, runViewFromRecord
 } from './run';
 import type { Run } from './api/types';
+import { PortProblem, ProblemsList, WorkflowIOPanel, outputChoices, problemField, problemPlace, problemsByIO, problemsByPort } from './workflowio';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -445,25 +446,99 @@ export class WorkflowPanel extends ReactWidget {
     return this._problems;
   }
 
+  /** Whether the problems list under the canvas is open. */
+  get problemsOpen(): boolean {
+    return this._problemsOpen;
+  }
+
+  set problemsOpen(open: boolean) {
+    if (open === this._problemsOpen) return;
+    this._problemsOpen = open;
+    this.update();
+  }
+
+  /**
+   * Show where a problem is: a node's problem selects the node (its properties beside the
+   * canvas, the node in view), an input's or output's clears the selection (the workflow's
+   * inputs and outputs beside the canvas); the field it is about gets the focus.
+   */
+  revealProblem(problem: Pick<Problem, 'pointer'>): void {
+    const place = problemPlace(problem.pointer);
+    const graph = this._graph;
+    if (place.kind === 'node') {
+      if (graph?.nodes.some(n => n.id === place.node)) this._select([place.node]);
+    } else {
+      this._select([]);
+    }
+    const field = problemField(place);
+    const parameter = place.kind === 'node' ? place.parameter : null;
+    // The side panel is drawn on the next update: look for the field for a few frames.
+    let frames = 30;
+    const focus = () => {
+      if (this.isDisposed) return;
+      const side = this.node.querySelector('.jp-WorkflowEditor-side');
+      const escaped = field === null ? null : field.replace(/["\\]/g, '\\$&');
+      let target = escaped === null ? null : side?.querySelector<HTMLElement>(`[data-field="${escaped}"]`) ?? null;
+      if (target === null && parameter !== null) {
+        target = side?.querySelector<HTMLElement>(`[data-parameter="${parameter.replace(/["\\]/g, '\\$&')}"] select`) ?? null;
+      }
+      if (target !== null) {
+        target.focus();
+        target.scrollIntoView?.({ block: 'nearest' });
+      } else if (--frames > 0) {
+        requestAnimationFrame(focus);
+      }
+    };
+    requestAnimationFrame(focus);
+  }
+
+  /** Select these nodes (nothing else), on the canvas too. */
+  private _select(nodes: string[]): void {
+    this._selection = { nodes: new Set(nodes), edges: new Set() };
+    this._selectRequest += 1;
+    this.update();
+  }
+
   protected render(): JSX.Element {
     const selected = this._selection.nodes.size === 1 ? [...this._selection.nodes][0] : null;
     const node = selected !== null ? this._graph?.nodes.find(n => n.id === selected) ?? null : null;
     const byNode = problemsByNode(this._problems);
+    const document = this._document;
     return (
       <div className="jp-WorkflowEditor-body">
-        <div className="jp-WorkflowEditor-main">{this._renderCanvas(this._problemNodes)}</div>
-        {node !== null && this._document !== null && this._graph !== null && (
-          <div className="jp-WorkflowEditor-side">
-            <PropertiesPanel
-              key={node.id}
-              document={this._document}
-              node={node}
-              declared={this._declared.get(node.notebook) ?? null}
-              inputs={workflowInputs(this._document)}
-              upstream={upstreamOutputs(this._graph.nodes, node.id, nb => this._ports.get(nb)?.outputs ?? [])}
-              problems={byNode.get(node.id)}
-              edit={edit => this.edit(edit)}
+        <div className="jp-WorkflowEditor-main">
+          <div className="jp-WorkflowEditor-canvas">{this._renderCanvas(this._problemNodes)}</div>
+          {document !== null && (
+            <ProblemsList
+              problems={this._problems}
+              open={this._problemsOpen}
+              toggle={() => (this.problemsOpen = !this._problemsOpen)}
+              reveal={problem => this.revealProblem(problem)}
             />
+          )}
+        </div>
+        {document !== null && this._graph !== null && (
+          <div className="jp-WorkflowEditor-side">
+            {node !== null ? (
+              <PropertiesPanel
+                key={node.id}
+                document={document}
+                node={node}
+                declared={this._declared.get(node.notebook) ?? null}
+                inputs={workflowInputs(document)}
+                upstream={upstreamOutputs(this._graph.nodes, node.id, nb => this._ports.get(nb)?.outputs ?? [])}
+                problems={byNode.get(node.id)}
+                edit={edit => this.edit(edit)}
+              />
+            ) : (
+              <WorkflowIOPanel
+                document={document}
+                outputChoices={outputChoices(this._graph.nodes, nb => this._ports.get(nb)?.outputs ?? [])}
+                problems={problemsByIO(this._problems)}
+                edit={edit => this.edit(edit)}
+                say={message => this.showMessage(message)}
+              />
+            )}
           </div>
         )}
       </div>
@@ -474,6 +549,8 @@ export class WorkflowPanel extends ReactWidget {
     return (
       <WorkflowCanvas
         problems={problemNodes}
+        portProblems={this._portProblems}
+        selectRequest={this._selectRequest}
         graph={this._graph}
         error={this._error}
         fitRequest={this._fitRequest}
@@ -583,6 +660,7 @@ export class WorkflowPanel extends ReactWidget {
       if (this._problems.length) {
         this._problems = [];
         this._problemNodes = new Set();
+        this._portProblems = new Map();
         this.update();
       }
       return;
@@ -596,6 +674,7 @@ export class WorkflowPanel extends ReactWidget {
           if (asked !== this._validation || this.isDisposed) return;
           this._problems = [...result.errors, ...result.warnings.map(w => ({ ...w, severity: 'warning' as const }))];
           this._problemNodes = nodesWithErrors(this._problems);
+          this._portProblems = problemsByPort(this._problems);
           this.update();
         })
         .catch(() => {
@@ -688,6 +767,9 @@ export class WorkflowPanel extends ReactWidget {
   private _declared: ReadonlyMap<string, Record<string, DeclaredParameter>> = new Map();
   private _problems: Problem[] = [];
   private _problemNodes: ReadonlySet<string> = new Set();
+  private _portProblems: ReadonlyMap<string, ReadonlyMap<string, PortProblem>> = new Map();
+  private _problemsOpen = true;
+  private _selectRequest = 0;
   private _validateTimer = 0;
   private _validation = 0;
   private _client = new RunClient(ServerConnection.makeSettings());
