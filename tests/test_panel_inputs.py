@@ -154,7 +154,12 @@ def test_problems_show_on_their_fields_ports_and_in_the_list_and_a_click_shows_w
     wait_until(lambda: text_of(page)["inputs"]["threshold"]["default"] == 2, 10, "the default in the text")
     expect(threshold.locator(".jp-WorkflowProperties-problem")).to_be_visible()
     expect(threshold).to_have_attribute("data-problem", "true")
+    # The problems list is folded at first (the canvas does not shrink under the user): its header counts.
     problems = panel.locator(".jp-WorkflowProblems")
+    expect(problems).to_have_attribute("data-open", "false")
+    expect(problems.locator(".jp-WorkflowProblems-count")).to_have_text("1 error")
+    problems.locator(".jp-WorkflowProblems-header").click()
+    expect(problems).to_have_attribute("data-open", "true")
     item = problems.locator(".jp-WorkflowProblems-item[data-pointer='/inputs/threshold/default']")
     expect(item).to_be_visible()
     expect(item).to_have_attribute("data-severity", "error")

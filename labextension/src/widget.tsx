@@ -28,7 +28,10 @@ import {
   isFinalRunStatus, runViewFromRecord
 } from './run';
 import type { Run } from './api/types';
-import { PortProblem, ProblemsList, WorkflowIOPanel, outputChoices, problemField, problemPlace, problemsByIO, problemsByPort } from './workflowio';
+import {
+  PortProblem, ProblemsList, WorkflowIOPanel, defaultProblems, outputChoices, panelProblems, problemField, problemPlace, problemsByIO,
+  problemsByPort
+} from './workflowio';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -534,7 +537,7 @@ export class WorkflowPanel extends ReactWidget {
               <WorkflowIOPanel
                 document={document}
                 outputChoices={outputChoices(this._graph.nodes, nb => this._ports.get(nb)?.outputs ?? [])}
-                problems={problemsByIO(this._problems)}
+                problems={problemsByIO(panelProblems(this._problems, defaultProblems(document), this._problemsOf === document))}
                 edit={edit => this.edit(edit)}
                 say={message => this.showMessage(message)}
               />
@@ -672,6 +675,7 @@ export class WorkflowPanel extends ReactWidget {
         .validate({ spec: specForValidation(document, nb => resolvePath(folder, nb)) as never })
         .then(result => {
           if (asked !== this._validation || this.isDisposed) return;
+          this._problemsOf = document;
           this._problems = [...result.errors, ...result.warnings.map(w => ({ ...w, severity: 'warning' as const }))];
           this._problemNodes = nodesWithErrors(this._problems);
           this._portProblems = problemsByPort(this._problems);
@@ -768,7 +772,10 @@ export class WorkflowPanel extends ReactWidget {
   private _problems: Problem[] = [];
   private _problemNodes: ReadonlySet<string> = new Set();
   private _portProblems: ReadonlyMap<string, ReadonlyMap<string, PortProblem>> = new Map();
-  private _problemsOpen = true;
+  /** Closed at first: opened by the user, so that the canvas never shrinks under them when problems come. */
+  private _problemsOpen = false;
+  /** The document the last validation's problems are of. */
+  private _problemsOf: WorkflowDocument | null = null;
   private _selectRequest = 0;
   private _validateTimer = 0;
   private _validation = 0;

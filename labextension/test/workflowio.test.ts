@@ -7,7 +7,7 @@ import {
   setWorkflowOutputRef
 } from '../src/document';
 import {
-  defaultEditor, defaultText, emptyDefault, enumText, outputChoices, placeLabel, problemField, problemPlace, problemsByIO,
+  defaultEditor, defaultProblems, defaultText, panelProblems, emptyDefault, enumText, outputChoices, placeLabel, problemField, problemPlace, problemsByIO,
   problemsByPort, readBound, readDefault, readEnum, showsBounds, showsFormat, sortedProblems
 } from '../src/workflowio/model';
 import { problemCount } from '../src/workflowio/problems';
@@ -259,5 +259,43 @@ describe('the panel model', () => {
     expect(problemCount(problems)).toBe('6 errors, 2 warnings');
     expect(problemCount([problems[4]])).toBe('1 warning');
     expect(problemCount([])).toBe('No problems');
+  });
+});
+
+describe('immediate checks of defaults', () => {
+  it('finds a default of the wrong type, outside the choices or the bounds, at /inputs/NAME/default', () => {
+    const doc = {
+      inputs: {
+        ok: { type: 'number', minimum: 0, maximum: 1, default: 1.0 },
+        high: { type: 'number', maximum: 1, default: 2 },
+        low: { type: 'integer', minimum: 3, default: 2.5 },
+        word: { type: 'string', enum: ['a', 'b'], default: 'c' },
+        same: { enum: [1, { x: [1] }], default: { x: [1.0] } },
+        flag: { type: 'boolean', default: 1 },
+        required: { type: 'number', minimum: 5 },
+        'a/b': { type: 'string', default: 3 },
+        broken: 3
+      }
+    };
+    expect(defaultProblems(doc as never)).toEqual([
+      { pointer: '/inputs/high/default', message: '2 is greater than the maximum 1' },
+      { pointer: '/inputs/low/default', message: '2.5 is not of type integer' },
+      { pointer: '/inputs/low/default', message: '2.5 is less than the minimum 3' },
+      { pointer: '/inputs/word/default', message: '"c" is not one of the choices ["a","b"]' },
+      { pointer: '/inputs/flag/default', message: '1 is not of type boolean' },
+      { pointer: '/inputs/a~1b/default', message: '3 is not of type string' }
+    ]);
+    expect(defaultProblems({ nodes: {} } as never)).toEqual([]);
+  });
+
+  it("gives the server's word once it is about the current text, the immediate one for defaults before", () => {
+    const server = [
+      { pointer: '/inputs/x/default', message: 'old' },
+      { pointer: '/inputs/x/minimum', message: 'kept' },
+      { pointer: '/nodes/a', message: 'node' }
+    ];
+    const local = [{ pointer: '/inputs/y/default', message: 'new' }];
+    expect(panelProblems(server, local, true)).toEqual(server);
+    expect(panelProblems(server, local, false).map(p => p.message)).toEqual(['kept', 'node', 'new']);
   });
 });

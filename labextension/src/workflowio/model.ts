@@ -277,3 +277,69 @@ export function sortedProblems(problems: readonly Problem[]): Problem[] {
 export function declared(declaration: Declaration, field: InputField): JSONValue | undefined {
   return own(declaration as never, field);
 }
+
+// ---------------------------------------------------------------------------- immediate checks
+
+/** JSON Schema's equality: numbers by value (`1` equals `1.0`), objects by keys, arrays in order. */
+function sameJSON(a: JSONValue, b: JSONValue): boolean {
+  if (typeof a === 'number' || typeof b === 'number') return a === b;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJSON(v, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every(k => k in b && sameJSON(a[k], b[k]));
+  }
+  return a === b;
+}
+
+function typeProblem(type: JSONValue | undefined, value: JSONValue): string | null {
+  const ok: Record<string, (v: JSONValue) => boolean> = {
+    string: v => typeof v === 'string',
+    number: v => typeof v === 'number',
+    integer: v => typeof v === 'number' && Number.isInteger(v),
+    boolean: v => typeof v === 'boolean',
+    array: v => Array.isArray(v),
+    object: v => isObject(v)
+  };
+  if (typeof type !== 'string' || !(type in ok) || ok[type](value)) return null;
+  return `${JSON.stringify(value)} is not of type ${type}`;
+}
+
+/**
+ * What is wrong with each input's default, found here at once (the type, `enum`, the
+ * bounds), at `/inputs/NAME/default`: shown until the server's validation of the same
+ * text answers, whose word then replaces it. `format` is left to the server.
+ */
+export function defaultProblems(document: { inputs?: unknown } | Record<string, JSONValue>): Problem[] {
+  const inputs = (document as Record<string, JSONValue>).inputs;
+  const problems: Problem[] = [];
+  if (!isObject(inputs)) return problems;
+  for (const [name, value] of Object.entries(inputs)) {
+    if (!isObject(value) || !('default' in value)) continue;
+    const d = value as Declaration;
+    const v = d.default;
+    const pointer = `/inputs/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/default`;
+    const add = (message: string) => problems.push({ pointer, message });
+    const type = typeProblem(d.type, v);
+    if (type !== null) add(type);
+    if (Array.isArray(d.enum) && d.enum.length > 0 && !d.enum.some(choice => sameJSON(choice, v))) {
+      add(`${JSON.stringify(v)} is not one of the choices ${JSON.stringify(d.enum)}`);
+    }
+    if (typeof v === 'number') {
+      if (typeof d.minimum === 'number' && v < d.minimum) add(`${v} is less than the minimum ${d.minimum}`);
+      if (typeof d.maximum === 'number' && v > d.maximum) add(`${v} is greater than the maximum ${d.maximum}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The problems the inputs and outputs panel shows: the server's, except that while its
+ * answer is for an older text (`fresh` false) the defaults' problems are the immediate ones.
+ */
+export function panelProblems(server: readonly Problem[], local: readonly Problem[], fresh: boolean): Problem[] {
+  if (fresh) return [...server];
+  const isDefault = (p: Problem) => /^\/inputs\/[^/]+\/default(\/|$)/.test(p.pointer);
+  return [...server.filter(p => !isDefault(p)), ...local];
+}

@@ -322,7 +322,7 @@ export function WorkflowIOPanel(props: IWorkflowIOProps): JSX.Element {
   const inputEntries = isObject(inputs) ? Object.entries(inputs) : [];
   const outputEntries = isObject(outputs) ? Object.entries(outputs) : [];
   return (
-    <div className="jp-WorkflowProperties jp-WorkflowIO" onKeyDown={e => e.stopPropagation()}>
+    <div className="jp-WorkflowIO" onKeyDown={e => e.stopPropagation()}>
       <h3 className="jp-WorkflowProperties-heading">Workflow</h3>
       <h4 className="jp-WorkflowProperties-section jp-WorkflowIO-sectionHead">
         Inputs
