@@ -48,7 +48,7 @@ export function ProblemsList(props: IProblemsListProps): JSX.Element {
                 <button className="jp-WorkflowProblems-itemButton" onClick={() => props.reveal(p)} title={`Show ${p.pointer || 'the workflow'}`}>
                   <span className="jp-WorkflowProblems-severity">{severity}</span>
                   <span className="jp-WorkflowProblems-message">{p.message}</span>
-                  <span className="jp-WorkflowProblems-where">
+                  <span className="jp-WorkflowProblems-where" title={p.pointer}>
                     {placeLabel(problemPlace(p.pointer))} <code>{p.pointer}</code>
                   </span>
                 </button>
