@@ -121,6 +121,8 @@ def test_an_input_added_in_the_panel_is_in_the_text_and_feeds_a_parameter(lab, w
     assert document["nodes"]["match"]["parameters"]["amount_tolerance"] == {"input": "amount_tolerance"}
     expect(panel.locator(".jp-WorkflowProblems-count")).to_have_text("No problems")
     lab.wait_canvas_still(panel)
+    entry = io.locator(".jp-WorkflowIO-entry[data-input='amount_tolerance']")
+    entry.evaluate("element => element.scrollIntoView({block: 'center'})")
     lab.screenshot("panel")
 
     # One undo takes back the rename only, with its binding; redo makes it again.

@@ -467,24 +467,25 @@ export class WorkflowPanel extends ReactWidget {
    */
   revealProblem(problem: Pick<Problem, 'pointer'>): void {
     const place = problemPlace(problem.pointer);
-    const graph = this._graph;
-    if (place.kind === 'node') {
-      if (graph?.nodes.some(n => n.id === place.node)) this._select([place.node]);
+    const quote = (text: string) => `"${text.replace(/["\\]/g, '\\$&')}"`;
+    // Where the field is looked for: the node's properties, or the workflow's inputs and outputs.
+    let scope: string;
+    if (place.kind === 'node' && this._graph?.nodes.some(n => n.id === place.node)) {
+      this._select([place.node]);
+      scope = `.jp-WorkflowProperties[data-node=${quote(place.node)}]`;
     } else {
       this._select([]);
+      scope = '.jp-WorkflowIO';
     }
-    const field = problemField(place);
+    const field = place.kind === 'node' && scope === '.jp-WorkflowIO' ? null : problemField(place);
     const parameter = place.kind === 'node' ? place.parameter : null;
-    // The side panel is drawn on the next update: look for the field for a few frames.
+    // The side panel is drawn on a later frame: look for the field for a few frames.
     let frames = 30;
     const focus = () => {
-      if (this.isDisposed) return;
-      const side = this.node.querySelector('.jp-WorkflowEditor-side');
-      const escaped = field === null ? null : field.replace(/["\\]/g, '\\$&');
-      let target = escaped === null ? null : side?.querySelector<HTMLElement>(`[data-field="${escaped}"]`) ?? null;
-      if (target === null && parameter !== null) {
-        target = side?.querySelector<HTMLElement>(`[data-parameter="${parameter.replace(/["\\]/g, '\\$&')}"] select`) ?? null;
-      }
+      if (this.isDisposed || field === null) return;
+      const side = this.node.querySelector(`.jp-WorkflowEditor-side ${scope}`);
+      let target = side?.querySelector<HTMLElement>(`[data-field=${quote(field)}]`) ?? null;
+      if (target === null && side && parameter !== null) target = side.querySelector<HTMLElement>(`[data-parameter=${quote(parameter)}] select`);
       if (target !== null) {
         target.focus();
         target.scrollIntoView?.({ block: 'nearest' });
