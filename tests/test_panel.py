@@ -31,13 +31,14 @@ EMPTY_WORKFLOW = {"format": "jupyter-workflow/1", "nodes": {}}
 
 
 def node_to_node_edges(workflow: dict) -> set[tuple[str, str, str]]:
-    """(source, target, "output → parameter") for every output binding between two nodes."""
+    """(source, target, label) for every output binding between two nodes: "output → parameter", or the
+    name once when both are the same."""
     edges = set()
     for target, node in workflow["nodes"].items():
         for name, value in node.get("parameters", {}).items():
             if isinstance(value, dict) and isinstance(value.get("output"), str):
                 source, port = value["output"].split(".", 1)
-                edges.add((source, target, f"{port} → {name}"))
+                edges.add((source, target, port if port == name else f"{port} → {name}"))
     return edges
 
 

@@ -172,7 +172,13 @@ def test_a_failing_node_shows_failed_its_downstream_skipped_and_retry_completes_
 def test_an_input_out_of_range_is_reported_on_its_field_and_nothing_runs(lab):
     panel = open_workflow(lab, "reconcile.workflow.json", 5)
     runs_before = lab.server.api("workflow/api/runs")["runs"]
-    toolbar_button(panel, "run").click()
+    # Started from the command palette this time, as a keyboard user does.
+    lab.page.keyboard.press("Control+Shift+C")
+    search = lab.page.locator(".jp-ModalCommandPalette .lm-CommandPalette-input")
+    expect(search).to_be_focused()
+    search.fill("Run Workflow")
+    expect(lab.page.locator(".jp-ModalCommandPalette .lm-CommandPalette-item.lm-mod-active")).to_contain_text("Run Workflow")
+    search.press("Enter")
     dialog = lab.page.locator(".jp-Dialog")
     dialog.locator(".jp-WorkflowInputs-field[data-input='threshold'] input").fill("5")
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()

@@ -38,6 +38,28 @@ export interface NotebookPorts {
   outputs: string[];
 }
 
+/**
+ * `ports` with the outputs a run recorded added to their notebooks' output ports (a notebook
+ * may record names it does not declare); the same map when the run adds nothing.
+ */
+export function withRecordedOutputs(
+  ports: ReadonlyMap<string, NotebookPorts>,
+  notebooks: ReadonlyMap<string, string>,
+  recorded: ReadonlyMap<string, readonly string[]>
+): ReadonlyMap<string, NotebookPorts> {
+  let next: Map<string, NotebookPorts> | null = null;
+  for (const [nodeId, names] of recorded) {
+    const notebook = notebooks.get(nodeId);
+    if (notebook === undefined) continue;
+    const known = (next ?? ports).get(notebook) ?? { parameters: [], outputs: [] };
+    const added = names.filter(name => !known.outputs.includes(name));
+    if (added.length === 0) continue;
+    next ??= new Map(ports);
+    next.set(notebook, { ...known, outputs: [...known.outputs, ...added] });
+  }
+  return next ?? ports;
+}
+
 /** One input port of a node and what the document binds it to. */
 export interface InputPort {
   name: string;
@@ -89,17 +111,22 @@ export function edgeRefOf(edge: GraphEdge): EdgeRef {
   }
 }
 
+/** `out → param`, or just the name when an output feeds a parameter of the same name. */
+function carried(from: string, to: string): string {
+  return from === to ? from : `${from} → ${to}`;
+}
+
 /** An edge's label: what it carries. */
 export function edgeLabel(edge: GraphEdge): string {
   switch (edge.kind) {
     case 'output':
-      return `${edge.sourcePort} → ${edge.targetPort}${edge.map !== undefined ? ' (map)' : ''}`;
+      return `${carried(edge.sourcePort, edge.targetPort)}${edge.map !== undefined ? ' (map)' : ''}`;
     case 'fanin':
-      return `${edge.sourcePort} → ${edge.targetPort} [${edge.reduce || 'list'}]`;
+      return `${carried(edge.sourcePort, edge.targetPort)} [${edge.reduce || 'list'}]`;
     case 'after':
       return 'after';
     case 'input':
-      return `${edge.input} → ${edge.targetPort}`;
+      return carried(edge.input, edge.targetPort);
   }
 }
 

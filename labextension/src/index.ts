@@ -131,7 +131,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const target = (args: { id?: unknown }): WorkflowEditor | null =>
       (typeof args.id === 'string' ? tracker.find(w => w.id === args.id) : undefined) ?? current();
     app.commands.addCommand(RUN, {
-      label: 'Run',
+      label: args => (args.isPalette ? 'Run Workflow' : 'Run'),
       caption: 'Run this workflow (asks for its inputs)',
       icon: runIcon,
       isEnabled: args => {
@@ -141,14 +141,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: args => target(args)?.content.startRun()
     });
     app.commands.addCommand(CANCEL, {
-      label: 'Cancel',
+      label: args => (args.isPalette ? 'Cancel Workflow Run' : 'Cancel'),
       caption: 'Cancel the run',
       icon: stopIcon,
       isEnabled: args => target(args)?.content.running ?? false,
       execute: args => target(args)?.content.cancelRun()
     });
     app.commands.addCommand(RETRY, {
-      label: 'Retry',
+      label: args => (args.isPalette ? 'Retry Workflow Run' : 'Retry'),
       caption: 'Run again what did not succeed in the last run',
       icon: refreshIcon,
       isEnabled: args => {
@@ -246,6 +246,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       palette.addItem({ command: NEW_WORKFLOW, category: 'Workflow', args: { isPalette: true } });
       palette.addItem({ command: ARRANGE, category: 'Workflow' });
+      for (const command of [RUN, CANCEL, RETRY]) palette.addItem({ command, category: 'Workflow', args: { isPalette: true } });
     }
   }
 };

@@ -2,6 +2,7 @@ import * as React from 'react';
 import { DocumentRegistry, DocumentWidget, ABCWidgetFactory } from '@jupyterlab/docregistry';
 import { ServerConnection } from '@jupyterlab/services';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Connection, Viewport } from '@xyflow/react';
@@ -14,7 +15,7 @@ import {
 } from './document';
 import {
   NotebookPorts, connectHandles, deleteElements, dirname, dropNotebooks, edgeRefOf, moveEdit, relativePath, resolvePath,
-  textChange
+  textChange, withRecordedOutputs
 } from './flow';
 import { workflowIcon } from './icons';
 import {
@@ -25,7 +26,7 @@ import { layoutGraph, loadElk } from './layout/engine';
 import { askInputs, inputDeclarations } from './inputs';
 import {
   ConnectionState, RunClient, RunEventStream, RunView, WorkflowApiError, applyEvent, applyRunRecord, emptyRunView,
-  isFinalRunStatus, runViewFromRecord
+  isFinalRunStatus, recordedOutputs, runViewFromRecord
 } from './run';
 import type { Run } from './api/types';
 import {
@@ -362,9 +363,16 @@ export class WorkflowPanel extends ReactWidget {
   private _setRun(view: RunView): void {
     if (view === this._run) return;
     this._run = view;
+    const recorded = recordedOutputs(view);
+    if (recorded.size) this._ports = withRecordedOutputs(this._ports, this._notebooksById(), recorded);
     if (!this.running) window.clearInterval(this._ticker);
     this._runChanged.emit();
     this.update();
+  }
+
+  /** Each node's notebook, as the document names it. */
+  private _notebooksById(): ReadonlyMap<string, string> {
+    return new Map((this._graph?.nodes ?? []).map(node => [node.id, node.notebook]));
   }
 
   private _refused(what: string, error: unknown): void {
@@ -438,6 +446,17 @@ export class WorkflowPanel extends ReactWidget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     // Fitting while hidden gives zoom 0.1 and nothing in view: fit when shown, until the user has moved the view.
+    this._refit();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    // A sidebar opening or the window resizing moves the panel's edges: keep the whole graph in view.
+    if (this.isVisible) this._refit();
+  }
+
+  /** Fit the view again, unless the user has panned or zoomed it. */
+  private _refit(): void {
     if (this._viewport === null) {
       this._fitRequest += 1;
       this.update();
@@ -708,9 +727,12 @@ export class WorkflowPanel extends ReactWidget {
           const declared = new Map(this._declared);
           declared.set(notebook, component.parameters ?? {});
           this._declared = declared;
+          // Declared outputs first, then any a run recorded before this answer came.
+          const recorded = this._ports.get(notebook)?.outputs ?? [];
+          const outputs = Object.keys(component.outputs ?? {});
           const ports: NotebookPorts = {
             parameters: Object.keys(component.parameters ?? {}),
-            outputs: Object.keys(component.outputs ?? {})
+            outputs: [...outputs, ...recorded.filter(name => !outputs.includes(name))]
           };
           const next = new Map(this._ports);
           next.set(notebook, ports);

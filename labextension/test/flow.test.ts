@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowDocument, WorkflowDocumentError, documentToGraph, parseDocument, serializeDocument } from '../src/document';
 import {
-  AFTER_IN, AFTER_OUT, connectHandles, deleteElements, dropNotebooks, edgeRefOf, handlesMatch, inHandle, moveEdit, outHandle,
-  parseHandle, relativePath, resolvePath, textChange, toFlow
+  AFTER_IN, AFTER_OUT, connectHandles, deleteElements, edgeLabel, dropNotebooks, edgeRefOf, handlesMatch, inHandle, moveEdit, outHandle,
+  parseHandle, relativePath, resolvePath, textChange, toFlow, withRecordedOutputs
 } from '../src/flow';
 import { deepFreeze } from './helpers';
 
@@ -51,6 +51,13 @@ describe('toFlow', () => {
     expect(byId.get('after:c#a')!.style).toEqual({ strokeDasharray: '6 4' });
     expect(edges.some(e => e.id.startsWith('input:'))).toBe(false);
     expect(nodes.filter(n => n.selected).map(n => n.id)).toEqual(['c']);
+  });
+
+  it('names what an edge carries once when the output and the parameter share a name', () => {
+    const edge = { kind: 'output', id: 'output:b.table', source: 'a', sourcePort: 'table', target: 'b', targetPort: 'table' } as const;
+    expect(edgeLabel(edge)).toBe('table');
+    expect(edgeLabel({ ...edge, map: 'rows' })).toBe('table (map)');
+    expect(edgeLabel({ ...edge, targetPort: 'left' })).toBe('table → left');
   });
 });
 
@@ -149,5 +156,22 @@ describe('paths', () => {
     expect(resolvePath('notebooks', 'components/x.ipynb')).toBe('notebooks/components/x.ipynb');
     expect(resolvePath('notebooks/sub', '../x.ipynb')).toBe('notebooks/x.ipynb');
     expect(resolvePath('', '../x.ipynb')).toBeNull();
+  });
+});
+
+describe('recorded outputs', () => {
+  const notebooks = new Map([['a', 'x.ipynb'], ['b', 'x.ipynb'], ['c', 'y.ipynb']]);
+
+  it('add the names a run recorded to the notebook\'s output ports, declared ones first', () => {
+    const ports = new Map([['x.ipynb', { parameters: ['p'], outputs: ['table'] }]]);
+    const next = withRecordedOutputs(ports, notebooks, new Map([['a', ['table', 'rows']], ['b', ['rows', 'extra']], ['c', ['z']]]));
+    expect(next.get('x.ipynb')).toEqual({ parameters: ['p'], outputs: ['table', 'rows', 'extra'] });
+    expect(next.get('y.ipynb')).toEqual({ parameters: [], outputs: ['z'] });
+    expect(ports.get('x.ipynb')!.outputs).toEqual(['table']); // not modified
+  });
+
+  it('give the same map back when the run recorded nothing new, or for nodes no longer there', () => {
+    const ports = new Map([['x.ipynb', { parameters: [], outputs: ['table'] }]]);
+    expect(withRecordedOutputs(ports, notebooks, new Map([['a', ['table']], ['gone', ['q']]]))).toBe(ports);
   });
 });

@@ -28,7 +28,7 @@ describe('documentToGraph', () => {
     expect(graph.issues).toEqual([]);
     const match = graph.nodes[2];
     expect(match).toMatchObject({
-      notebook: 'components/fuzzy_match.ipynb', title: 'Match', position: { x: 300, y: 80 },
+      notebook: 'components/fuzzy_match.ipynb', title: 'Match', position: { x: 430, y: 120 },
       usedOutputs: ['matched', 'unmatched_left', 'unmatched_right', 'matched_count']
     });
     expect(match.parameters.map(p => [p.name, p.binding.kind])).toEqual([['left', 'output'], ['right', 'output'], ['threshold', 'input']]);

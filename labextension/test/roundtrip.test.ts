@@ -56,10 +56,10 @@ describe('what JSON.parse and JSON.stringify would lose', () => {
     expectLossless(text);
     const parsed = parseDocument(text);
     if (!parsed.ok) throw new Error('parse');
+    // Written as it was, on one line: only the order of the top-level keys changed.
     expect(serializeDocument(parsed.document)).toBe(
-      '{\n  "format": "jupyter-workflow/1",\n  "nodes": {\n    "b": {\n      "notebook": "b.ipynb"\n    },\n' +
-        '    "a": {\n      "notebook": "a.ipynb"\n    }\n  },\n  "name": "w",\n  "layout": {\n    "b": {\n      "x": 1,\n' +
-        '      "y": 2,\n      "note": "kept"\n    },\n    "a": {\n      "x": 0,\n      "y": 0\n    }\n  }\n}\n'
+      '{"format": "jupyter-workflow/1", "nodes": {"b": {"notebook": "b.ipynb"}, "a": {"notebook": "a.ipynb"}}, ' +
+        '"name": "w", "layout": {"b": {"x": 1, "y": 2, "note": "kept"}, "a": {"x": 0, "y": 0}}}\n'
     );
   });
 

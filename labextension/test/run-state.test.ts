@@ -8,6 +8,7 @@ import {
   elapsedMs,
   emptyRunView,
   nodeState,
+  recordedOutputs,
   RunView,
   runViewFromRecord
 } from '../src/run/state';
@@ -225,6 +226,8 @@ describe('the run view from a run record', () => {
     expect(view.nodes.load).toMatchObject({ status: 'succeeded', attempt: 1, durationS: 6, notebook: 'runs/a1b2/load.ipynb', outputs: { rows: 3 } });
     expect(view.nodes.model.error?.cell_index).toBe(3);
     expect(nodeState(view, 'load')).toBe('succeeded');
+    expect(recordedOutputs(view)).toEqual(new Map([['load', ['rows']], ['model', []]]));
+    expect(recordedOutputs(emptyRunView(RUN_ID)).size).toBe(0);
   });
 
   it('merges the record into a live view, keeping output lines and the resume point', () => {

@@ -13,6 +13,10 @@
  *
  * Values are treated as immutable: edits build new containers with `objectFrom`, which
  * carries the recorded facts over for the keys it keeps, and share everything untouched.
+ * That is what keeps a person's formatting: each parsed container remembers the text it
+ * was read from, and `stringifyJSON` writes an untouched container as that text, so an
+ * edit rewrites only the containers on its path (a container written on one line stays on
+ * one line).
  */
 
 export type JSONPrimitive = string | number | boolean | null;
@@ -22,12 +26,37 @@ export interface JSONObject {
   [key: string]: JSONValue;
 }
 
+/** Where a parsed container was read: `text.slice(start, end)` is exactly it. */
+interface Span {
+  text: string;
+  start: number;
+  end: number;
+}
+
 /** What a plain container cannot hold by itself. */
 interface Meta {
   /** Key order, recorded only for objects with a key that looks like an array index. */
   keys?: string[];
   /** Source text of numbers that `JSON.stringify` would write differently, by key or index. */
   raw?: Map<string, string>;
+  /** The text the container was parsed from (never set on a container an edit built). */
+  span?: Span;
+  /** Written on one line: an edit of a container that was on one line keeps it there. */
+  inline?: boolean;
+}
+
+/** Record facts about a container, keeping the ones already recorded. */
+function remember(container: object, facts: Meta): void {
+  META.set(container, { ...META.get(container), ...facts });
+}
+
+/** Whether `container` was (or came from one that was) written on one line. */
+function isInline(container: object): boolean {
+  const meta = META.get(container);
+  if (meta?.inline !== undefined) return meta.inline;
+  if (!meta?.span) return false;
+  const newline = meta.span.text.indexOf('\n', meta.span.start);
+  return newline < 0 || newline >= meta.span.end;
 }
 
 const META = new WeakMap<object, Meta>();
@@ -68,7 +97,8 @@ function define(obj: object, key: string, value: unknown): void {
 
 /**
  * A new object with these entries, in this order. Keys of `source` kept with the same
- * number keep that number's source text. A key given twice is a programming error.
+ * number keep that number's source text, and the object is written on one line if
+ * `source` was. A key given twice is a programming error.
  */
 export function objectFrom(entries: Array<[string, JSONValue]>, source?: JSONObject): JSONObject {
   const obj: JSONObject = {};
@@ -86,8 +116,9 @@ export function objectFrom(entries: Array<[string, JSONValue]>, source?: JSONObj
       (raw ??= new Map()).set(key, text);
     }
   }
-  if (indexKeys || raw) {
-    META.set(obj, { keys: indexKeys ? entries.map(([key]) => key) : undefined, raw });
+  const inline = source !== undefined && isInline(source);
+  if (indexKeys || raw || inline) {
+    META.set(obj, { keys: indexKeys ? entries.map(([key]) => key) : undefined, raw, inline: inline || undefined });
   }
   return obj;
 }
@@ -207,7 +238,7 @@ class Parser {
   }
 
   object(depth: number): JSONObject {
-    this.pos++; // {
+    const start = this.pos++; // {
     const entries: Array<[string, JSONValue]> = [];
     const seen = new Set<string>();
     let raw: Map<string, string> | undefined;
@@ -215,7 +246,7 @@ class Parser {
     this.skip();
     if (this.text[this.pos] === '}') {
       this.pos++;
-      return objectFrom(entries);
+      return this.spanned(objectFrom(entries), start);
     }
     for (;;) {
       if (this.text[this.pos] !== '"') {
@@ -247,23 +278,28 @@ class Parser {
       }
     }
     const obj = objectFrom(entries);
-    if (raw) {
-      const meta = META.get(obj) ?? {};
-      meta.raw = raw;
-      META.set(obj, meta);
-    }
-    return obj;
+    if (raw) remember(obj, { raw });
+    return this.spanned(obj, start);
+  }
+
+  /**
+   * `container`, remembering that it was read from `start` to here; frozen, since that
+   * text is written for it as long as it lives.
+   */
+  spanned<T extends object>(container: T, start: number): T {
+    remember(container, { span: { text: this.text, start, end: this.pos } });
+    return Object.freeze(container);
   }
 
   array(depth: number): JSONArray {
-    this.pos++; // [
+    const start = this.pos++; // [
     const items: JSONArray = [];
     let raw: Map<string, string> | undefined;
     const rawMap = () => (raw ??= new Map());
     this.skip();
     if (this.text[this.pos] === ']') {
       this.pos++;
-      return items;
+      return this.spanned(items, start);
     }
     for (;;) {
       items.push(this.element(depth + 1, rawMap, String(items.length)));
@@ -279,10 +315,8 @@ class Parser {
         this.fail(`expected ',' or ']' in a list, found ${this.describe()}`);
       }
     }
-    if (raw) {
-      META.set(items, { raw });
-    }
-    return items;
+    if (raw) remember(items, { raw });
+    return this.spanned(items, start);
   }
 
   string(): string {
@@ -336,8 +370,22 @@ export function parseJSON(text: string): JSONValue {
 }
 
 /**
+ * A parsed container's text, its lines moved from the indentation of the line it started
+ * on to `pad` (the container is written at another depth than it was read).
+ */
+function textOf(span: Span, pad: string): string {
+  const { text, start, end } = span;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const oldPad = /^[ \t]*/.exec(text.slice(lineStart, start))![0];
+  const written = text.slice(start, end);
+  return oldPad === pad ? written : written.split('\n' + oldPad).join('\n' + pad);
+}
+
+/**
  * Write JSON text as `JSON.stringify(value, null, indent)` does, but with the key order
- * and number text recorded by `parseJSON` and `objectFrom`. Throws on a non-finite number.
+ * and number text recorded by `parseJSON` and `objectFrom`, and every container that was
+ * parsed and not changed since written as it was read (see the top of this module).
+ * Throws on a non-finite number.
  */
 export function stringifyJSON(value: JSONValue, indent = 2): string {
   const step = ' '.repeat(indent);
@@ -351,17 +399,19 @@ export function stringifyJSON(value: JSONValue, indent = 2): string {
       }
       return rawText !== undefined && Number(rawText) === v ? rawText : JSON.stringify(v);
     }
-    const raw = META.get(v)?.raw;
+    const meta = META.get(v);
+    if (meta?.span) return textOf(meta.span, pad);
+    const raw = meta?.raw;
     const inner = pad + step;
-    if (Array.isArray(v)) {
-      if (v.length === 0) return '[]';
-      const items = v.map((item, i) => inner + write(item === undefined ? null : item, inner, raw?.get(String(i))));
-      return `[\n${items.join(',\n')}\n${pad}]`;
-    }
-    const keys = keysOf(v).filter(key => v[key] !== undefined);
-    if (keys.length === 0) return '{}';
-    const items = keys.map(key => `${inner}${JSON.stringify(key)}: ${write(v[key], inner, raw?.get(key))}`);
-    return `{\n${items.join(',\n')}\n${pad}}`;
+    const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
+    const items = Array.isArray(v)
+      ? v.map((item, i) => write(item === undefined ? null : item, inner, raw?.get(String(i))))
+      : keysOf(v)
+          .filter(key => v[key] !== undefined)
+          .map(key => `${JSON.stringify(key)}: ${write(v[key], inner, raw?.get(key))}`);
+    if (items.length === 0) return open + close;
+    if (meta?.inline && items.every(item => !item.includes('\n'))) return `${open}${items.join(', ')}${close}`;
+    return `${open}\n${items.map(item => inner + item).join(',\n')}\n${pad}${close}`;
   };
   return write(value, '', undefined);
 }

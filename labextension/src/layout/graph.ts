@@ -31,7 +31,7 @@ export const LAYOUT_OPTIONS: LayoutOptions = {
   'elk.edgeRouting': 'ORTHOGONAL',
   'elk.spacing.nodeNode': '40',
   'elk.spacing.componentComponent': '60',
-  'elk.layered.spacing.nodeNodeBetweenLayers': '120',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '160',
   'elk.layered.spacing.edgeNodeBetweenLayers': '30',
   'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
   'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',

@@ -227,6 +227,15 @@ export function nodeState(view: RunView | null | undefined, nodeId: string): Can
   return view.nodes[nodeId]?.status ?? 'pending';
 }
 
+/** The names each node recorded, for the nodes whose record the view has. */
+export function recordedOutputs(view: RunView): Map<string, string[]> {
+  const recorded = new Map<string, string[]>();
+  for (const [nodeId, node] of Object.entries(view.nodes)) {
+    if (node.outputs) recorded.set(nodeId, Object.keys(node.outputs));
+  }
+  return recorded;
+}
+
 /** Milliseconds the node's current attempt has been running at `nowMs`; null unless it is running. */
 export function elapsedMs(node: NodeView | undefined, nowMs: number): number | null {
   if (!node || node.status !== 'running' || !node.attemptStartedAt) {
