@@ -28,6 +28,7 @@ import {
 } from './flow';
 import { placeNodes, useAutoLayout } from './layout/auto';
 import { unplacedNodes } from './layout/graph';
+import type { PortProblem } from './workflowio/model';
 
 /** Fitting shows every node, never larger than life: a small workflow is not blown up. */
 const FIT = { padding: 0.15, maxZoom: 1 };
@@ -55,8 +56,9 @@ export interface ICanvasActions {
 const ActionsContext = React.createContext<ICanvasActions | null>(null);
 /** The run shown on the nodes, and the time the elapsed counters are computed at. */
 const RunContext = React.createContext<{ run: RunView | null; now: number }>({ run: null, now: 0 });
-/** The nodes validation finds a problem in (marked red). */
-const ProblemsContext = React.createContext<ReadonlySet<string>>(new Set());
+/** The nodes validation finds an error in (marked red), and the problems of their parameter ports. */
+type CanvasProblems = { nodes: ReadonlySet<string>; ports: ReadonlyMap<string, ReadonlyMap<string, PortProblem>> };
+const ProblemsContext = React.createContext<CanvasProblems>({ nodes: new Set(), ports: new Map() });
 /**
  * How the drawing is read: whether it can be edited, and the nodes marked because the run
  * shown was made from another version of the workflow (see `history/versions.ts`).
@@ -186,12 +188,14 @@ function WorkflowNodeView({ id, data, isConnectable }: NodeProps<WorkflowFlowNod
   const problems = React.useContext(ProblemsContext);
   const mark = React.useContext(ViewContext).marks.get(id);
   const state = run === null ? data.state : mark === 'added' ? NO_RUN_STATE : nodeState(run, id);
+  const hasProblem = problems.nodes.has(id);
+  const portProblems = problems.ports.get(id);
   return (
     <div
-      className={'jp-WorkflowNode' + (problems.has(id) ? ' jp-mod-problem' : '')}
+      className={'jp-WorkflowNode' + (hasProblem ? ' jp-mod-problem' : '')}
       data-id={id}
       data-state={state}
-      data-problem={problems.has(id) ? 'true' : undefined}
+      data-problem={hasProblem ? 'true' : undefined}
       data-mark={mark}
     >
       <Handle isConnectable={isConnectable} type="target" id={AFTER_IN} position={Position.Top} className="jp-WorkflowNode-after" title="runs after (drop an ordering here)" />
@@ -206,13 +210,23 @@ function WorkflowNodeView({ id, data, isConnectable }: NodeProps<WorkflowFlowNod
       {rows > 0 && (
         <div className="jp-WorkflowNode-ports">
           <div className="jp-WorkflowNode-inputs">
-            {data.inputs.map(port => (
-              <div key={port.name} className="jp-WorkflowNode-port" data-port={port.name} data-binding={port.kind}>
+            {data.inputs.map(port => {
+              const problem = portProblems?.get(port.name);
+              return (
+              <div
+                key={port.name}
+                className={'jp-WorkflowNode-port' + (problem ? ` jp-mod-${problem.severity}` : '')}
+                data-port={port.name}
+                data-binding={port.kind}
+                data-problem={problem?.severity}
+                title={problem ? problem.messages.join('\n') : undefined}
+              >
                 <Handle isConnectable={isConnectable} type="target" id={inHandle(port.name)} position={Position.Left} />
                 <span className="jp-WorkflowNode-portName">{port.name}</span>
                 {port.detail !== undefined && <span className="jp-WorkflowNode-portDetail">{port.detail}</span>}
               </div>
-            ))}
+              );
+            })}
           </div>
           <div className="jp-WorkflowNode-outputs">
             {data.outputs.map(name => (
@@ -258,13 +272,20 @@ export interface ICanvasProps {
   readOnly?: boolean;
   /** Nodes marked because the run shown was made from another version of the workflow. */
   marks?: ReadonlyMap<string, NodeMark>;
+  /** The problems of parameter ports, by node and parameter. */
+  portProblems?: ReadonlyMap<string, ReadonlyMap<string, PortProblem>>;
+  /** Bumped when the panel changed the selection (a problem revealed): the canvas shows it, the node in view. */
+  selectRequest?: number;
   actions: ICanvasActions;
 }
 
-type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now' | 'problems' | 'marks'> & { graph: WorkflowGraph };
+type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now' | 'problems' | 'portProblems' | 'marks'> & {
+  graph: WorkflowGraph;
+};
 
-function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly = false }: FlowProps): JSX.Element {
+function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly = false, selectRequest = 0 }: FlowProps): JSX.Element {
   const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
+  const containerRef = React.useRef<HTMLDivElement>(null);
   const selectionRef = React.useRef(selection);
   selectionRef.current = selection;
   // Nodes without a saved position: hidden until laid out (ELK, in a worker), then shown there.
@@ -303,6 +324,25 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
     }
   }, [fitRequest, instance]);
 
+  React.useEffect(() => {
+    if (selectRequest === 0) return;
+    const chosen = selectionRef.current;
+    setNodes(current => current.map(n => (!!n.selected === chosen.nodes.has(n.id) ? n : { ...n, selected: chosen.nodes.has(n.id) })));
+    setEdges(current => current.map(e => (!!e.selected === chosen.edges.has(e.id) ? e : { ...e, selected: chosen.edges.has(e.id) })));
+    // A selected node out of view is brought into it, at the same zoom.
+    const [id] = chosen.nodes;
+    const internal = id === undefined ? undefined : instance.getInternalNode(id);
+    const pane = containerRef.current?.getBoundingClientRect();
+    if (internal === undefined || !pane) return;
+    const { x, y } = internal.internals.positionAbsolute;
+    const width = internal.measured.width ?? 0;
+    const height = internal.measured.height ?? 0;
+    const topLeft = instance.flowToScreenPosition({ x, y });
+    const bottomRight = instance.flowToScreenPosition({ x: x + width, y: y + height });
+    const inView = topLeft.x >= pane.left && topLeft.y >= pane.top && bottomRight.x <= pane.right && bottomRight.y <= pane.bottom;
+    if (!inView) void instance.setCenter(x + width / 2, y + height / 2, { zoom: instance.getZoom() });
+  }, [selectRequest, instance]);
+
   const onNodesChange = React.useCallback((changes: NodeChange<WorkflowFlowNode>[]) => {
     // Removals go through the document (Delete), never straight to the drawing.
     setNodes(current => applyNodeChanges(changes.filter(c => c.type !== 'remove'), current));
@@ -317,6 +357,7 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
 
   return (
     <ReactFlow<WorkflowFlowNode, WorkflowFlowEdge>
+      ref={containerRef}
       nodes={nodes}
       edges={edges}
       nodeTypes={nodeTypes}
@@ -364,11 +405,15 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
 
 const NO_PROBLEMS: ReadonlySet<string> = new Set();
 const NO_MARKS: ReadonlyMap<string, NodeMark> = new Map();
+const NO_PORT_PROBLEMS: ReadonlyMap<string, ReadonlyMap<string, PortProblem>> = new Map();
 
 /** The canvas of a workflow document, or the reason there is none. */
 export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
-  const { graph, error, message, run = null, now = 0, problems = NO_PROBLEMS, marks = NO_MARKS, ...flowProps } = props;
+  const {
+    graph, error, message, run = null, now = 0, problems = NO_PROBLEMS, portProblems = NO_PORT_PROBLEMS, marks = NO_MARKS, ...flowProps
+  } = props;
   const runValue = React.useMemo(() => ({ run, now }), [run, now]);
+  const problemsValue = React.useMemo(() => ({ nodes: problems, ports: portProblems }), [problems, portProblems]);
   const readOnly = props.readOnly ?? false;
   const viewValue = React.useMemo(() => ({ readOnly, marks }), [readOnly, marks]);
   if (error !== null || graph === null) {
@@ -383,7 +428,7 @@ export function WorkflowCanvas(props: ICanvasProps): JSX.Element {
   return (
     <ActionsContext.Provider value={props.actions}>
       <RunContext.Provider value={runValue}>
-        <ProblemsContext.Provider value={problems}>
+        <ProblemsContext.Provider value={problemsValue}>
           <ViewContext.Provider value={viewValue}>
             <ReactFlowProvider>
               <Flow {...flowProps} graph={graph} />

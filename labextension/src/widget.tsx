@@ -33,6 +33,10 @@ import { VersionCache } from './history/cache';
 import {
   NodeMark, RunVersion, SavedFile, compareRunVersion, isOtherVersion, marksOnCurrent, versionMessage
 } from './history/versions';
+import {
+  PortProblem, ProblemsList, WorkflowIOPanel, defaultProblems, outputChoices, panelProblems, problemField, problemPlace, problemsByIO,
+  problemsByPort
+} from './workflowio';
 
 export const FACTORY = 'Workflow Editor';
 /** What JupyterLab's file browser puts in a drag: the dragged items' paths. */
@@ -603,29 +607,102 @@ export class WorkflowPanel extends ReactWidget {
     return this._problems;
   }
 
+  /** Whether the problems list under the canvas is open. */
+  get problemsOpen(): boolean {
+    return this._problemsOpen;
+  }
+
+  set problemsOpen(open: boolean) {
+    if (open === this._problemsOpen) return;
+    this._problemsOpen = open;
+    this.update();
+  }
+
+  /**
+   * Show where a problem is: a node's problem selects the node (its properties beside the
+   * canvas, the node in view), an input's or output's clears the selection (the workflow's
+   * inputs and outputs beside the canvas); the field it is about gets the focus.
+   */
+  revealProblem(problem: Pick<Problem, 'pointer'>): void {
+    const place = problemPlace(problem.pointer);
+    const quote = (text: string) => `"${text.replace(/["\\]/g, '\\$&')}"`;
+    // Where the field is looked for: the node's properties, or the workflow's inputs and outputs.
+    let scope: string;
+    if (place.kind === 'node' && this._graph?.nodes.some(n => n.id === place.node)) {
+      this._select([place.node]);
+      scope = `.jp-WorkflowProperties[data-node=${quote(place.node)}]`;
+    } else {
+      this._select([]);
+      scope = '.jp-WorkflowIO';
+    }
+    const field = place.kind === 'node' && scope === '.jp-WorkflowIO' ? null : problemField(place);
+    const parameter = place.kind === 'node' ? place.parameter : null;
+    // The side panel is drawn on a later frame: look for the field for a few frames.
+    let frames = 30;
+    const focus = () => {
+      if (this.isDisposed || field === null) return;
+      const side = this.node.querySelector(`.jp-WorkflowEditor-side ${scope}`);
+      let target = side?.querySelector<HTMLElement>(`[data-field=${quote(field)}]`) ?? null;
+      if (target === null && side && parameter !== null) target = side.querySelector<HTMLElement>(`[data-parameter=${quote(parameter)}] select`);
+      if (target !== null) {
+        target.focus();
+        target.scrollIntoView?.({ block: 'nearest' });
+      } else if (--frames > 0) {
+        requestAnimationFrame(focus);
+      }
+    };
+    requestAnimationFrame(focus);
+  }
+
+  /** Select these nodes (nothing else), on the canvas too. */
+  private _select(nodes: string[]): void {
+    this._selection = { nodes: new Set(nodes), edges: new Set() };
+    this._selectRequest += 1;
+    this.update();
+  }
+
   protected render(): JSX.Element {
     const selected = this._selection.nodes.size === 1 ? [...this._selection.nodes][0] : null;
     const node = selected !== null ? this._graph?.nodes.find(n => n.id === selected) ?? null : null;
     const byNode = problemsByNode(this._problems);
     const version = this._run !== null ? this.runVersion : null;
+    const document = this._document;
     return (
       <div className="jp-WorkflowEditor-body">
         <div className="jp-WorkflowEditor-main">
           {this._renderVersionNote(version)}
           <div className="jp-WorkflowEditor-canvas">{this._renderCanvas(this._problemNodes, this._marks(version))}</div>
-        </div>
-        {node !== null && this._document !== null && this._graph !== null && (
-          <div className="jp-WorkflowEditor-side">
-            <PropertiesPanel
-              key={node.id}
-              document={this._document}
-              node={node}
-              declared={this._declared.get(node.notebook) ?? null}
-              inputs={workflowInputs(this._document)}
-              upstream={upstreamOutputs(this._graph.nodes, node.id, nb => this._ports.get(nb)?.outputs ?? [])}
-              problems={byNode.get(node.id)}
-              edit={edit => this.edit(edit)}
+          {document !== null && (
+            <ProblemsList
+              problems={this._problems}
+              open={this._problemsOpen}
+              toggle={() => (this.problemsOpen = !this._problemsOpen)}
+              reveal={problem => this.revealProblem(problem)}
             />
+          )}
+        </div>
+        {document !== null && this._graph !== null && (
+          <div className="jp-WorkflowEditor-side">
+            {node !== null ? (
+              <PropertiesPanel
+                key={node.id}
+                document={document}
+                node={node}
+                declared={this._declared.get(node.notebook) ?? null}
+                inputs={workflowInputs(document)}
+                upstream={upstreamOutputs(this._graph.nodes, node.id, nb => this._ports.get(nb)?.outputs ?? [])}
+                problems={byNode.get(node.id)}
+                edit={edit => this.edit(edit)}
+              />
+            ) : (
+              <WorkflowIOPanel
+                document={document}
+                outputChoices={outputChoices(this._graph.nodes, nb => this._ports.get(nb)?.outputs ?? [])}
+                problems={problemsByIO(panelProblems(this._problems, defaultProblems(document), this._problemsOf === document))}
+                edit={edit => this.edit(edit)}
+                say={message => this.showMessage(message)}
+              />
+            )}
           </div>
         )}
       </div>
@@ -658,6 +735,8 @@ export class WorkflowPanel extends ReactWidget {
       <WorkflowCanvas
         marks={marks}
         problems={problemNodes}
+        portProblems={this._portProblems}
+        selectRequest={this._selectRequest}
         graph={this._graph}
         error={this._error}
         fitRequest={this._fitRequest}
@@ -767,6 +846,7 @@ export class WorkflowPanel extends ReactWidget {
       if (this._problems.length) {
         this._problems = [];
         this._problemNodes = new Set();
+        this._portProblems = new Map();
         this.update();
       }
       return;
@@ -778,8 +858,10 @@ export class WorkflowPanel extends ReactWidget {
         .validate({ spec: specForValidation(document, nb => resolvePath(folder, nb)) as never })
         .then(result => {
           if (asked !== this._validation || this.isDisposed) return;
+          this._problemsOf = document;
           this._problems = [...result.errors, ...result.warnings.map(w => ({ ...w, severity: 'warning' as const }))];
           this._problemNodes = nodesWithErrors(this._problems);
+          this._portProblems = problemsByPort(this._problems);
           this.update();
         })
         .catch(() => {
@@ -875,6 +957,12 @@ export class WorkflowPanel extends ReactWidget {
   private _declared: ReadonlyMap<string, Record<string, DeclaredParameter>> = new Map();
   private _problems: Problem[] = [];
   private _problemNodes: ReadonlySet<string> = new Set();
+  private _portProblems: ReadonlyMap<string, ReadonlyMap<string, PortProblem>> = new Map();
+  /** Closed at first: opened by the user, so that the canvas never shrinks under them when problems come. */
+  private _problemsOpen = false;
+  /** The document the last validation's problems are of. */
+  private _problemsOf: WorkflowDocument | null = null;
+  private _selectRequest = 0;
   private _validateTimer = 0;
   private _validation = 0;
   private _client = new RunClient(ServerConnection.makeSettings());

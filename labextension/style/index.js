@@ -4,3 +4,4 @@ import './palette.css';
 import './run.css';
 import './history.css';
 import './properties.css';
+import './workflowio.css';

@@ -9,7 +9,7 @@
 import { JSONArray, JSONObject, JSONValue, entriesOf, isObject, keysOf, objectFrom, own } from './json';
 import {
   FORMAT, OutputRef, REDUCERS, Reducer, WorkflowDocument, WorkflowDocumentError, classifyBinding,
-  documentToGraph, formatOutputRef, isBindingObject, isIdentifier
+  documentToGraph, formatOutputRef, isBindingObject, isIdentifier, parseOutputRef
 } from './model';
 
 /** Where a top-level key goes when an edit adds it. */
@@ -523,22 +523,234 @@ export function setReducer(document: WorkflowDocument, id: string, name: string,
 
 // ---------------------------------------------------------------------------- workflow inputs and outputs
 
+/** The keys of an input declaration (docs/format.md, Inputs), in the order an edit adds them. */
+export const INPUT_FIELDS = ['type', 'default', 'title', 'description', 'enum', 'minimum', 'maximum', 'format'] as const;
+export type InputField = (typeof INPUT_FIELDS)[number];
+/** The values of an input declaration's `type`. */
+export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
+function inputsOf(document: WorkflowDocument): JSONObject {
+  const current = own(document, 'inputs');
+  if (current !== undefined && !isObject(current)) fail('the document\'s "inputs" is not an object');
+  return (current as JSONObject | undefined) ?? {};
+}
+
+function outputsOf(document: WorkflowDocument): JSONObject {
+  const current = own(document, 'outputs');
+  if (current !== undefined && !isObject(current)) fail('the document\'s "outputs" is not an object');
+  return (current as JSONObject | undefined) ?? {};
+}
+
+/** `value`, or a refusal with `message` when it is undefined (a JSON `null` is a value). */
+function present(value: JSONValue | undefined, message: string): JSONValue {
+  return value === undefined ? fail(message) : value;
+}
+
+/** A name not taken: `base`, else `base_2`, `base_3`... */
+function freeName(base: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) if (!used.has(`${base}_${n}`)) return `${base}_${n}`;
+}
+
 /** Declare (or with `undefined`, remove) a workflow input. Its bindings are not touched. */
 export function setInput(document: WorkflowDocument, name: string, declaration: JSONObject | undefined): WorkflowDocument {
   checkId(name, 'input name');
-  const current = own(document, 'inputs');
-  const inputs = isObject(current) ? current : {};
+  const inputs = inputsOf(document);
   const next = withKey(inputs, name, declaration);
   if (next === inputs) return document;
   return withKey(document, 'inputs', keysOf(next).length ? next : undefined, TOP_KEY_ORDER);
 }
 
+/**
+ * Declare a new input at the end of `inputs` (`{"type": "string"}` unless told), named
+ * `name` or `input`, `input_2`...; refused when the name is taken or not an identifier.
+ */
+export function addInput(document: WorkflowDocument, name?: string, declaration: JSONObject = { type: 'string' }): { document: WorkflowDocument; name: string } {
+  const inputs = inputsOf(document);
+  const chosen = name ?? freeName('input', keysOf(inputs));
+  checkId(chosen, 'input name');
+  if (own(inputs, chosen) !== undefined) fail(`there is already an input "${chosen}"`);
+  return { document: setInput(document, chosen, declaration), name: chosen };
+}
+
+/** The parameters (`node.parameter`) and workflow outputs (`outputs.name`) bound to input `name`. */
+export function inputUses(document: WorkflowDocument, name: string): string[] {
+  const uses: string[] = [];
+  const nodes = own(document, 'nodes');
+  for (const [id, node] of isObject(nodes) ? entriesOf(nodes) : []) {
+    const parameters = isObject(node) ? own(node, 'parameters') : undefined;
+    for (const [parameter, value] of isObject(parameters) ? entriesOf(parameters) : []) {
+      const binding = classifyBinding(value);
+      if (binding.kind === 'input' && binding.input === name) uses.push(`${id}.${parameter}`);
+    }
+  }
+  const outputs = own(document, 'outputs');
+  for (const [output, value] of isObject(outputs) ? entriesOf(outputs) : []) {
+    const binding = classifyBinding(value);
+    if (binding.kind === 'input' && binding.input === name) uses.push(`outputs.${output}`);
+  }
+  return uses;
+}
+
+/** Every `{"input": ...}` binding (node parameters and workflow outputs) passed through `change` (null removes it). */
+function changeAllInputBindings(document: WorkflowDocument, change: (input: string) => string | null): WorkflowDocument {
+  const inBindings = (bindings: JSONObject): JSONObject => {
+    let changed = false;
+    const entries: Array<[string, JSONValue]> = [];
+    for (const [name, value] of entriesOf(bindings)) {
+      const binding = classifyBinding(value);
+      let next: JSONValue | undefined = value;
+      if (binding.kind === 'input') {
+        const to = change(binding.input);
+        next = to === null ? undefined : to === binding.input ? value : withKey(value as JSONObject, 'input', to);
+      }
+      changed ||= next !== value;
+      if (next !== undefined) entries.push([name, next]);
+    }
+    return changed ? objectFrom(entries, bindings) : bindings;
+  };
+  let result = document;
+  const nodes = own(result, 'nodes');
+  if (isObject(nodes)) {
+    let edited = nodes;
+    for (const [id, node] of entriesOf(nodes)) {
+      const parameters = isObject(node) ? own(node, 'parameters') : undefined;
+      if (isObject(node) && isObject(parameters)) {
+        const next = inBindings(parameters);
+        if (next !== parameters) edited = withKey(edited, id, withKey(node, 'parameters', keysOf(next).length ? next : undefined));
+      }
+    }
+    result = withKey(result, 'nodes', edited);
+  }
+  const outputs = own(result, 'outputs');
+  if (isObject(outputs)) {
+    const next = inBindings(outputs);
+    if (next !== outputs) result = withKey(result, 'outputs', keysOf(next).length ? next : undefined);
+  }
+  return result;
+}
+
+/**
+ * Rename an input in place (same position in `inputs`) and every `{"input": from}` binding
+ * with it, so that no binding is left naming an input that is gone.
+ */
+export function renameInput(document: WorkflowDocument, from: string, to: string): WorkflowDocument {
+  const inputs = inputsOf(document);
+  if (own(inputs, from) === undefined) fail(`there is no input "${from}"`);
+  checkId(to, 'input name');
+  if (from === to) return document;
+  if (own(inputs, to) !== undefined) fail(`there is already an input "${to}"`);
+  const result = withKey(document, 'inputs', renameKey(inputs, from, to));
+  return changeAllInputBindings(result, input => (input === from ? to : input));
+}
+
+/**
+ * Remove an input and the bindings that use it (those parameters take their notebook's
+ * default again, as when a node they take an output from is removed; see `inputUses`
+ * for what goes). An emptied `inputs`, `parameters` or `outputs` is removed.
+ */
+export function removeInput(document: WorkflowDocument, name: string): WorkflowDocument {
+  const inputs = inputsOf(document);
+  if (own(inputs, name) === undefined) fail(`there is no input "${name}"`);
+  const next = withKey(inputs, name, undefined);
+  const result = withKey(document, 'inputs', keysOf(next).length ? next : undefined);
+  return changeAllInputBindings(result, input => (input === name ? null : input));
+}
+
+/** Why `value` cannot be an input declaration's `field`, or null when it can (the schema's rules). */
+export function inputFieldProblem(field: InputField, value: JSONValue): string | null {
+  switch (field) {
+    case 'type':
+      return (INPUT_TYPES as readonly JSONValue[]).includes(value) ? null : `must be one of ${INPUT_TYPES.join(', ')}`;
+    case 'title':
+    case 'description':
+    case 'format':
+      return typeof value === 'string' ? null : 'must be a string';
+    case 'enum':
+      return Array.isArray(value) && value.length > 0 ? null : 'must be a list of at least one value';
+    case 'minimum':
+    case 'maximum':
+      return typeof value === 'number' && Number.isFinite(value) ? null : 'must be a number';
+    case 'default':
+      return null;
+  }
+}
+
+/**
+ * Set (or with `undefined`, clear) one key of input `name`'s declaration, checked as the
+ * schema checks it. Whether a default satisfies the rest of the declaration is the
+ * validation's to say (`/inputs/NAME/default`): such a default is written.
+ */
+export function setInputField(document: WorkflowDocument, name: string, field: InputField, value: JSONValue | undefined): WorkflowDocument {
+  if (!(INPUT_FIELDS as readonly string[]).includes(field)) fail(`"${field}" is not a key of an input declaration`);
+  const inputs = inputsOf(document);
+  const found = present(own(inputs, name), `there is no input "${name}"`);
+  const declaration = isObject(found) ? found : fail(`the declaration of input "${name}" is not an object: fix it in the JSON editor`);
+  if (value !== undefined) {
+    const problem = inputFieldProblem(field, value);
+    if (problem) fail(`${field} of input "${name}": ${problem}`);
+  }
+  const next = withKey(declaration, field, value, INPUT_FIELDS);
+  return next === declaration ? document : setInput(document, name, next);
+}
+
 /** Set (or with `undefined`, remove) a workflow output's binding; a binding-like literal is wrapped as in `setLiteral`. */
 export function setWorkflowOutput(document: WorkflowDocument, name: string, binding: JSONValue | undefined): WorkflowDocument {
   checkId(name, 'output name');
-  const current = own(document, 'outputs');
-  const outputs = isObject(current) ? current : {};
+  const outputs = outputsOf(document);
   const next = withKey(outputs, name, binding);
   if (next === outputs) return document;
   return withKey(document, 'outputs', keysOf(next).length ? next : undefined, TOP_KEY_ORDER);
+}
+
+/**
+ * Add a workflow output taking `ref` (`NODE.NAME`, an output of a node of the document),
+ * at the end of `outputs`, named `name` or after the output it takes (`table`, `table_2`...).
+ */
+export function addWorkflowOutput(document: WorkflowDocument, ref: string, name?: string): { document: WorkflowDocument; name: string } {
+  const parsed = parseOutputRef(ref) ?? fail(`"${ref}" is not an output reference NODE.NAME`);
+  nodeOf(document, parsed.node);
+  const outputs = outputsOf(document);
+  const chosen = name ?? freeName(parsed.port, keysOf(outputs));
+  checkId(chosen, 'output name');
+  if (own(outputs, chosen) !== undefined) fail(`there is already a workflow output "${chosen}"`);
+  return { document: setWorkflowOutput(document, chosen, { output: ref }), name: chosen };
+}
+
+/** Rename a workflow output in place (nothing refers to workflow outputs by name). */
+export function renameWorkflowOutput(document: WorkflowDocument, from: string, to: string): WorkflowDocument {
+  const outputs = outputsOf(document);
+  if (own(outputs, from) === undefined) fail(`there is no workflow output "${from}"`);
+  checkId(to, 'output name');
+  if (from === to) return document;
+  if (own(outputs, to) !== undefined) fail(`there is already a workflow output "${to}"`);
+  return withKey(document, 'outputs', renameKey(outputs, from, to));
+}
+
+/** Remove a workflow output (an emptied `outputs` is removed). */
+export function removeWorkflowOutput(document: WorkflowDocument, name: string): WorkflowDocument {
+  if (own(outputsOf(document), name) === undefined) fail(`there is no workflow output "${name}"`);
+  return setWorkflowOutput(document, name, undefined);
+}
+
+/**
+ * Make workflow output `name` take `ref` (`NODE.NAME` of a node of the document). An
+ * output binding keeps its `map`; any other form becomes `{"output": ref}`.
+ */
+export function setWorkflowOutputRef(document: WorkflowDocument, name: string, ref: string): WorkflowDocument {
+  const parsed = parseOutputRef(ref) ?? fail(`"${ref}" is not an output reference NODE.NAME`);
+  nodeOf(document, parsed.node);
+  const current = present(own(outputsOf(document), name), `there is no workflow output "${name}"`);
+  const next = classifyBinding(current).kind === 'output' ? withKey(current as JSONObject, 'output', ref) : { output: ref };
+  return setWorkflowOutput(document, name, next);
+}
+
+/** Set (or with `undefined` or `""`, clear) the JMESPath `map` of a workflow output bound to one node output. */
+export function setWorkflowOutputMap(document: WorkflowDocument, name: string, map: string | undefined): WorkflowDocument {
+  const current = present(own(outputsOf(document), name), `there is no workflow output "${name}"`);
+  if (classifyBinding(current).kind !== 'output') fail(`workflow output "${name}" is not bound to an output: only an output binding takes a map`);
+  if (map !== undefined && map.length > 1000) fail('a map is at most 1000 characters');
+  return setWorkflowOutput(document, name, withKey(current as JSONObject, 'map', map === '' ? undefined : map, ['output', 'map']));
 }

@@ -45,7 +45,7 @@ function useApply(props: IPropertiesProps): (edit: Edit) => string | null {
   }, []);
 }
 
-function Problems({ messages, local }: { messages?: readonly string[]; local?: string | null }): JSX.Element | null {
+export function Problems({ messages, local }: { messages?: readonly string[]; local?: string | null }): JSX.Element | null {
   const all = [...(local ? [local] : []), ...(messages ?? [])];
   if (all.length === 0) return null;
   return (
@@ -61,7 +61,7 @@ function Problems({ messages, local }: { messages?: readonly string[]; local?: s
  * A text field committed on Enter or when it loses the focus. `commit` returns a message
  * when the text is refused: it stays next to the field and the document is not changed.
  */
-function TextField(props: {
+export function TextField(props: {
   label: string;
   value: string;
   commit(text: string): string | null;
@@ -130,7 +130,7 @@ function TextField(props: {
   );
 }
 
-function Check(props: { label: string; checked: boolean; set(value: boolean): string | null; problems?: readonly string[]; name: string }): JSX.Element {
+export function Check(props: { label: string; checked: boolean; set(value: boolean): string | null; problems?: readonly string[]; name: string }): JSX.Element {
   const [error, setError] = React.useState<string | null>(null);
   return (
     <div className="jp-WorkflowProperties-field">
