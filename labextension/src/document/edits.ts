@@ -120,13 +120,17 @@ function changeRefs(value: JSONValue, change: (ref: OutputRef) => OutputRef | nu
   return value;
 }
 
-/** Every node's parameters and the workflow's outputs with their references changed. */
-function changeAllRefs(document: WorkflowDocument, change: (ref: OutputRef) => OutputRef | null): WorkflowDocument {
+/**
+ * Every node's parameters and the workflow's outputs with each binding passed through
+ * `change` (the same value: untouched; undefined: removed, and an emptied `parameters` or
+ * `outputs` goes).
+ */
+function changeAllBindings(document: WorkflowDocument, change: (value: JSONValue) => JSONValue | undefined): WorkflowDocument {
   const inBindings = (bindings: JSONObject): JSONObject => {
     let changed = false;
     const entries: Array<[string, JSONValue]> = [];
     for (const [name, value] of entriesOf(bindings)) {
-      const next = changeRefs(value, change);
+      const next = change(value);
       changed ||= next !== value;
       if (next !== undefined) entries.push([name, next]);
     }
@@ -153,6 +157,11 @@ function changeAllRefs(document: WorkflowDocument, change: (ref: OutputRef) => O
     if (next !== outputs) result = withKey(result, 'outputs', keysOf(next).length ? next : undefined);
   }
   return result;
+}
+
+/** Every node's parameters and the workflow's outputs with their references changed. */
+function changeAllRefs(document: WorkflowDocument, change: (ref: OutputRef) => OutputRef | null): WorkflowDocument {
+  return changeAllBindings(document, value => changeRefs(value, change));
 }
 
 /** Every node's `after` with each entry passed through `change` (null removes it; an emptied `after` goes). */
@@ -596,40 +605,12 @@ export function inputUses(document: WorkflowDocument, name: string): string[] {
 
 /** Every `{"input": ...}` binding (node parameters and workflow outputs) passed through `change` (null removes it). */
 function changeAllInputBindings(document: WorkflowDocument, change: (input: string) => string | null): WorkflowDocument {
-  const inBindings = (bindings: JSONObject): JSONObject => {
-    let changed = false;
-    const entries: Array<[string, JSONValue]> = [];
-    for (const [name, value] of entriesOf(bindings)) {
-      const binding = classifyBinding(value);
-      let next: JSONValue | undefined = value;
-      if (binding.kind === 'input') {
-        const to = change(binding.input);
-        next = to === null ? undefined : to === binding.input ? value : withKey(value as JSONObject, 'input', to);
-      }
-      changed ||= next !== value;
-      if (next !== undefined) entries.push([name, next]);
-    }
-    return changed ? objectFrom(entries, bindings) : bindings;
-  };
-  let result = document;
-  const nodes = own(result, 'nodes');
-  if (isObject(nodes)) {
-    let edited = nodes;
-    for (const [id, node] of entriesOf(nodes)) {
-      const parameters = isObject(node) ? own(node, 'parameters') : undefined;
-      if (isObject(node) && isObject(parameters)) {
-        const next = inBindings(parameters);
-        if (next !== parameters) edited = withKey(edited, id, withKey(node, 'parameters', keysOf(next).length ? next : undefined));
-      }
-    }
-    result = withKey(result, 'nodes', edited);
-  }
-  const outputs = own(result, 'outputs');
-  if (isObject(outputs)) {
-    const next = inBindings(outputs);
-    if (next !== outputs) result = withKey(result, 'outputs', keysOf(next).length ? next : undefined);
-  }
-  return result;
+  return changeAllBindings(document, value => {
+    const binding = classifyBinding(value);
+    if (binding.kind !== 'input') return value;
+    const to = change(binding.input);
+    return to === null ? undefined : to === binding.input ? value : withKey(value as JSONObject, 'input', to);
+  });
 }
 
 /**

@@ -27,8 +27,11 @@ export interface IPropertiesProps {
   edit(edit: Edit): boolean;
 }
 
-/** Try an edit on the document first: a refusal is a message for the field, and nothing changes. */
-function useApply(props: IPropertiesProps): (edit: Edit) => string | null {
+/**
+ * Try an edit on the document first: a refusal is a message for the field, and nothing changes.
+ * Shared by the panels beside the canvas.
+ */
+export function useApply(props: { document: WorkflowDocument; edit(edit: Edit): boolean }): (edit: Edit) => string | null {
   const ref = React.useRef(props);
   ref.current = props;
   return React.useCallback((edit: Edit) => {

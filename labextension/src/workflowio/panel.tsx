@@ -1,11 +1,11 @@
 import * as React from 'react';
 
 import {
-  INPUT_TYPES, InputField, JSONValue, WorkflowDocument, WorkflowDocumentError, addInput, addWorkflowOutput, classifyBinding,
+  INPUT_TYPES, InputField, JSONValue, WorkflowDocument, addInput, addWorkflowOutput, classifyBinding,
   formatOutputRef, inputUses, isObject, own, removeInput, removeWorkflowOutput, renameInput, renameWorkflowOutput,
   setInputField, setWorkflowOutputMap, setWorkflowOutputRef
 } from '../document';
-import { Check, Problems, TextField } from '../properties/panel';
+import { Check, Problems, TextField, useApply } from '../properties/panel';
 import {
   Declaration, DefaultEditor, EntryProblems, IOProblems, declarationOf, defaultEditor, defaultText, emptyDefault, enumText,
   readBound, readDefault, readEnum, showsBounds, showsFormat
@@ -27,22 +27,6 @@ export interface IWorkflowIOProps {
 /** Formats the checker knows (docs/format.md, Inputs): suggestions, any string is accepted. */
 const FORMATS = ['date', 'date-time', 'time', 'email', 'ipv4', 'ipv6', 'uri', 'hostname', 'regex', 'uuid'];
 
-function useApply(props: IWorkflowIOProps): (edit: Edit) => string | null {
-  const ref = React.useRef(props);
-  ref.current = props;
-  return React.useCallback((edit: Edit) => {
-    const { document, edit: apply } = ref.current;
-    let next: WorkflowDocument;
-    try {
-      next = edit(document);
-    } catch (e) {
-      if (e instanceof WorkflowDocumentError) return e.message;
-      throw e;
-    }
-    if (next !== document) apply(() => next);
-    return null;
-  }, []);
-}
 
 const str = (value: JSONValue | undefined): string => (typeof value === 'string' ? value : '');
 
