@@ -76,7 +76,7 @@ $(CHROMIUM):
 	@test -x $@ || { echo "apt-get installed chromium but $@ is missing." >&2; exit 1; }
 
 # The packaging tests check the built extension in the wheel and in JupyterLab; the browser
-# tests (tests/test_panel*.py) open it in Chromium; the extension's own unit tests (Vitest) run first.
+# tests (tests/ui/) open it in Chromium; the extension's own unit tests (Vitest) run first.
 test: $(VENV)/.installed-test $(VENV)/.installed-labextension $(CHROMIUM)
 	cd labextension && $(JLPM) test
 	$(BIN)/python -m pytest

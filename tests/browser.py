@@ -11,7 +11,7 @@ Loaded as a pytest plugin by tests/conftest.py. Fixtures:
   ``test-screenshots/<test name>.png``; a failing test leaves ``<test name>-failed.png`` there.
 
 A module of browser tests replaces pytest-jupyter's autouse ``jp_asyncio_loop`` and
-``jp_server_cleanup`` with fixtures giving None, as tests/test_panel.py does: Playwright's sync API
+``jp_server_cleanup`` with fixtures giving None, as tests/ui/conftest.py does: Playwright's sync API
 keeps its event loop running in the test thread, which those fixtures would take and close.
 
 The tests wait for conditions (Playwright's ``expect`` and ``wait_for_*``), never for fixed times.
@@ -289,7 +289,7 @@ def lab(request, lab_server, browser):
     if request.getfixturevalue("jp_asyncio_loop") is not None:
         pytest.fail(
             "a browser test module replaces pytest-jupyter's jp_asyncio_loop and jp_server_cleanup "
-            "fixtures with ones giving None (see tests/test_panel.py): they would take Playwright's running loop"
+            "fixtures with ones giving None (see tests/ui/conftest.py): they would take Playwright's running loop"
         )
     test_name = _slug(request.node.name)
     context = browser.new_context(viewport=VIEWPORT)

@@ -59,7 +59,7 @@ def process_gone(pid: int) -> bool:
 # jupyter_workflow/model/schema.py): the Jupyter server plugin below would build it, and
 # every pytest run would pay 1 s for a format no test's server checks.
 import_jsonschema()
-# browser.py: JupyterLab in Debian's Chromium for the panel's end-to-end tests (tests/test_panel*.py).
+# browser.py: JupyterLab in Debian's Chromium for the panel's end-to-end tests (tests/ui/).
 pytest_plugins = ["pytest_jupyter.jupyter_server", "browser"]
 
 

@@ -20,24 +20,13 @@ from tornado.websocket import websocket_connect
 
 from browser import wait_until
 from notebook_factory import make_notebook, write_workflow
+from workflow_page import RUN_TIMEOUT_MS, node
 
 pytestmark = pytest.mark.kernels
 
-RUN_TIMEOUT_MS = 180_000
 NAME = "resume.workflow.json"
 # The run's events socket (labextension/src/run/events.ts), not the all-runs one nor the kernels'.
 RUN_EVENTS = re.compile(r"/workflow/api/runs/[0-9a-f]+/events(\?|$)")
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
 
 
 @pytest.fixture
@@ -119,10 +108,6 @@ def server_events(lab, run_id: str) -> list[dict]:
     # Playwright's loop runs in this thread: the socket is read in a loop of its own.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, read()).result(timeout=90)
-
-
-def node(node_id: str) -> str:
-    return f".jp-WorkflowNode[data-id='{node_id}']"
 
 
 def test_a_dropped_events_connection_resumes_after_the_last_event_applied(lab, gated):

@@ -27,18 +27,6 @@ EXAMPLE_COMPONENTS = {
 }
 
 
-# pytest-jupyter's autouse fixtures would take Playwright's running event loop for an in-process
-# server these tests do not start (and close it): every browser test module replaces them.
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
 @pytest.fixture
 def scratch(lab_server):
     """A folder under the server root for a test's extra notebooks, removed afterwards (the server is shared)."""

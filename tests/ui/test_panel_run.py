@@ -13,64 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from notebook_factory import make_notebook, write_workflow
+from workflow_page import RUN_TIMEOUT_MS, node, states, open_workflow, toolbar_button, expect_enabled
 
 pytestmark = pytest.mark.kernels
-
-# A real run of the example takes 5–10 s on a warm machine; the machine is shared.
-RUN_TIMEOUT_MS = 180_000
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
-@pytest.fixture
-def created(lab):
-    """The files a test creates in the server's folder, removed afterwards (the server is shared)."""
-    paths: list = []
-    yield paths
-    for path in paths:
-        (lab.server.root / path).unlink(missing_ok=True)
-
-
-def node(node_id: str) -> str:
-    return f".jp-WorkflowNode[data-id='{node_id}']"
-
-
-def states(panel) -> dict[str, str]:
-    return dict(
-        panel.locator(".jp-WorkflowNode").evaluate_all("els => els.map(e => [e.dataset.id, e.dataset.state])")
-    )
-
-
-def open_workflow(lab, name: str, count: int):
-    lab.file_item(name).dblclick()
-    expect(lab.tab(name)).to_have_class(re.compile(r"\blm-mod-current\b"))
-    panel = lab.current_panel()
-    expect(panel.locator(".jp-WorkflowNode")).to_have_count(count)
-    return panel
-
-
-def toolbar_button(panel, command: str):
-    return panel.locator(f".jp-Toolbar [data-command='jupyter-workflow:{command}']")
-
-
-DISABLED = re.compile(r"\bdisabled\b")
-
-
-def expect_enabled(button, enabled: bool = True) -> None:
-    """JupyterLab's toolbar buttons are custom elements: their state is a class and aria-disabled."""
-    if enabled:
-        expect(button).not_to_have_class(DISABLED)
-    else:
-        expect(button).to_have_class(DISABLED)
 
 
 def test_run_asks_for_the_inputs_and_every_node_reaches_succeeded(lab):

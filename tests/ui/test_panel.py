@@ -14,18 +14,6 @@ from browser import wait_until
 pytestmark = pytest.mark.kernels
 
 
-# pytest-jupyter's autouse fixtures would take Playwright's running event loop for an in-process
-# server these tests do not start (and close it): every browser test module replaces them.
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
 # What "New Workflow" writes (labextension/src/index.ts, EMPTY_WORKFLOW).
 EMPTY_WORKFLOW = {"format": "jupyter-workflow/1", "nodes": {}}
 

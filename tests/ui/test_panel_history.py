@@ -12,46 +12,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from workflow_page import RUN_TIMEOUT_MS, open_history, open_workflow, states
+
 pytestmark = pytest.mark.kernels
-
-HISTORY_ID = "jp-workflow-runs"  # labextension/src/history/panel.tsx
-# A real run of the example takes 5–10 s on a warm machine; the machine is shared.
-RUN_TIMEOUT_MS = 180_000
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
-def states(panel) -> dict[str, str]:
-    return dict(
-        panel.locator(".jp-WorkflowNode").evaluate_all("els => els.map(e => [e.dataset.id, e.dataset.state])")
-    )
-
-
-def open_history(lab):
-    tab = lab.page.locator(f".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='{HISTORY_ID}']")
-    expect(tab).to_have_attribute("title", "Workflow runs")
-    tab.click()
-    history = lab.page.locator(f"#{HISTORY_ID}")
-    expect(history).to_be_visible()
-    return history
 
 
 def test_a_run_from_the_panel_appears_and_shows_again_on_the_canvas(lab):
     workflow = json.loads((lab.server.root / "reconcile.workflow.json").read_text())
     count = len(workflow["nodes"])
-    lab.file_item("reconcile.workflow.json").dblclick()
-    expect(lab.tab("reconcile.workflow.json")).to_have_class(re.compile(r"\blm-mod-current\b"))
-    panel = lab.current_panel()
-    expect(panel.locator(".jp-WorkflowNode")).to_have_count(count)
+    panel = open_workflow(lab, "reconcile.workflow.json", count)
 
     # The sidebar lists this workflow's runs (its name in the scope) before the run starts.
     history = open_history(lab)

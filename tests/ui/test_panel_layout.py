@@ -2,22 +2,11 @@
 position are laid out by ELK in a Web Worker and drawn without overlaps; Arrange saves positions."""
 
 import json
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.kernels
-
-
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
 
 
 def generated(n: int) -> dict:
@@ -53,7 +42,6 @@ def open_generated(lab, name: str, n: int):
     (lab.server.root / name).write_text(json.dumps(generated(n), indent=2) + "\n")
     workers = []
     lab.page.on("worker", lambda worker: workers.append(worker.url))
-    started = time.monotonic()
     lab.command("docmanager:open", {"path": name, "factory": "Workflow Editor"})
     panel = lab.current_panel()
     lab.page.wait_for_function(
@@ -63,14 +51,12 @@ def open_generated(lab, name: str, n: int):
         }""",
         arg=n,
     )
-    drawn = time.monotonic() - started
-    return panel, workers, drawn
+    return panel, workers
 
 
 def test_a_workflow_without_layout_is_laid_out_in_a_worker_without_overlaps(lab):
     n = 100
-    panel, workers, drawn = open_generated(lab, "generated.workflow.json", n)
-    print(f"\n{n} nodes without layout: open to drawn in {drawn:.2f} s")
+    panel, workers = open_generated(lab, "generated.workflow.json", n)
     lab.wait_canvas_still(panel)
     boxes = drawn_boxes(panel)
     assert len(boxes) == n and all(b["shown"] for b in boxes.values())
@@ -90,7 +76,7 @@ def test_a_workflow_without_layout_is_laid_out_in_a_worker_without_overlaps(lab)
 def test_arrange_saves_every_position_in_one_undoable_edit(lab):
     n = 20
     name = "arrange.workflow.json"
-    panel, _, _ = open_generated(lab, name, n)
+    panel, _ = open_generated(lab, name, n)
     lab.command("jupyter-workflow:arrange")
     lab.command("docmanager:save")
     layout = json.loads((lab.server.root / name).read_text()).get("layout", {})
@@ -106,7 +92,7 @@ def test_arrange_saves_every_position_in_one_undoable_edit(lab):
 def test_a_drag_saves_the_laid_out_positions_with_the_moved_node(lab):
     n = 6
     name = "drag.workflow.json"
-    panel, _, _ = open_generated(lab, name, n)
+    panel, _ = open_generated(lab, name, n)
     lab.wait_canvas_still(panel)
     before = drawn_boxes(panel)
     node = panel.locator(".react-flow__node[data-id='n0']")

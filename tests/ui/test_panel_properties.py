@@ -13,23 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import wait_until
+from workflow_page import node, on_disk
 
 pytestmark = pytest.mark.kernels
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
-def node(node_id: str) -> str:
-    return f".jp-WorkflowNode[data-id='{node_id}']"
 
 
 @pytest.fixture
@@ -40,10 +26,6 @@ def workflow(lab):
     shutil.copy(lab.server.root / "reconcile.workflow.json", path)
     yield name
     path.unlink(missing_ok=True)
-
-
-def on_disk(lab, name: str) -> dict:
-    return json.loads((lab.server.root / name).read_text())
 
 
 def test_a_literal_set_in_the_properties_panel_is_saved_and_a_bad_value_changes_nothing(lab, workflow):

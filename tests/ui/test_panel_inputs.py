@@ -17,25 +17,11 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import wait_until
+from workflow_page import node
 
 pytestmark = pytest.mark.kernels
 
 SOURCE = "window.jupyterapp.shell.currentWidget.context.model.sharedModel.getSource()"
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
-def node(node_id: str) -> str:
-    return f".jp-WorkflowNode[data-id='{node_id}']"
 
 
 @pytest.fixture

@@ -5,30 +5,15 @@ to a parameter; it is saved, reopened, and edited from the JSON editor of the sa
 Each test saves screenshots under test-screenshots/ and fails on any console error.
 """
 
-import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from browser import wait_until
+from workflow_page import node, on_disk
 
 pytestmark = pytest.mark.kernels
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
-
-
-def node(node_id: str) -> str:
-    return f".jp-WorkflowNode[data-id='{node_id}']"
 
 
 def drag(page, source, target_x: float, target_y: float, steps: int = 20) -> None:
@@ -45,19 +30,6 @@ def drag(page, source, target_x: float, target_y: float, steps: int = 20) -> Non
 def centre(locator) -> tuple[float, float]:
     box = locator.bounding_box()
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def saved_on_disk(lab, name: str) -> dict:
-    return json.loads((lab.server.root / name).read_text())
-
-
-@pytest.fixture
-def created(lab):
-    """The files a test creates in the server's folder, removed afterwards (the server is shared)."""
-    paths: list = []
-    yield paths
-    for path in paths:
-        (lab.server.root / path).unlink(missing_ok=True)
 
 
 def test_a_new_workflow_drawn_on_the_canvas_is_saved_reopened_and_edited_as_text(lab, created):
@@ -91,8 +63,8 @@ def test_a_new_workflow_drawn_on_the_canvas_is_saved_reopened_and_edited_as_text
     lab.screenshot("drawn")
 
     lab.command("docmanager:save")
-    wait_until(lambda: "write_report" in saved_on_disk(lab, name)["nodes"], 20, "the save")
-    document = saved_on_disk(lab, name)
+    wait_until(lambda: "write_report" in on_disk(lab, name)["nodes"], 20, "the save")
+    document = on_disk(lab, name)
     assert document["nodes"] == {
         "read_table": {"notebook": "components/read_table.ipynb"},
         "write_report": {"notebook": "components/write_report.ipynb",

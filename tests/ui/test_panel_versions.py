@@ -8,7 +8,6 @@ graph read-only with its node states, the nodes the file has dropped or changed 
 Screenshots go to test-screenshots/; any console error fails the test.
 """
 
-import json
 import re
 
 import pytest
@@ -16,24 +15,11 @@ from playwright.sync_api import expect
 
 from browser import wait_until
 from notebook_factory import make_notebook, write_workflow
+from workflow_page import RUN_TIMEOUT_MS, node, states, on_disk, open_history
 
 pytestmark = pytest.mark.kernels
 
-HISTORY_ID = "jp-workflow-runs"  # labextension/src/history/panel.tsx
-# A run of three small notebooks takes a few seconds on a warm machine; the machine is shared.
-RUN_TIMEOUT_MS = 180_000
 NAME = "versions.workflow.json"
-
-
-# pytest-jupyter's autouse fixtures would take Playwright's running loop (see tests/test_panel.py).
-@pytest.fixture
-def jp_asyncio_loop():
-    return None
-
-
-@pytest.fixture
-def jp_server_cleanup():
-    return None
 
 
 @pytest.fixture
@@ -75,22 +61,10 @@ def deselect(panel) -> None:
     expect(panel.locator(".jp-WorkflowProperties")).to_have_count(0)
 
 
-def node(node_id: str) -> str:
-    return f".jp-WorkflowNode[data-id='{node_id}']"
-
-
-def states(scope) -> dict[str, str]:
-    return dict(scope.locator(".jp-WorkflowNode").evaluate_all("els => els.map(e => [e.dataset.id, e.dataset.state])"))
-
-
 def marks(scope) -> dict[str, str]:
     return dict(
         scope.locator(".jp-WorkflowNode[data-mark]").evaluate_all("els => els.map(e => [e.dataset.id, e.dataset.mark])")
     )
-
-
-def on_disk(lab) -> dict:
-    return json.loads((lab.server.root / NAME).read_text())
 
 
 def run_from_toolbar(lab, panel, after: str | None = None) -> str:
@@ -105,14 +79,6 @@ def run_from_toolbar(lab, panel, after: str | None = None) -> str:
         expect(shown).not_to_have_attribute("title", f"run {after}")
     expect(panel.locator(".jp-WorkflowRunStatus-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT_MS)
     return shown.get_attribute("title").split()[1]
-
-
-def open_history(lab):
-    tab = lab.page.locator(f".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='{HISTORY_ID}']")
-    tab.click()
-    history = lab.page.locator(f"#{HISTORY_ID}")
-    expect(history).to_be_visible()
-    return history
 
 
 def test_a_run_of_an_older_version_says_so_and_shows_that_version(lab, workflow):
@@ -164,7 +130,7 @@ def test_a_run_of_an_older_version_says_so_and_shows_that_version(lab, workflow)
 
     # Saved: the run was made from an older version of the file, and the note says what changed since.
     lab.command("docmanager:save")
-    wait_until(lambda: pasted in on_disk(lab)["nodes"], 20, "the save")
+    wait_until(lambda: pasted in on_disk(lab, NAME)["nodes"], 20, "the save")
     saved_version = lab.server.api(f"workflow/api/workflows?path={NAME}")["version"]
     assert saved_version != run["content_hash"]
     expect(note).to_have_attribute("data-relation", "older")
