@@ -178,9 +178,9 @@ async () => {
 FRAMES_START_JS = """
 () => {
   const frames = [];
-  window.__benchFrames = frames;
+  window.__benchFrames = frames;  // a new array: an earlier loop, if its last frame is still due, stops
+  const tick = t => { if (window.__benchFrames === frames && window.__benchFramesOn) { frames.push(t); requestAnimationFrame(tick); } };
   window.__benchFramesOn = true;
-  const tick = t => { if (window.__benchFramesOn) { frames.push(t); requestAnimationFrame(tick); } };
   requestAnimationFrame(tick);
   return null;
 }

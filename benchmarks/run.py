@@ -29,7 +29,7 @@ Sections:
   frame intervals while panning and dragging at 1,000 nodes against the idle page; the delay
   from a node's state change on the server to its colour on the canvas against the event's
   arrival on the page's WebSocket. ``--panel-repeat`` pages per open row and gestures;
-  ``--panel-runs`` timed runs of a ``--panel-live-nodes``-node workflow. About 6 min on 2 CPUs.
+  ``--panel-runs`` timed runs of a ``--panel-live-nodes``-node workflow. About 4 min on 2 CPUs.
 
 It exits 0 whatever the numbers (it is a report), and 1 if the server does not start.
 """
