@@ -437,6 +437,26 @@ def match_canvas(transitions: list[dict], changes: list[dict]) -> tuple[list[flo
     return arrivals, delays, superseded
 
 
+def start_run(page, panel, attempts: int = 3) -> None:
+    """Press the panel's Run and accept the inputs dialog (the workflow declares none)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = panel.locator(".jp-Toolbar [data-command='jupyter-workflow:run']")
+    accept = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+    for attempt in range(1, attempts + 1):
+        button.click()
+        try:
+            accept.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            state = button.evaluate("b => `class=${b.className} aria-disabled=${b.getAttribute('aria-disabled')}`")
+            print(f"  (Run pressed, no inputs dialog after 20 s: attempt {attempt}; the button: {state})", file=sys.stderr)
+            if attempt == attempts:
+                raise
+    accept.click()
+    accept.wait_for(state="detached")
+
+
 def live_states(browser, server, path: str, count: int, runs: int) -> dict:
     """Runs of ``path`` from the panel's Run button; delays per node state change (see the module's doc)."""
     arrivals, delays, superseded, excluded, statuses = [], [], 0, 0, []
@@ -448,13 +468,19 @@ def live_states(browser, server, path: str, count: int, runs: int) -> dict:
         for index in range(runs + 1):  # the first run is a warm-up (the server's first run pays one-off imports)
             page.evaluate("() => { window.__benchEvents.length = 0; window.__benchSockets.length = 0; return null; }")
             panel.evaluate(WATCH_STATES_JS)
-            panel.locator(".jp-Toolbar [data-command='jupyter-workflow:run']").click()
-            dialog = page.locator(".jp-Dialog")
-            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
-            status = panel.locator(".jp-WorkflowRunStatus-status")
+            shown = ".jp-WorkflowRunStatus span[title^='run ']"  # its title: `run <id>` (widget.tsx RunStatusLine)
+            previous = panel.locator(shown).get_attribute("title") if panel.locator(shown).count() else None
+            start_run(page, panel)
+            # This run (not the one shown before it) has ended.
             page.wait_for_function(
-                """el => ['succeeded', 'failed', 'cancelled', 'interrupted'].includes(el.textContent)""",
-                arg=status.element_handle(), timeout=600_000)
+                """([el, shown, previous]) => {
+                  const run = el.querySelector(shown);
+                  const status = run && run.querySelector('.jp-WorkflowRunStatus-status');
+                  return !!status && run.title !== previous
+                    && ['succeeded', 'failed', 'cancelled', 'interrupted'].includes(status.textContent);
+                }""",
+                arg=[panel.element_handle(), shown, previous], timeout=600_000)
+            status = panel.locator(shown).locator(".jp-WorkflowRunStatus-status")
             # The last changes' frames.
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))")
             events = page.evaluate("() => window.__benchEvents")
