@@ -85,7 +85,13 @@ test: $(VENV)/.installed-test $(VENV)/.installed-labextension $(CHROMIUM)
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m "not kernels" --hypothesis-profile=quick
 
-bench: $(BENCH_VENV)/.installed-bench
+# The panel's section opens the built extension in the benchmark's JupyterLab (linked as for .venv).
+$(BENCH_VENV)/.installed-labextension: $(LABEXT_BUILT) | $(BENCH_VENV)/.installed-bench
+	mkdir -p $(BENCH_VENV)/share/jupyter/labextensions
+	ln -sfn $(CURDIR)/jupyter_workflow/labextension $(BENCH_VENV)/share/jupyter/labextensions/jupyter-workflow
+	touch $@
+
+bench: $(BENCH_VENV)/.installed-bench $(BENCH_VENV)/.installed-labextension $(CHROMIUM)
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:

@@ -16,6 +16,7 @@ import {
   applyEdgeChanges,
   applyNodeChanges,
   useReactFlow,
+  useStore,
   useUpdateNodeInternals
 } from '@xyflow/react';
 
@@ -32,6 +33,13 @@ import type { PortProblem } from './workflowio/model';
 
 /** Fitting shows every node, never larger than life: a small workflow is not blown up. */
 const FIT = { padding: 0.15, maxZoom: 1 };
+/**
+ * Below this zoom a node's text is under 5 px high, unreadable: nodes are drawn as boxes
+ * in their state's colour and edges without labels (`jp-mod-zoomedOut`). Painting the text
+ * of a thousand nodes on every frame held panning a fitted 1,000-node workflow to ~13 fps.
+ */
+export const DETAIL_ZOOM = 0.35;
+const zoomedOutSelector = (state: { transform: [number, number, number] }): boolean => state.transform[2] < DETAIL_ZOOM;
 
 /** What the canvas asks of its panel: every change to the document goes through these. */
 export interface ICanvasActions {
@@ -67,6 +75,32 @@ const ViewContext = React.createContext<{ readOnly: boolean; marks: ReadonlyMap<
   readOnly: false,
   marks: new Map()
 });
+/** Ask React Flow to measure a node's handles again (batched: see `useBatchedNodeInternals`). */
+const InternalsContext = React.createContext<(id: string) => void>(() => undefined);
+
+/**
+ * React Flow's `updateNodeInternals`, one call for every node that asked in the same task.
+ * Each call updates React Flow's store once, and every node and handle re-reads it: a
+ * call per node, as a per-node effect makes when the ports of many nodes change at once
+ * (a notebook's declared ports arriving), costs nodes × nodes.
+ */
+function useBatchedNodeInternals(): (id: string) => void {
+  const updateNodeInternals = useUpdateNodeInternals();
+  const queued = React.useRef(new Set<string>());
+  return React.useCallback(
+    (id: string) => {
+      if (queued.current.size === 0) {
+        queueMicrotask(() => {
+          const ids = [...queued.current];
+          queued.current.clear();
+          updateNodeInternals(ids); // measured at the next frame
+        });
+      }
+      queued.current.add(id);
+    },
+    [updateNodeInternals]
+  );
+}
 
 /** `12 s`, `3 min 4 s`: a short duration. */
 export function formatDuration(ms: number): string {
@@ -180,9 +214,15 @@ function NodeTitle({ id, title }: { id: string; title: string }): JSX.Element {
 
 /** One workflow node: title, notebook, typed ports; its state in `data-state`. */
 function WorkflowNodeView({ id, data, isConnectable }: NodeProps<WorkflowFlowNode>): JSX.Element {
-  const updateNodeInternals = useUpdateNodeInternals();
+  const updateNodeInternals = React.useContext(InternalsContext);
   const portsKey = `${data.inputs.map(p => p.name).join(',')}|${data.outputs.join(',')}`;
-  React.useEffect(() => updateNodeInternals(id), [id, portsKey, updateNodeInternals]);
+  // React Flow measures a node's handles when it mounts or resizes; ports added or removed
+  // later may leave its size alone, so they ask again. Not on mount: that is measured already.
+  const mounted = React.useRef(false);
+  React.useEffect(() => {
+    if (mounted.current) updateNodeInternals(id);
+    mounted.current = true;
+  }, [id, portsKey, updateNodeInternals]);
   const rows = Math.max(data.inputs.length, data.outputs.length);
   const { run } = React.useContext(RunContext);
   const problems = React.useContext(ProblemsContext);
@@ -286,6 +326,8 @@ type FlowProps = Omit<ICanvasProps, 'graph' | 'error' | 'message' | 'run' | 'now
 function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly = false, selectRequest = 0 }: FlowProps): JSX.Element {
   const instance = useReactFlow<WorkflowFlowNode, WorkflowFlowEdge>();
   const containerRef = React.useRef<HTMLDivElement>(null);
+  const updateNodeInternals = useBatchedNodeInternals();
+  const zoomedOut = useStore(zoomedOutSelector); // changes only when the zoom crosses DETAIL_ZOOM
   const selectionRef = React.useRef(selection);
   selectionRef.current = selection;
   // Nodes without a saved position: hidden until laid out (ELK, in a worker), then shown there.
@@ -356,50 +398,53 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
   );
 
   return (
-    <ReactFlow<WorkflowFlowNode, WorkflowFlowEdge>
-      ref={containerRef}
-      nodes={nodes}
-      edges={edges}
-      nodeTypes={nodeTypes}
-      onNodesChange={onNodesChange}
-      onEdgesChange={onEdgesChange}
-      onSelectionChange={onSelectionChange}
-      onNodeDragStop={(_, __, dragged) => {
-        // Laid-out positions are saved with the first move, so that nothing jumps after it.
-        const moved = dragged.map(n => ({ id: n.id, position: n.position }));
-        actions.move([...auto.autoPlaced().filter(a => !moved.some(m => m.id === a.id)), ...moved]);
-      }}
-      onConnect={connection => actions.connect(connection)}
-      isValidConnection={c => handlesMatch(c.sourceHandle, c.targetHandle)}
-      onMoveStart={(_, vp) => {
-        moveStart.current = vp;
-      }}
-      onMoveEnd={(event, vp) => {
-        // The user's pan or zoom, not a programmatic fit nor a click on the pane that moved nothing.
-        const start = moveStart.current;
-        if (event && (!start || start.x !== vp.x || start.y !== vp.y || start.zoom !== vp.zoom)) actions.viewport(vp);
-      }}
-      nodesDraggable={!readOnly}
-      nodesConnectable={!readOnly}
-      deleteKeyCode={null}
-      selectionKeyCode="Shift"
-      multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-      fitView={viewport === null}
-      fitViewOptions={FIT}
-      defaultViewport={viewport ?? undefined}
-      minZoom={0.1}
-      proOptions={{ hideAttribution: true }}
-    >
-      <Background />
-      <Controls showInteractive={false} />
-      <MiniMap pannable zoomable className="jp-WorkflowEditor-minimap" />
-      {nodes.length === 0 && (
-        <div className="jp-WorkflowEditor-empty">
-          This workflow has no nodes yet. Drag notebooks here from the file browser; each node is a notebook with a{' '}
-          <code>parameters</code> cell.
-        </div>
-      )}
-    </ReactFlow>
+    <InternalsContext.Provider value={updateNodeInternals}>
+      <ReactFlow<WorkflowFlowNode, WorkflowFlowEdge>
+        ref={containerRef}
+        className={zoomedOut ? 'jp-mod-zoomedOut' : undefined}
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onSelectionChange={onSelectionChange}
+        onNodeDragStop={(_, __, dragged) => {
+          // Laid-out positions are saved with the first move, so that nothing jumps after it.
+          const moved = dragged.map(n => ({ id: n.id, position: n.position }));
+          actions.move([...auto.autoPlaced().filter(a => !moved.some(m => m.id === a.id)), ...moved]);
+        }}
+        onConnect={connection => actions.connect(connection)}
+        isValidConnection={c => handlesMatch(c.sourceHandle, c.targetHandle)}
+        onMoveStart={(_, vp) => {
+          moveStart.current = vp;
+        }}
+        onMoveEnd={(event, vp) => {
+          // The user's pan or zoom, not a programmatic fit nor a click on the pane that moved nothing.
+          const start = moveStart.current;
+          if (event && (!start || start.x !== vp.x || start.y !== vp.y || start.zoom !== vp.zoom)) actions.viewport(vp);
+        }}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        fitView={viewport === null}
+        fitViewOptions={FIT}
+        defaultViewport={viewport ?? undefined}
+        minZoom={0.1}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable className="jp-WorkflowEditor-minimap" />
+        {nodes.length === 0 && (
+          <div className="jp-WorkflowEditor-empty">
+            This workflow has no nodes yet. Drag notebooks here from the file browser; each node is a notebook with a{' '}
+            <code>parameters</code> cell.
+          </div>
+        )}
+      </ReactFlow>
+    </InternalsContext.Provider>
   );
 }
 
