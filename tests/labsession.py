@@ -118,8 +118,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def lab_server(home: Path, root: Path, token: str = TOKEN, extra_env: dict | None = None):
-    """``jupyter lab`` from this environment serving ``root``, everything else of it under ``home``.
+def lab_server(home: Path, root: Path, token: str = TOKEN, extra_env: dict | None = None, jupyter: Path | None = None):
+    """``jupyter lab`` (from this environment, or the ``jupyter`` given) serving ``root``, everything else of it under ``home``.
 
     Yields a :class:`LabServer` once ``/api/status`` answers; stops the server on exit.
     """
@@ -132,7 +132,7 @@ def lab_server(home: Path, root: Path, token: str = TOKEN, extra_env: dict | Non
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    jupyter = Path(sys.executable).with_name("jupyter")
+    jupyter = jupyter or Path(sys.executable).with_name("jupyter")
     command = [
         str(jupyter), "lab",
         "--no-browser",

@@ -19,19 +19,6 @@ EXAMPLES = "share/jupyter/workflow/examples/"
 LABEXTENSION = "share/jupyter/labextensions/jupyter-workflow/"
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The project built as a wheel, the way pip builds it for an install."""
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out),
-         str(REPOSITORY)],
-        check=True, capture_output=True, timeout=300,
-    )
-    [built] = out.glob("jupyter_workflow-*.whl")
-    return built
-
-
 def test_the_wheel_carries_its_license_and_every_package_file(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
