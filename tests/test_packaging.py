@@ -77,7 +77,8 @@ def test_the_wheel_carries_the_jupyterlab_extension_prebuilt_once(wheel, tmp_pat
     assert package["name"] == "jupyter-workflow" and package["jupyterlab"]["extension"] is True
     # The entry point JupyterLab loads is in the wheel; a production build, without source maps.
     assert (extension / package["jupyterlab"]["_build"]["load"]).is_file()
-    assert not any(name.endswith(".map") for name in shipped)
+    maps = [name for name in shipped if name.endswith(".map")]
+    assert maps == [], "a development build of the extension (jlpm build) is in jupyter_workflow/labextension: run jlpm build:prod"
     assert json.loads((extension / "install.json").read_text())["packageName"] == "jupyter-workflow"
 
     # JupyterLab finds it enabled on the data path where pip installs the wheel's data files.
