@@ -59,6 +59,12 @@ def test_run_asks_for_the_inputs_and_every_node_reaches_succeeded(lab):
     assert green > red and green > blue, colour
     lab.wait_canvas_still(panel)
     lab.screenshot()
+    # The README's picture (docs/images/panel.png): the file browser folded away, the graph refitted.
+    lab.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+    expect(lab.page.locator("#filebrowser")).to_be_hidden()
+    lab.wait_canvas_still(panel)
+    expect(panel.locator(node("notify"))).to_be_in_viewport()
+    lab.screenshot("readme")
 
     # A node's executed notebook opens read-only in a tab of its own.
     panel.locator(node("match")).locator(".jp-WorkflowNode-notebookLink").click()
