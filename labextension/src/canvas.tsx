@@ -352,7 +352,12 @@ function Flow({ graph, fitRequest, ports, selection, viewport, actions, readOnly
       return;
     }
     const flow = build();
-    setNodes(flow.nodes);
+    // Nodes drawn before keep their measured size: without it React Flow forgets their
+    // handles' places and draws none of their edges until it has measured them again.
+    setNodes(current => {
+      const measured = new Map(current.map(n => [n.id, n.measured]));
+      return flow.nodes.map(n => (measured.get(n.id) ? { ...n, measured: measured.get(n.id) } : n));
+    });
     setEdges(flow.edges);
   }, [build]);
   React.useEffect(() => {
