@@ -1,10 +1,11 @@
-"""A dropped events connection, as the Workflow Editor lives through it: in a real JupyterLab, in Debian's Chromium.
+"""A run the Workflow Editor follows live, stopped or cut off: in a real JupyterLab, in Debian's Chromium.
 
 While the panel follows a run, its events WebSocket is dropped (Playwright routes the run's
 events socket and closes it); the run goes on while every reconnection is refused, then the
 panel connects again with ``?after=<the last event it applied>``, ends with every node
 ``succeeded``, and has applied exactly the server's events for the run, each once, in order.
-The test decides when the run moves on: a node waits for a file the test creates.
+Cancel stops a run at its running node, and the canvas ends as the server's record says.
+The tests decide when a run moves on: a node waits for a file the test creates.
 """
 
 import asyncio
@@ -20,7 +21,7 @@ from tornado.websocket import websocket_connect
 
 from browser import wait_until
 from notebook_factory import make_notebook, write_workflow
-from workflow_page import RUN_TIMEOUT_MS, node
+from workflow_page import RUN_TIMEOUT_MS, expect_enabled, node, open_workflow, states, toolbar_button
 
 pytestmark = pytest.mark.kernels
 
@@ -179,4 +180,30 @@ def test_a_dropped_events_connection_resumes_after_the_last_event_applied(lab, g
     assert applied[-1]["type"] == "run.finished"
     expect(connection).to_have_count(0)  # closed for good once the run finished
     lab.wait_canvas_still(panel)
+    lab.screenshot()
+
+
+def test_cancel_stops_the_run_at_its_running_node_and_retry_is_offered(lab, gated):
+    panel = open_workflow(lab, NAME, 4)
+    toolbar_button(panel, "run").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+    expect(panel.locator(node("wait"))).to_have_attribute("data-state", "running", timeout=RUN_TIMEOUT_MS)
+    expect_enabled(toolbar_button(panel, "retry"), False)
+
+    toolbar_button(panel, "cancel").click()
+    expect(panel.locator(".jp-WorkflowRunStatus-status")).to_have_text("cancelled", timeout=RUN_TIMEOUT_MS)
+    expect(panel.locator(node("wait"))).to_have_attribute("data-state", "cancelled")
+    expect_enabled(toolbar_button(panel, "cancel"), False)
+    expect_enabled(toolbar_button(panel, "retry"))
+    # The canvas ends as the server recorded the run: nothing after `wait` ran.
+    run_id = panel.locator(".jp-WorkflowRunStatus span[title^='run ']").get_attribute("title").split()[1]
+    run = lab.server.api(f"workflow/api/runs/{run_id}")
+    assert run["status"] == "cancelled"
+    recorded = {item["node_id"]: item["status"] for item in run["nodes"]}
+    wait_until(lambda: states(panel) == {**{n: "pending" for n in ("second", "third")}, **recorded},
+               RUN_TIMEOUT_MS / 1000, "the canvas to show the run as recorded")
+    assert recorded["first"] == "succeeded" and recorded["wait"] == "cancelled"
+    assert recorded.get("second") in (None, "cancelled", "skipped")
     lab.screenshot()
