@@ -7,7 +7,7 @@ BENCH_VENV := .venv-bench
 # JupyterLab refuses to run as root unless asked explicitly.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab demo test test-fast bench clean
+.PHONY: lab labextension demo test test-fast bench clean
 # The venvs' interpreters are made by a pattern rule: keep them, they are not intermediate files.
 .PRECIOUS: %/bin/python
 
@@ -35,22 +35,65 @@ $(VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.js
 $(BENCH_VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json | $(BENCH_VENV)/bin/python
 	$(install_extra)
 
-lab: $(VENV)/.installed-examples $(VENV)/.installed-lab
+# The JupyterLab extension: built by jlpm (from the lab extra's jupyter-builder) with Node.js and the npm
+# registry, again whenever a source of it or the server's OpenAPI document (its types) changes.
+LABEXT_SOURCES := $(shell find labextension/src labextension/style -type f -not -path '*/generated/*') \
+	$(addprefix labextension/,package.json yarn.lock tsconfig.json .yarnrc.yml install.json) \
+	jupyter_workflow/server/openapi.json
+LABEXT_BUILT := jupyter_workflow/labextension/package.json
+JLPM := PATH=$(CURDIR)/$(BIN):$$PATH jlpm
+
+$(LABEXT_BUILT): $(LABEXT_SOURCES) | $(VENV)/.installed-lab
+	cd labextension && $(JLPM) install && $(JLPM) build:prod
+	cp labextension/install.json $(@D)/
+	touch $@
+
+# An editable install places no data files: the built extension is linked where a wheel puts it.
+$(VENV)/.installed-labextension: $(LABEXT_BUILT)
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -sfn $(CURDIR)/jupyter_workflow/labextension $(VENV)/share/jupyter/labextensions/jupyter-workflow
+	touch $@
+
+labextension: $(VENV)/.installed-labextension
+
+lab: $(VENV)/.installed-examples $(VENV)/.installed-lab $(VENV)/.installed-labextension
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
 demo: $(VENV)/.installed-examples
 	$(BIN)/jupyter workflow run notebooks/reconcile.workflow.json
 	$(BIN)/jupyter workflow runs list --limit 3
 
-test: $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium through Playwright (nothing downloads a browser):
+# installed with apt-get when it is missing, which needs root.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "The browser tests need Debian's chromium at $@: run 'sudo apt-get install -y chromium' (make only installs it as root)." >&2; \
+		exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+		|| { echo "Could not install Debian's chromium with apt-get: the browser tests need it at $@." >&2; exit 1; }
+	@test -x $@ || { echo "apt-get installed chromium but $@ is missing." >&2; exit 1; }
+
+# The packaging tests check the built extension in the wheel and in JupyterLab; the browser
+# tests (tests/ui/) open it in Chromium; the extension's own unit tests (Vitest) run first.
+test: $(VENV)/.installed-test $(VENV)/.installed-labextension $(CHROMIUM)
+	cd labextension && $(JLPM) test
 	$(BIN)/python -m pytest
 
 # The layer that starts no kernel, server or workflow process: scheduling on a fake executor, the model, the store.
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m "not kernels" --hypothesis-profile=quick
 
-bench: $(BENCH_VENV)/.installed-bench
+# The panel's section opens the built extension in the benchmark's JupyterLab (linked as for .venv).
+$(BENCH_VENV)/.installed-labextension: $(LABEXT_BUILT) | $(BENCH_VENV)/.installed-bench
+	mkdir -p $(BENCH_VENV)/share/jupyter/labextensions
+	ln -sfn $(CURDIR)/jupyter_workflow/labextension $(BENCH_VENV)/share/jupyter/labextensions/jupyter-workflow
+	touch $@
+
+bench: $(BENCH_VENV)/.installed-bench $(BENCH_VENV)/.installed-labextension $(CHROMIUM)
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info jupyter_workflow/labextension \
+		labextension/lib labextension/src/generated labextension/tsconfig.tsbuildinfo test-screenshots

@@ -1,6 +1,6 @@
 """Benchmarks: medians (with p95 and min–max) and ratios against baselines measured in the same run.
 
-    python benchmarks/run.py [--only imports|coldstart|server|workflows] [--store-runs N] ...  (--help lists all)
+    python benchmarks/run.py [--only imports|coldstart|server|workflows|panel] [--store-runs N] ...  (--help lists all)
 
 Sections:
 
@@ -23,6 +23,13 @@ Sections:
   for each target. By default it takes ~40 min on 2 CPUs, ~25 of them for ``wide200``
   (its papermill CLI row alone ~13 min) and ~2.5 for filling the 1,000-node cache with
   real kernels; pick parts with ``--workloads`` and ``--ways``.
+* panel (``panel.py``): the JupyterLab panel in headless Chromium (Debian's) against a real
+  ``jupyter lab``: time to draw generated workflows of 100, 300 and 1,000 nodes without saved
+  positions (first and later open) against JupyterLab's JSON editor opening the same file;
+  frame intervals while panning and dragging at 1,000 nodes against the idle page; the delay
+  from a node's state change on the server to its colour on the canvas against the event's
+  arrival on the page's WebSocket. ``--panel-repeat`` pages per open row and gestures;
+  ``--panel-runs`` timed runs of a ``--panel-live-nodes``-node workflow. About 4 min on 2 CPUs.
 
 It exits 0 whatever the numbers (it is a report), and 1 if the server does not start.
 """
@@ -34,6 +41,7 @@ import time
 
 import coldstart
 import imports
+import panel
 import server
 import workflows
 
@@ -64,7 +72,7 @@ def at_least_one(text: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("imports", "coldstart", "server", "workflows"), help="run one section only")
+    parser.add_argument("--only", choices=("imports", "coldstart", "server", "workflows", "panel"), help="run one section only")
     parser.add_argument("--repeat", type=at_least_one, default=9,
                         help="fresh interpreters per import and cold-start row (default 9)")
     parser.add_argument("--coldstart-runs", type=int, default=1000,
@@ -85,6 +93,12 @@ def main() -> int:
                              f"(default {','.join(workflows.ALL_WORKLOADS)})")
     parser.add_argument("--ways", type=names_of(workflows.WAYS), default=list(workflows.WAYS),
                         help=f"comma-separated ways to run the graph workloads (default {','.join(workflows.WAYS)})")
+    parser.add_argument("--panel-repeat", type=at_least_one, default=5,
+                        help="fresh pages per panel open row, and gestures per frames row (default 5)")
+    parser.add_argument("--panel-runs", type=at_least_one, default=3,
+                        help="timed runs followed by the panel for the live-state row (default 3)")
+    parser.add_argument("--panel-live-nodes", type=at_least_one, default=40,
+                        help="nodes of the workflow the panel follows (default 40)")
     args = parser.parse_args()
     # A SIGTERM (kill, a CI timeout) unwinds like Ctrl-C: the server stops, the temporary folder goes.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -108,6 +122,10 @@ def main() -> int:
     if args.only in (None, "workflows"):
         workflows.section(args.workloads, args.ways, args.workflow_repeat, args.wide_repeat, args.cached_nodes,
                           args.dataframe_rows)
+    if args.only is None:
+        print("\n")
+    if args.only in (None, "panel"):
+        panel.section(args.panel_repeat, args.panel_runs, args.panel_live_nodes)
     print(f"\nbench took {time.perf_counter() - began:.0f} s")
     return 0
 

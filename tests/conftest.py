@@ -2,6 +2,8 @@
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -59,10 +61,24 @@ def process_gone(pid: int) -> bool:
 # jupyter_workflow/model/schema.py): the Jupyter server plugin below would build it, and
 # every pytest run would pay 1 s for a format no test's server checks.
 import_jsonschema()
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# browser.py: JupyterLab in Debian's Chromium for the panel's end-to-end tests (tests/ui/).
+pytest_plugins = ["pytest_jupyter.jupyter_server", "browser"]
 
 
 @pytest.fixture
 def jp_server_config(workflow_home):
     """A real Jupyter server with the extension enabled, on the test's private store."""
     return {"ServerApp": {"jpserver_extensions": {"jupyter_workflow": True}}}
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The project built as a wheel, the way pip builds it for an install (test_packaging.py, tests/ui/)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out),
+         str(Path(__file__).resolve().parent.parent)],
+        check=True, capture_output=True, timeout=300,
+    )
+    [built] = out.glob("jupyter_workflow-*.whl")
+    return built

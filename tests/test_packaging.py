@@ -1,6 +1,8 @@
 """The wheel a user installs: its license, every file the package names, and the examples."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -14,19 +16,7 @@ pytestmark = pytest.mark.kernels
 REPOSITORY = Path(__file__).parent.parent
 JUPYTER = Path(sys.executable).parent / "jupyter"
 EXAMPLES = "share/jupyter/workflow/examples/"
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The project built as a wheel, the way pip builds it for an install."""
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out),
-         str(REPOSITORY)],
-        check=True, capture_output=True, timeout=300,
-    )
-    [built] = out.glob("jupyter_workflow-*.whl")
-    return built
+LABEXTENSION = "share/jupyter/labextensions/jupyter-workflow/"
 
 
 def test_the_wheel_carries_its_license_and_every_package_file(wheel):
@@ -70,3 +60,31 @@ def test_the_examples_in_the_wheel_copy_out_and_run(wheel, tmp_path, workflow_ho
     run = subprocess.run([str(JUPYTER), "workflow", "run", str(target / "reconcile.workflow.json"), "--json"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
+
+
+def test_the_wheel_carries_the_jupyterlab_extension_prebuilt_once(wheel, tmp_path):
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {name.split(".data/data/" + LABEXTENSION, 1)[1] for name in names if ".data/data/" + LABEXTENSION in name}
+    assert {"package.json", "install.json", "static/style.js"} <= shipped
+    # Only as data files: not a second time inside the Python package.
+    assert [name for name in names if name.startswith("jupyter_workflow/labextension")] == []
+
+    unpacked = tmp_path / "wheel"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    [data] = unpacked.glob("*.data/data")
+    extension = data / LABEXTENSION
+    package = json.loads((extension / "package.json").read_text())
+    assert package["name"] == "jupyter-workflow" and package["jupyterlab"]["extension"] is True
+    # The entry point JupyterLab loads is in the wheel; a production build, without source maps.
+    assert (extension / package["jupyterlab"]["_build"]["load"]).is_file()
+    maps = [name for name in shipped if name.endswith(".map")]
+    assert maps == [], "a development build of the extension (jlpm build) is in jupyter_workflow/labextension: run jlpm build:prod"
+    assert json.loads((extension / "install.json").read_text())["packageName"] == "jupyter-workflow"
+
+    # JupyterLab finds it enabled on the data path where pip installs the wheel's data files.
+    listed = subprocess.run([str(JUPYTER), "labextension", "list"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "JUPYTER_PATH": str(data / "share/jupyter")})
+    assert listed.returncode == 0, listed.stderr
+    text = re.sub(r"\x1b\[[0-9;]*m", "", listed.stdout + listed.stderr)
+    section = text.split(str(data / "share/jupyter/labextensions"), 1)[1].split("\n/", 1)[0]
+    assert re.search(r"jupyter-workflow v0\.1\.0 enabled\s+OK \(python, jupyter-workflow\)", section), text

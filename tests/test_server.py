@@ -220,6 +220,25 @@ async def test_versions_conflicts_and_restore(jp_fetch, square_workflow):
     assert all(e["user"] for e in audit)
 
 
+async def test_a_run_of_a_file_is_of_the_version_the_file_reads_as(jp_fetch, square_workflow):
+    """The panel tells a run made from an older version of its file by these (labextension/src/history/versions.ts)."""
+    file = await call(jp_fetch, "workflows", params={"path": "squares.workflow.json"})
+    run_id = (await call(jp_fetch, "runs", method="POST", body={"path": "squares.workflow.json"}, expect=202))["run_id"]
+    run = await call(jp_fetch, "runs", run_id)
+    assert run["content_hash"] == file["version"]
+    assert (await call(jp_fetch, "versions", file["version"]))["spec"] == file["spec"]
+    await wait_finished(jp_fetch, run_id)
+
+    # The file written again as text, as JupyterLab's editors save it: the same document is the same version...
+    square_workflow.write_text(json.dumps(file["spec"], indent=4))
+    assert (await call(jp_fetch, "workflows", params={"path": "squares.workflow.json"}))["version"] == run["content_hash"]
+    # ...another document another one, stored only once a run (or an API save) makes it a version.
+    square_workflow.write_text(json.dumps({**file["spec"], "title": "Squares, edited"}))
+    edited = await call(jp_fetch, "workflows", params={"path": "squares.workflow.json"})
+    assert edited["version"] != run["content_hash"]
+    await call(jp_fetch, "versions", edited["version"], expect=404)
+
+
 async def test_components_validate_and_bad_input(jp_fetch, square_workflow):
     components = (await call(jp_fetch, "components"))["components"]
     assert [c["path"] for c in components] == ["square.ipynb"]
