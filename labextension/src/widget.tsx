@@ -299,7 +299,7 @@ export class WorkflowPanel extends ReactWidget {
     if (run === null) return;
     try {
       const record = await this._client.cancelRun(run.runId);
-      if (this._run?.runId === record.id) this._setRun(applyRunRecord(this._run, record));
+      if (this._run?.runId === record.id) this._setRunRecord(applyRunRecord(this._run, record));
     } catch (e) {
       this._refused('The run was not cancelled', e);
     }
@@ -359,7 +359,7 @@ export class WorkflowPanel extends ReactWidget {
     this._stream = null;
     window.clearInterval(this._ticker);
     this._runHash = record.content_hash;
-    this._setRun(runViewFromRecord(record));
+    this._setRunRecord(runViewFromRecord(record));
   }
 
   /** Show no run on the canvas (every node `idle`). */
@@ -384,7 +384,7 @@ export class WorkflowPanel extends ReactWidget {
       const record = await this._client.getRun(runId);
       if (this._run?.runId === runId) {
         this._runHash = record.content_hash;
-        this._setRun(applyRunRecord(this._run, record));
+        this._setRunRecord(applyRunRecord(this._run, record));
       }
     } catch (e) {
       this._refused('The finished run could not be read', e);
@@ -495,11 +495,20 @@ export class WorkflowPanel extends ReactWidget {
     }
     return this._marksMemo.marks;
   }
+
+  /**
+   * Show a run whose record was just read: the outputs its nodes recorded become output ports
+   * (only a record has them, so events, the hot path, skip this).
+   */
+  private _setRunRecord(view: RunView): void {
+    const recorded = recordedOutputs(view);
+    if (recorded.size) this._ports = withRecordedOutputs(this._ports, this._notebooksById(), recorded);
+    this._setRun(view);
+  }
+
   private _setRun(view: RunView): void {
     if (view === this._run) return;
     this._run = view;
-    const recorded = recordedOutputs(view);
-    if (recorded.size) this._ports = withRecordedOutputs(this._ports, this._notebooksById(), recorded);
     if (!this.running) window.clearInterval(this._ticker);
     this._runChanged.emit();
     this.update();

@@ -1,5 +1,7 @@
 """Fixtures of the browser tests (the server, the browser and the page come from tests/browser.py)."""
 
+import shutil
+
 import pytest
 
 
@@ -22,3 +24,14 @@ def created(lab):
     yield paths
     for path in paths:
         (lab.server.root / path).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def example_copy(lab, request):
+    """A copy of the example workflow named after the test module (``test_panel_inputs`` → ``inputs.workflow.json``),
+    removed afterwards (the server is shared); its name."""
+    name = request.module.__name__.rsplit("_", 1)[-1] + ".workflow.json"
+    path = lab.server.root / name
+    shutil.copy(lab.server.root / "reconcile.workflow.json", path)
+    yield name
+    path.unlink(missing_ok=True)

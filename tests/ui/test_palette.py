@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import wait_until
+from workflow_page import open_sidebar
 
 pytestmark = pytest.mark.kernels
 
@@ -50,12 +51,7 @@ def notebook(source: str) -> str:
 
 
 def open_palette(lab):
-    tab = lab.page.locator(f".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='{PALETTE_ID}']")
-    expect(tab).to_have_attribute("title", "Workflow components")
-    tab.click()
-    palette = lab.page.locator(f"#{PALETTE_ID}")
-    expect(palette).to_be_visible()
-    return palette
+    return open_sidebar(lab, PALETTE_ID, "Workflow components")
 
 
 def shown_entries(palette) -> list[dict]:

@@ -11,7 +11,6 @@ test-screenshots/.
 
 import json
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -25,13 +24,8 @@ SOURCE = "window.jupyterapp.shell.currentWidget.context.model.sharedModel.getSou
 
 
 @pytest.fixture
-def workflow(lab):
-    """A copy of the example workflow, removed afterwards (the server is shared)."""
-    name = "inputs.workflow.json"
-    path = lab.server.root / name
-    shutil.copy(lab.server.root / "reconcile.workflow.json", path)
-    yield name
-    path.unlink(missing_ok=True)
+def workflow(example_copy):
+    return example_copy
 
 
 def text_of(page) -> dict:

@@ -7,7 +7,6 @@ finds shows on its field and as a red mark on its node. Screenshots go to test-s
 
 import json
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -19,13 +18,8 @@ pytestmark = pytest.mark.kernels
 
 
 @pytest.fixture
-def workflow(lab):
-    """A copy of the example workflow, removed afterwards (the server is shared)."""
-    name = "properties.workflow.json"
-    path = lab.server.root / name
-    shutil.copy(lab.server.root / "reconcile.workflow.json", path)
-    yield name
-    path.unlink(missing_ok=True)
+def workflow(example_copy):
+    return example_copy
 
 
 def test_a_literal_set_in_the_properties_panel_is_saved_and_a_bad_value_changes_nothing(lab, workflow):

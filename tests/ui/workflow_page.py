@@ -48,11 +48,16 @@ def expect_enabled(button, enabled: bool = True) -> None:
         expect(button).to_have_class(DISABLED)
 
 
+def open_sidebar(lab, panel_id: str, title: str):
+    """A left sidebar panel of the extension, opened from its tab (whose tooltip is ``title``)."""
+    tab = lab.page.locator(f".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='{panel_id}']")
+    expect(tab).to_have_attribute("title", title)
+    tab.click()
+    panel = lab.page.locator(f"#{panel_id}")
+    expect(panel).to_be_visible()
+    return panel
+
+
 def open_history(lab):
     """The Workflow runs sidebar, opened from its tab."""
-    tab = lab.page.locator(f".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='{HISTORY_ID}']")
-    expect(tab).to_have_attribute("title", "Workflow runs")
-    tab.click()
-    history = lab.page.locator(f"#{HISTORY_ID}")
-    expect(history).to_be_visible()
-    return history
+    return open_sidebar(lab, HISTORY_ID, "Workflow runs")

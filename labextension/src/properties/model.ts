@@ -40,34 +40,22 @@ export function parameterRows(node: GraphNode, declared: Readonly<Record<string,
   return rows;
 }
 
+/** The editor of a value of one JSON type (`typeof` names serve too); JSON for the others. */
+const EDITOR_OF_TYPE = new Map<string, LiteralEditor>([
+  ['integer', 'integer'],
+  ['number', 'number'],
+  ['string', 'text'],
+  ['boolean', 'boolean']
+]);
+
 /** The editor for a parameter: by its declared type, else by the literal it has. */
 export function editorFor(declared: DeclaredParameter | null, binding: Binding | null): LiteralEditor {
   const accepts = (declared?.accepts ?? (declared?.type ? [declared.type] : [])).filter(t => t !== 'null');
-  if (accepts.length === 1) {
-    switch (accepts[0]) {
-      case 'integer':
-        return 'integer';
-      case 'number':
-        return 'number';
-      case 'string':
-        return 'text';
-      case 'boolean':
-        return 'boolean';
-    }
-    return 'json';
-  }
+  if (accepts.length === 1) return EDITOR_OF_TYPE.get(accepts[0]) ?? 'json';
   if (accepts.length === 2 && accepts.includes('integer') && accepts.includes('number')) return 'number';
   if (accepts.length > 0) return 'json';
   const value = binding?.kind === 'literal' || binding?.kind === 'value' ? binding.value : declared?.default;
-  switch (typeof value) {
-    case 'number':
-      return 'number';
-    case 'string':
-      return 'text';
-    case 'boolean':
-      return 'boolean';
-  }
-  return 'json';
+  return EDITOR_OF_TYPE.get(typeof value) ?? 'json';
 }
 
 /** The text an editor shows for a value. */

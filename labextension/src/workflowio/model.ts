@@ -5,9 +5,9 @@
  * which field a click on it focuses. No DOM, unit-tested in Node.
  */
 import {
-  GraphNode, INPUT_FIELDS, InputField, JSONValue, formatOutputRef, isObject, own, parseJSON
+  GraphNode, INPUT_FIELDS, InputField, JSONValue, formatOutputRef, isObject, own
 } from '../document';
-import type { Problem } from '../properties';
+import { Problem, ReadResult, readLiteral, readNumberField } from '../properties/model';
 
 /** The editor of an input's default. */
 export type DefaultEditor = 'choice' | 'boolean' | 'number' | 'integer' | 'text' | 'json';
@@ -64,42 +64,14 @@ export function defaultText(editor: DefaultEditor, value: JSONValue | undefined)
   return JSON.stringify(value, null, editor === 'json' ? 2 : undefined);
 }
 
-export type Read = { ok: true; value: JSONValue } | { ok: false; message: string };
-
-/** Read a default's text by its editor (`text`: as typed; numbers: a finite number; JSON: parsed). */
-export function readDefault(editor: DefaultEditor, text: string): Read {
-  switch (editor) {
-    case 'text':
-      return { ok: true, value: text };
-    case 'number':
-    case 'integer':
-      return readNumber(text, editor === 'integer');
-    default:
-      return readJSON(text);
-  }
-}
-
-function readNumber(text: string, integer: boolean): Read {
-  const t = text.trim();
-  const n = t === '' ? NaN : Number(t);
-  if (!Number.isFinite(n)) return { ok: false, message: `"${text}" is not a number` };
-  if (integer && !Number.isInteger(n)) return { ok: false, message: `"${text}" is not an integer` };
-  return { ok: true, value: n };
-}
-
-function readJSON(text: string): Read {
-  try {
-    return { ok: true, value: parseJSON(text) };
-  } catch (e) {
-    return { ok: false, message: `not JSON: ${e instanceof Error ? e.message : String(e)}` };
-  }
+/** Read a default's text by its editor (`text`: as typed; numbers: a finite number; the others: JSON). */
+export function readDefault(editor: DefaultEditor, text: string): ReadResult {
+  return editor === 'text' || editor === 'number' || editor === 'integer' ? readLiteral(editor, text) : readLiteral('json', text);
 }
 
 /** A bound (`minimum`, `maximum`): empty clears it. */
 export function readBound(text: string): { ok: true; value: number | undefined } | { ok: false; message: string } {
-  if (text.trim() === '') return { ok: true, value: undefined };
-  const r = readNumber(text, false);
-  return r.ok ? { ok: true, value: r.value as number } : r;
+  return readNumberField(text, false);
 }
 
 /** Choices are written one per line: a string input's as the strings themselves, others as JSON. */
@@ -119,7 +91,7 @@ export function readEnum(declaration: Declaration, text: string): { ok: true; va
       values.push(line);
       continue;
     }
-    const r = readJSON(line.trim());
+    const r = readLiteral('json', line.trim());
     if (!r.ok) return { ok: false, message: `choice ${JSON.stringify(line.trim())} is ${r.message} (one JSON value a line)` };
     values.push(r.value);
   }
