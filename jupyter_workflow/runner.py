@@ -78,9 +78,10 @@ class Runner:
         engine = Engine(settings.runs_dir, settings.max_parallel, executor, listeners=[journal, *listeners], cache=store)
         return cls(store, journal, engine, owns_store=owns_store, owns_executor=owns_executor)
 
-    def new_run(self, workflow: Workflow, inputs: dict | None, *, trigger: str, user: str | None) -> RunState:
+    def new_run(self, workflow: Workflow, inputs: dict | None, *, trigger: str, user: str | None,
+                run_id: str | None = None) -> RunState:
         """A pending run of ``workflow``; invalid inputs raise :class:`~jupyter_workflow.model.InvalidWorkflow`."""
-        return self.engine.new_run(workflow, inputs, trigger=trigger, user=user)
+        return self.engine.new_run(workflow, inputs, trigger=trigger, user=user, run_id=run_id)
 
     def retry_run(self, run_id: str, *, trigger: str, user: str | None, root: Path | None = None) -> RunState:
         """A pending run that runs again the nodes of a finished run that did not succeed.
@@ -105,6 +106,9 @@ class Runner:
             raise PathOutsideRoot(f"run {record.id} ran {path}, which is outside the server root")
         version = self.store.get_version(record.content_hash)
         workflow = checked_workflow(version.spec, path.parent if path else root, path)
+        if workflow.secret_inputs():
+            names = ", ".join(workflow.secret_inputs())
+            raise CannotRetry(f"run {record.id} took secret inputs ({names}), which are not stored: start a new run")
         run = self.new_run(workflow, record.inputs, trigger=trigger, user=user)
         run.retry_of = record.id
         for node in record.nodes:

@@ -87,6 +87,8 @@ def test_run_file_help_lists_the_workflows_inputs(tmp_path):
                 "month": {"type": "string", "format": "date", "title": "Month", "description": "first day"},
                 "threshold": {"type": "number", "default": 0.9, "minimum": 0, "maximum": 1},
                 "mode": {"type": "string", "enum": ["fast", "full"], "default": "fast"},
+                "token": {"type": "string", "secret": True},
+                "tags": {"type": "array", "items": {"type": "string"}, "default": []},
             },
             "nodes": {"a": {"notebook": "one.ipynb"}},
         },
@@ -98,6 +100,8 @@ def test_run_file_help_lists_the_workflows_inputs(tmp_path):
     assert re.match(r"month +string +\(required\) +Month: first day \(format date\)$", rows["month"])
     assert re.match(r"threshold +number +0\.9 +\(at least 0, at most 1\)$", rows["threshold"])
     assert re.match(r'mode +string +"fast" +\(one of "fast", "full"\)$', rows["mode"])
+    assert re.match(r"token +string +\(required\) +\(secret\)$", rows["token"])
+    assert re.match(r"tags +array +\[\] +\(a list of strings\)$", rows["tags"])
     unreadable = cli("run", str(tmp_path / "missing.workflow.json"), "--help")
     assert unreadable.returncode == 0 and "cannot list its inputs (No such file or directory)" in unreadable.stdout
 

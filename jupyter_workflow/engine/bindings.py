@@ -7,6 +7,7 @@ import jmespath.exceptions
 
 from jupyter_workflow.model.spec import Binding, FanIn, InputRef, Literal, OutputRef
 from jupyter_workflow.runtime.artifacts import contains_artifact
+from jupyter_workflow.runtime.secrets import SecretRef
 
 
 class BindingError(Exception):
@@ -47,8 +48,13 @@ def _reduce(binding: FanIn, values: list):
     return merged
 
 
+def takes_secret(parameters: dict) -> bool:
+    """Whether a node's resolved parameters take a secret input (a :class:`SecretRef`)."""
+    return any(isinstance(value, SecretRef) for value in parameters.values())
+
+
 def resolve(binding: Binding, inputs: dict, outputs: dict[str, dict]):
-    """The value of ``binding`` given the run's inputs and the recorded outputs by node."""
+    """The value of ``binding`` given the run's inputs (secret ones as ``SecretRef``) and the recorded outputs by node."""
     if isinstance(binding, Literal):
         return copy.deepcopy(binding.value)
     if isinstance(binding, InputRef):

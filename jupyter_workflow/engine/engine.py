@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from jupyter_workflow.engine.bindings import BindingError, resolve
+from jupyter_workflow.engine.bindings import BindingError, resolve, takes_secret
 from jupyter_workflow.engine.cache import CacheLookups, cache_key
 from jupyter_workflow.engine.executor import NodeExecutor, NodeOutcome, NodeTask, error_info
 from jupyter_workflow.engine.state import NodeState, ResultCache, RunListener, RunState
@@ -70,21 +70,32 @@ class Engine:
         self.cache = cache
         self._lookups = CacheLookups(cache) if cache is not None else None
 
-    def new_run(self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None) -> RunState:
-        """A pending run of ``workflow``; invalid inputs raise :class:`InvalidWorkflow`."""
+    def new_run(
+        self, workflow: Workflow, inputs: dict | None = None, *, trigger="api", user=None, run_id: str | None = None
+    ) -> RunState:
+        """A pending run of ``workflow`` (its id ``run_id``, else a new one); invalid inputs raise :class:`InvalidWorkflow`.
+
+        The values of secret inputs go to the run's ``secrets``, not its ``inputs``.
+        """
         resolved, problems = check_inputs(workflow.inputs, inputs or {})
         if problems:
             raise InvalidWorkflow(problems, str(workflow.path) if workflow.path else None)
-        run_id = uuid.uuid4().hex
+        secrets = {name: resolved.pop(name) for name in workflow.secret_inputs() if name in resolved}
+        run_id = run_id or uuid.uuid4().hex
         return RunState(
             run_id=run_id,
             workflow=workflow,
             inputs=resolved,
-            run_dir=self.runs_dir / run_id,
+            secrets=secrets,
+            run_dir=self.run_folder(run_id),
             trigger=trigger,
             user=user,
             nodes={node_id: NodeState(node_id) for node_id in workflow.nodes},
         )
+
+    def run_folder(self, run_id: str) -> Path:
+        """Where the run ``run_id`` keeps its executed notebooks, artifacts and uploaded files."""
+        return self.runs_dir / run_id
 
     async def run(self, workflow: Workflow, inputs: dict | None = None, **options) -> RunState:
         """Run ``workflow`` to the end and return its final state."""
@@ -131,6 +142,7 @@ class Engine:
             if spec.cache and run.nodes[node_id].status not in USABLE_NODE_STATUSES
             and not any(output_refs(binding) for binding in spec.parameters.values())
         ]
+        inputs = run.binding_inputs()
         if not known or self.cache is None:
             return
 
@@ -138,7 +150,9 @@ class Engine:
             keys = {}
             for node_id in known:
                 spec = run.workflow.nodes[node_id]
-                parameters = {name: resolve(b, run.inputs, {}) for name, b in spec.parameters.items()}
+                parameters = {name: resolve(b, inputs, {}) for name, b in spec.parameters.items()}
+                if takes_secret(parameters):
+                    continue
                 keys[node_id] = cache_key(run.workflow.root, run.workflow.notebook_path(node_id), spec.kernel, parameters)
             found = self.cache.find_cached(list(set(keys.values())))
             return {node_id: (key, found.get(key)) for node_id, key in keys.items()}
@@ -171,12 +185,12 @@ class Engine:
         spec = run.workflow.nodes[node.node_id]
         outputs = {up: run.nodes[up].outputs for up in spec.upstream() if run.nodes[up].status in USABLE_NODE_STATUSES}
         try:
-            parameters = {name: resolve(b, run.inputs, outputs) for name, b in spec.parameters.items()}
+            parameters = {name: resolve(b, run.binding_inputs(), outputs) for name, b in spec.parameters.items()}
         except BindingError as error:
             node.error = error_info("BindingError", str(error))
             self._transition(scope, node, NodeStatus.FAILED, error=node.error)
             return
-        if spec.cache and self._lookups is not None:
+        if spec.cache and self._lookups is not None and not takes_secret(parameters):  # no result kept by secret
             prefetched = scope.prefetched.pop(node.node_id, None)
             if prefetched is not None:
                 node.cache_key, earlier = prefetched

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from jupyter_workflow.engine.state import RunState
+from jupyter_workflow.runtime.secrets import SecretRef
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -33,6 +34,7 @@ class NodeTask:
     kernel_name: str | None = None  # the node's kernelspec; None: its notebook's
     timeout: float | None = None
     on_output: Callable[[str, str], None] | None = None  # (stream name, text) as the node prints
+    secrets: dict = field(default_factory=dict, repr=False)  # the secret inputs its parameters take, by name
 
     @classmethod
     def of(cls, run: RunState, node_id: str, parameters: dict | None = None, on_output=None) -> "NodeTask":
@@ -49,6 +51,8 @@ class NodeTask:
             kernel_name=spec.kernel,
             timeout=spec.timeout,
             on_output=on_output,
+            secrets={value.name: run.secrets[value.name] for value in (parameters or {}).values()
+                     if isinstance(value, SecretRef)},
         )
 
     @property

@@ -24,6 +24,7 @@ from jupyter_workflow.engine.warmup import RunWarmUp
 from jupyter_workflow.events import Event, EventType
 from jupyter_workflow.model.paths import read_inside
 from jupyter_workflow.runtime import ARTIFACTS_DIR_ENV
+from jupyter_workflow.runtime.secrets import secret_environment
 
 log = logging.getLogger(__name__)
 
@@ -406,7 +407,7 @@ class KernelExecutor:
 
         ``announced``: the pool was told the node would ask (see :meth:`KernelPool.acquire`).
         """
-        env = {ARTIFACTS_DIR_ENV: str(task.artifacts_dir)}
+        env = {ARTIFACTS_DIR_ENV: str(task.artifacts_dir), **secret_environment(task.secrets)}
         return await self.pool.acquire(kernel_name, task.cwd, env, announced=announced)
 
     async def settle(self, run: RunState) -> None:

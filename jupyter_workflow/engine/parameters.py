@@ -21,14 +21,16 @@ from papermill.translators import JuliaTranslator, PowershellTranslator, PythonT
 from papermill.utils import find_first_tagged_cell_index, nb_language
 
 from jupyter_workflow.runtime.artifacts import ArtifactRef, contains_artifact
+from jupyter_workflow.runtime.secrets import SecretRef
 
 log = logging.getLogger(__name__)
 
 LOADER_IMPORT = "from jupyter_workflow.runtime import load_artifact"
+SECRET_IMPORT = "from jupyter_workflow.runtime import secret"
 
 
 class WorkflowPythonTranslator(PythonTranslator):
-    """papermill's Python translator with exact strings and artifact loading."""
+    """papermill's Python translator with exact strings, artifact loading and secret inputs read in the kernel."""
 
     @classmethod
     def translate_str(cls, val):
@@ -36,6 +38,8 @@ class WorkflowPythonTranslator(PythonTranslator):
 
     @classmethod
     def translate(cls, val):
+        if isinstance(val, SecretRef):
+            return f"secret({val.name!r})"
         if isinstance(val, ArtifactRef):
             return f"load_artifact({cls.translate_dict(val.meta)})"
         return super().translate(val)
@@ -43,9 +47,11 @@ class WorkflowPythonTranslator(PythonTranslator):
     @classmethod
     def codify(cls, parameters, comment="Parameters"):
         content = super().codify(parameters, comment)
-        if contains_artifact(parameters):
+        imports = [LOADER_IMPORT] if contains_artifact(parameters) else []
+        imports += [SECRET_IMPORT] if any(isinstance(value, SecretRef) for value in parameters.values()) else []
+        if imports:
             first, _, rest = content.partition("\n")
-            content = f"{first}\n{LOADER_IMPORT}\n{rest}"
+            content = "\n".join([first, *imports, rest])
         return content
 
 

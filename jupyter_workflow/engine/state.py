@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from jupyter_workflow.events import Event, NodeStatus, RunStatus, now
 from jupyter_workflow.model.spec import Workflow
+from jupyter_workflow.runtime.secrets import SecretRef
 
 
 def duration(started: datetime | None, finished: datetime | None) -> float | None:
@@ -63,10 +64,16 @@ class RunState:
     nodes: dict[str, NodeState] = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
     error: dict | None = None
+    # The values of the workflow's secret inputs: absent from ``inputs``, never stored.
+    secrets: dict = field(default_factory=dict, repr=False)
 
     @property
     def duration_s(self) -> float | None:
         return duration(self.started_at, self.finished_at)
+
+    def binding_inputs(self) -> dict:
+        """The inputs as node parameters see them: each secret input as a :class:`SecretRef` to it."""
+        return {**self.inputs, **{name: SecretRef(name) for name in self.secrets}}
 
 
 class CachedResult(Protocol):

@@ -133,6 +133,10 @@ class Workflow:
             self._notebook_paths[node_id] = (self.root / self.nodes[node_id].notebook).resolve()
         return self._notebook_paths[node_id]
 
+    def secret_inputs(self) -> list[str]:
+        """The names of the inputs declared ``"secret": true``: their values are never stored."""
+        return [name for name, declaration in self.inputs.items() if declaration.get("secret") is True]
+
     def dependencies(self) -> dict[str, set[str]]:
         """Each node id mapped to the ids of its upstream nodes."""
         return {node_id: node.upstream() for node_id, node in self.nodes.items()}

@@ -26,6 +26,8 @@ from jupyter_workflow.model.problems import ERROR, WARNING, InvalidWorkflow, Pro
 from jupyter_workflow.model.schema import schema_validator, value_validator
 from jupyter_workflow.model.spec import BINDING_KEYS, FORMAT, FanIn, InputRef, Literal, OutputRef, Workflow, parse_workflow
 
+# Keys of an input declaration that only a string input may have.
+STRING_ONLY_KEYS = ("multiline", "secret", "accept")
 TYPE_WORDS = {
     "string": "a string",
     "integer": "an integer",
@@ -167,25 +169,41 @@ def _schema_problems_of(document) -> tuple[Problem, ...]:
     return tuple(dict.fromkeys(problems))
 
 
+VALUE_KEYWORDS = ("type", "enum", "minimum", "maximum", "format", "items")
+
+
 def value_problems(declaration: dict, value, where: str) -> list[Problem]:
-    """Problems of one value against an input declaration (type, enum, bounds, format)."""
-    schema = {key: declaration[key] for key in ("type", "enum", "minimum", "maximum", "format") if key in declaration}
+    """Problems of one value against an input declaration (type, enum, bounds, format, items).
+
+    The messages of a ``secret`` input never show its value.
+    """
+    schema = {key: declaration[key] for key in VALUE_KEYWORDS if key in declaration}
     validator = value_validator(schema)
+    secret = declaration.get("secret") is True
     problems = []
     for error in validator.iter_errors(value):
-        if error.validator == "type":
-            message = f"expected {TYPE_WORDS[error.validator_value]}, got {describe(value)}"
-        elif error.validator == "enum":
-            message = f"must be one of {', '.join(json.dumps(c) for c in error.validator_value)}, got {describe(value)}"
-        elif error.validator in ("minimum", "maximum"):
-            word = "less" if error.validator == "minimum" else "greater"
-            message = f"{json.dumps(value)} is {word} than the {error.validator} {error.validator_value}"
-        elif error.validator == "format":
-            message = f"{json.dumps(value)} is not a valid {error.validator_value}"
-        else:
-            message = error.message
-        problems.append(Problem(where, message))
+        problems.append(Problem(where, _value_message(error, secret)))
     return problems
+
+
+def _value_message(error, secret: bool) -> str:
+    """One jsonschema error of an input value, in words; ``item 2:`` first when it is about an item of a list."""
+    value = error.instance
+    shown = "the value" if secret else json.dumps(value)
+    got = "a secret value" if secret else describe(value)
+    if error.validator == "type":
+        message = f"expected {TYPE_WORDS[error.validator_value]}, got {got}"
+    elif error.validator == "enum":
+        message = f"must be one of {', '.join(json.dumps(c) for c in error.validator_value)}, got {got}"
+    elif error.validator in ("minimum", "maximum"):
+        word = "less" if error.validator == "minimum" else "greater"
+        message = f"{shown} is {word} than the {error.validator} {error.validator_value}"
+    elif error.validator == "format":
+        message = f"{shown} is not a valid {error.validator_value}"
+    else:
+        message = error.message
+    position = list(error.relative_path)
+    return f"item {position[0] + 1}: {message}" if position else message
 
 
 def check_inputs(
@@ -311,8 +329,7 @@ class _SemanticCheck:
 
     def run(self) -> list[Problem]:
         for name, declaration in self.workflow.inputs.items():
-            if "default" in declaration:
-                self.problems += value_problems(declaration, declaration["default"], pointer("inputs", name, "default"))
+            self.check_declaration(name, declaration)
         for node in self.workflow.nodes.values():
             self.check_node(node)
         for name, binding in self.workflow.outputs.items():
@@ -323,6 +340,20 @@ class _SemanticCheck:
                 self.add(pointer("layout", node_id), f"the layout names {node_id!r}, which is not a node")
         self.check_cycle()
         return self.problems
+
+    def check_declaration(self, name: str, declaration: dict) -> None:
+        """An input's default satisfies it, and its form keys fit its type."""
+        if "default" in declaration:
+            self.problems += value_problems(declaration, declaration["default"], pointer("inputs", name, "default"))
+        wanted = [(key, "string") for key in STRING_ONLY_KEYS if declaration.get(key)]
+        wanted += [("format", "string")] if declaration.get("format") == "file" else []
+        wanted += [("items", "array")] if "items" in declaration else []
+        for key, type_name in wanted:
+            if declaration.get("type") != type_name:
+                self.add(pointer("inputs", name, key), f"{key!r} needs \"type\": \"{type_name}\" on the input")
+        if declaration.get("secret") is True and declaration.get("default", "") != "":
+            self.add(pointer("inputs", name, "default"),
+                     "a secret input's default would be stored with the workflow: leave it out (or make it \"\")")
 
     def notebook_problem(self, relative: str) -> str | None:
         """What is wrong with a node's notebook path, checked once per path."""
@@ -421,6 +452,8 @@ class _SemanticCheck:
             if binding.name not in self.input_ids:
                 known = ", ".join(sorted(self.input_ids)) or "none"
                 self.add(pointer(*where, "input"), f"the workflow declares no input {binding.name!r} (inputs: {known})")
+            elif declaration and declaration.get("secret") is True and self.secret_problem(consumer):
+                self.add(pointer(*where, "input"), self.secret_problem(consumer))
             elif parameter is not None and declaration and declaration.get("type"):
                 if not parameter.accepts(declaration["type"]):
                     self.add(
@@ -436,6 +469,15 @@ class _SemanticCheck:
         elif isinstance(binding, FanIn):
             for index, ref in enumerate(binding.refs):
                 self.check_output_ref(ref, (*where, "outputs", index), consumer)
+
+    def secret_problem(self, consumer: str | None) -> str | None:
+        """Why a secret input cannot go to ``consumer`` (a node id; None: a workflow output), if it cannot."""
+        if consumer is None:
+            return "a secret input cannot be a workflow output: outputs are stored with the run"
+        component = self.component(consumer)
+        if component is not None and component.language != "python":
+            return f"a secret input reaches Python notebooks only; {component.path.name!r} is {component.language}"
+        return None
 
     @staticmethod
     def expects(parameter: Parameter) -> str:

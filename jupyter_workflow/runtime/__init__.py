@@ -17,6 +17,7 @@ from jupyter_workflow.runtime.artifacts import (
     load_artifact,
     write_artifact,
 )
+from jupyter_workflow.runtime.secrets import secret
 
 RECORD_MIME_TYPE = "application/vnd.jupyter-workflow.record.v1+json"
 ARTIFACTS_DIR_ENV = "JUPYTER_WORKFLOW_ARTIFACTS_DIR"
@@ -29,6 +30,7 @@ __all__ = [
     "artifacts_dir",
     "load_artifact",
     "record",
+    "secret",
 ]
 
 
