@@ -10,13 +10,17 @@ import asyncio
 import atexit
 import concurrent.futures
 import getpass
+import os
 import threading
+import uuid
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 from jupyter_workflow.config import WorkflowConfig, resolve_config
 from jupyter_workflow.engine import KernelExecutor, KernelPool, RunListener, RunState
-from jupyter_workflow.model import load_workflow
+from jupyter_workflow.model import InvalidWorkflow, Workflow, load_workflow
+from jupyter_workflow.model.problems import Problem, pointer
 from jupyter_workflow.runner import Runner
 from jupyter_workflow.store import RunStore
 
@@ -63,28 +67,13 @@ class Session:
                 self._stores.pop(next(iter(self._stores))).close()
             return store
 
+    def start(self, coroutine) -> "BackgroundTask":
+        """Run ``coroutine`` on the session's loop, in the background."""
+        return BackgroundTask(self.loop, coroutine)
+
     def run(self, coroutine):
-        """Run ``coroutine`` on the session's loop and wait for it.
-
-        Interrupting the caller (Ctrl-C, the kernel's stop button) cancels it, which
-        cancels the run and kills its kernels, and waits until that is done.
-        """
-        finished = threading.Event()
-        started: list[asyncio.Task] = []
-
-        def start():
-            task = self.loop.create_task(coroutine)
-            task.add_done_callback(lambda _: finished.set())
-            started.append(task)
-
-        self.loop.call_soon_threadsafe(start)
-        try:
-            finished.wait()
-        except KeyboardInterrupt:
-            self.loop.call_soon_threadsafe(lambda: started[0].cancel())
-            finished.wait()
-            raise
-        return started[0].result()
+        """Run ``coroutine`` on the session's loop and wait for it (see :meth:`BackgroundTask.wait`)."""
+        return self.start(coroutine).wait()
 
     def close(self) -> None:
         """Kill the pool's kernels, stop the loop and close the run stores (at exit)."""
@@ -99,6 +88,49 @@ class Session:
             for store in self._stores.values():
                 store.close()
             self._stores.clear()
+
+
+class BackgroundTask:
+    """A coroutine running as a task on another thread's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, coroutine):
+        self._loop = loop
+        self._task: asyncio.Task | None = None
+        self.future: concurrent.futures.Future = concurrent.futures.Future()  # set once the task has ended
+        loop.call_soon_threadsafe(self._start, coroutine)
+
+    def _start(self, coroutine) -> None:
+        self._task = self._loop.create_task(coroutine)
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            self.future.set_exception(concurrent.futures.CancelledError())
+        elif task.exception() is not None:
+            self.future.set_exception(task.exception())
+        else:
+            self.future.set_result(task.result())
+
+    def cancel(self) -> None:
+        """Cancel the task (from any thread); :attr:`future` is set once it has wound down."""
+        self._loop.call_soon_threadsafe(lambda: self._task.cancel())  # after _start: calls run in order
+
+    def wait(self):
+        """Its result. Interrupting the caller (Ctrl-C, the kernel's stop button) cancels it and waits until it has ended."""
+        try:
+            return self.future.result()
+        except KeyboardInterrupt:
+            self.cancel()
+            concurrent.futures.wait([self.future])
+            raise
+
+
+def current_user() -> str | None:
+    """Who starts a run from this process: JupyterHub's user when there is one, else the system's."""
+    try:
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return None
 
 
 def run(
@@ -119,11 +151,118 @@ def run(
     error). The run is kept in the run store. Invalid workflows or inputs raise
     :class:`~jupyter_workflow.model.InvalidWorkflow` before anything runs.
     """
+    handle = start(path, inputs, parallel=parallel, db_url=db_url, runs_dir=runs_dir, trigger=trigger, listeners=listeners)
+    return handle.wait()
+
+
+def start(
+    workflow,
+    inputs: dict | None = None,
+    *,
+    files: dict[str, tuple[str, bytes]] | None = None,
+    trigger: str = "api",
+    user: str | None = None,
+    listeners: list[RunListener] = (),
+    parallel: int | None = None,
+    db_url: str | None = None,
+    runs_dir: str | None = None,
+) -> "RunHandle":
+    """Start a run of ``workflow`` in the background and return at once with its :class:`RunHandle`.
+
+    ``workflow`` is a workflow file's path, or a :class:`~jupyter_workflow.model.Workflow`
+    (an in-memory document checked by ``checked_workflow``). ``files`` maps inputs to
+    uploaded files, ``(file name, content)``: each is written into the run's folder, under
+    ``uploads/INPUT/``, and the input's value is its path. ``user`` defaults to
+    :func:`current_user`. ``listeners`` hear the run's events on the session's thread,
+    not the caller's. Invalid workflows or inputs raise
+    :class:`~jupyter_workflow.model.InvalidWorkflow` here, before anything runs.
+    """
     settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
-    workflow = load_workflow(path, inputs=inputs or {})
-    for problem in workflow.warnings:  # what a node with "strict": false lets through
-        warnings.warn(f"{path}: {problem.pointer}: {problem.message}", WorkflowWarning, stacklevel=2)
-    return _execute(settings, listeners, lambda runner: runner.new_run(workflow, inputs, trigger=trigger, user=getpass.getuser()))
+    if not isinstance(workflow, Workflow):
+        path = workflow
+        workflow = load_workflow(path, inputs={**(inputs or {}), **dict.fromkeys(files or {}, "")})
+        for problem in workflow.warnings:  # what a node with "strict": false lets through
+            warnings.warn(f"{path}: {problem.pointer}: {problem.message}", WorkflowWarning, stacklevel=2)
+    unknown = [name for name in files or {} if name not in workflow.inputs]
+    if unknown:  # checked before a file is written: a name is also a folder's
+        raise InvalidWorkflow([Problem(pointer("inputs", name), f"the workflow has no input {name!r} to upload a file to")
+                               for name in unknown], str(workflow.path) if workflow.path else None)
+    session = Session.get(settings)
+    runner = Runner.from_config(
+        settings, store=session.store(settings.db_url), executor=KernelExecutor(session.pool), listeners=listeners
+    )
+    run_id = uuid.uuid4().hex
+    try:
+        uploaded = {name: _keep_upload(runner.engine.run_folder(run_id), name, *file) for name, file in (files or {}).items()}
+        run = runner.new_run(workflow, {**(inputs or {}), **uploaded}, trigger=trigger,
+                             user=user if user is not None else current_user(), run_id=run_id)
+    except BaseException:
+        session.run(runner.close())
+        raise
+    return RunHandle(session, runner, run)
+
+
+def _keep_upload(run_folder: Path, input_name: str, file_name: str, content: bytes) -> str:
+    """Write an uploaded file for ``input_name`` into the run's folder; its path."""
+    name = Path(file_name).name
+    if name in ("", ".", ".."):
+        raise ValueError(f"input {input_name!r}: {file_name!r} is not a file name")
+    folder = run_folder / "uploads" / input_name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+    return str(folder / name)
+
+
+class RunHandle:
+    """A run going on in the background: its live state, a way to cancel it, and its end.
+
+    ``run`` is the engine's :class:`~jupyter_workflow.engine.RunState`, updated on the
+    session's thread as the run goes; read it, do not change it.
+    """
+
+    def __init__(self, session: Session, runner: Runner, run: RunState):
+        self.run = run
+        self.run_id = run.run_id
+        self._task = session.start(self._execute(runner))
+
+    async def _execute(self, runner: Runner) -> RunState:
+        try:
+            await asyncio.to_thread(runner.begin, self.run)
+            return await runner.execute(self.run)
+        finally:
+            await runner.close()
+
+    def cancel(self) -> None:
+        """Cancel the run, from any thread: its running nodes are stopped, and every unfinished node ends cancelled."""
+        self._task.cancel()
+
+    def done(self) -> bool:
+        return self._task.future.done()
+
+    def result(self, timeout: float | None = None) -> RunState:
+        """The final state (a cancelled run's too); blocks up to ``timeout`` seconds, then raises ``TimeoutError``."""
+        try:
+            return self._task.future.result(timeout)
+        except concurrent.futures.CancelledError:
+            return self.run
+
+    def add_done_callback(self, callback: Callable[["RunHandle"], None]) -> None:
+        """Call ``callback(handle)`` once the run has ended and its events are stored (on the session's thread)."""
+        self._task.future.add_done_callback(lambda _: callback(self))
+
+    def wait(self) -> RunState:
+        """The final state. Interrupting the caller (Ctrl-C, the kernel's stop button) cancels the run and waits for that."""
+        try:
+            return self._task.wait()
+        except concurrent.futures.CancelledError:
+            return self.run
+
+
+def list_runs(workflow_name: str, limit: int = 10, *, db_url: str | None = None) -> list:
+    """The newest ``limit`` runs of the workflow named ``workflow_name`` (newest first, without their nodes). Blocking."""
+    settings = resolve_config(db_url=db_url)
+    runs, _ = Session.get(settings).store(settings.db_url).list_runs(limit=limit, workflow=workflow_name)
+    return runs
 
 
 def retry(
@@ -139,15 +278,11 @@ def retry(
     Nodes that succeeded keep their results (they show as ``cached``); the new run's
     ``retry_of`` is the old run's id. Raises ``LookupError`` for an unknown or
     ambiguous id, :class:`~jupyter_workflow.runner.RunStillActive` for a run not yet
-    finished, and :class:`~jupyter_workflow.model.InvalidWorkflow` if the workflow no
+    finished, :class:`~jupyter_workflow.runner.CannotRetry` for a run that took secret
+    inputs, and :class:`~jupyter_workflow.model.InvalidWorkflow` if the workflow no
     longer fits its notebooks.
     """
     settings = resolve_config(db_url=db_url, runs_dir=runs_dir, parallel=parallel)
-    return _execute(settings, listeners, lambda runner: runner.retry_run(run_id, trigger="retry", user=getpass.getuser()))
-
-
-def _execute(settings: WorkflowConfig, listeners: list[RunListener], prepare: Callable[[Runner], RunState]) -> RunState:
-    """Build a runner on the session's pool and store, prepare a run with it, execute it and wait."""
     session = Session.get(settings)
     runner = Runner.from_config(
         settings, store=session.store(settings.db_url), executor=KernelExecutor(session.pool), listeners=listeners
@@ -155,7 +290,7 @@ def _execute(settings: WorkflowConfig, listeners: list[RunListener], prepare: Ca
 
     async def execute():
         try:
-            run = await asyncio.to_thread(prepare, runner)
+            run = await asyncio.to_thread(runner.retry_run, run_id, trigger="retry", user=current_user())
             return await runner.execute(run)
         finally:
             await runner.close()
