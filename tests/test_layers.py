@@ -22,9 +22,11 @@ ALLOWED = {
     "config": {"engine.forking", "engine.pool", "runtime"},
     "runner": {"config", "engine", "events", "model", "store"},
     "examples": set(),
+    "apps": {"model"},
     "api": {"config", "engine", "events", "model", "runner", "store"},
-    "cli": {"config", "engine", "events", "examples", "model", "runner", "runtime", "store"},
-    "server": {"config", "engine", "events", "model", "runner", "runtime", "store"},
+    "cli": {"apps", "config", "engine", "events", "examples", "model", "runner", "runtime", "store"},
+    "server": {"apps", "config", "engine", "events", "model", "runner", "runtime", "store"},
+    "widgets": {"api", "engine", "events", "model", "runtime", "store"},
     "__init__": {"api", "runtime", "server"},
 }
 
