@@ -1,4 +1,5 @@
-# Quick start: `make lab` (JupyterLab with the examples), `make demo` (headless run), `make test`.
+# Quick start: `make lab` (JupyterLab with the examples), `make app` (the reconciliation form, served by
+# Voilà), `make demo` (headless run), `make test`.
 # `make bench` prints the benchmark tables; `make bench BENCH_ARGS="--only coldstart"` one of them.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BENCH_VENV := .venv-bench
 # JupyterLab refuses to run as root unless asked explicitly.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab labextension demo test test-fast bench clean
+.PHONY: lab labextension app demo test test-fast bench clean
 # The venvs' interpreters are made by a pattern rule: keep them, they are not intermediate files.
 .PRECIOUS: %/bin/python
 
@@ -17,22 +18,24 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # One stamp per venv and set of extras, redone when the package metadata changes. An
 # editable install skips the package's data files: the file that enables the server
-# extension and the node kernel's kernelspec are put where a wheel install puts them,
-# and the examples folder is a link to notebooks/.
+# extension, Voilà's settings (pages without the graph editor's extension) and the node
+# kernel's kernelspec are put where a wheel install puts them, and the examples folder is
+# a link to notebooks/.
 define install_extra
 	$(@D)/bin/pip install -q -e '.[$*]'
 	mkdir -p $(@D)/etc/jupyter/jupyter_server_config.d $(@D)/share/jupyter/kernels $(@D)/share/jupyter/workflow
 	cp jupyter-config/jupyter_server_config.d/jupyter_workflow.json $(@D)/etc/jupyter/jupyter_server_config.d/
+	cp jupyter-config/voila.json $(@D)/etc/jupyter/
 	cp -r kernels/jupyter-workflow $(@D)/share/jupyter/kernels/
 	ln -sfn $(CURDIR)/notebooks $(@D)/share/jupyter/workflow/examples
 	touch $@
 endef
 
-$(VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json | $(VENV)/bin/python
+$(VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json jupyter-config/voila.json | $(VENV)/bin/python
 	$(install_extra)
 
 # The benchmark has an environment of its own, holding the peers it measures against.
-$(BENCH_VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json | $(BENCH_VENV)/bin/python
+$(BENCH_VENV)/.installed-%: pyproject.toml setup.py kernels/jupyter-workflow/kernel.json jupyter-config/voila.json | $(BENCH_VENV)/bin/python
 	$(install_extra)
 
 # The JupyterLab extension: built by jlpm (from the lab extra's jupyter-builder) with Node.js and the npm
@@ -56,8 +59,16 @@ $(VENV)/.installed-labextension: $(LABEXT_BUILT)
 
 labextension: $(VENV)/.installed-labextension
 
-lab: $(VENV)/.installed-examples $(VENV)/.installed-lab $(VENV)/.installed-labextension
+# With the app extra, Voilà's server extension renders "Open as form" inside JupyterLab.
+lab: $(VENV)/.installed-examples $(VENV)/.installed-app $(VENV)/.installed-lab $(VENV)/.installed-labextension
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
+
+# The reconciliation workflow's form as a page of its own (Voilà runs as root without a flag);
+# `make app APP_PORT=8870` when 8866 is taken.
+APP_PORT ?= 8866
+app: $(VENV)/.installed-examples $(VENV)/.installed-app
+	@echo "The form: http://127.0.0.1:$(APP_PORT)/"
+	$(BIN)/voila notebooks/apps/reconciliation.ipynb --no-browser --port=$(APP_PORT) --Voila.ip=127.0.0.1 --Voila.port_retries=0
 
 demo: $(VENV)/.installed-examples
 	$(BIN)/jupyter workflow run notebooks/reconcile.workflow.json

@@ -6,6 +6,7 @@ uses them directly (it adds this folder to ``sys.path``).
 - :func:`lab_server` starts ``jupyter lab`` from the running interpreter's environment on a
   free port with ``port_retries=0``, serving a given folder, with its own workspaces,
   settings (news and update checks off), run store, runs and runtime folders;
+- :func:`voila_server` starts ``voila NOTEBOOK`` the same way, with a run store of its own;
 - :func:`launch_chromium` launches ``/usr/bin/chromium`` through Playwright (no browser is
   ever downloaded);
 - :class:`Lab` is JupyterLab in one page, with the helpers the tests share.
@@ -14,6 +15,7 @@ uses them directly (it adds this folder to ``sys.path``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -151,23 +153,80 @@ def lab_server(home: Path, root: Path, token: str = TOKEN, extra_env: dict | Non
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    env = dict(
+    log = home / "jupyter-lab.log"
+    answers = functools.partial(_answers, url, token, log=log)
+    with _started(command, root, private_environment(home, extra_env), log, answers, f"jupyter lab to answer on {url}") as process:
+        yield LabServer(url=url, token=token, root=root, home=home, log=log, process=process)
+
+
+def private_environment(home: Path, extra_env: dict | None = None) -> dict:
+    """This process's environment with a run store, runs folder, Jupyter config and runtime folders under ``home``."""
+    return dict(
         os.environ,
-        # A run store and runs folder of this server only.
         JUPYTER_WORKFLOW_DB_URL=f"sqlite:///{home / 'store' / 'workflow.db'}",
         JUPYTER_WORKFLOW_RUNS_DIR=str(home / "runs"),
         JUPYTER_CONFIG_DIR=str(home / "jupyter-config"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         **(extra_env or {}),
     )
-    log = home / "jupyter-lab.log"
+
+
+@contextlib.contextmanager
+def _started(command: list[str], cwd: Path, env: dict, log: Path, answers, what: str):
+    """Start ``command`` (its output into ``log``); yield its process once ``answers(process)``; stop it on exit."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: _answers(url, token, process, log), SERVER_START_TIMEOUT, f"jupyter lab to answer on {url}")
-        yield LabServer(url=url, token=token, root=root, home=home, log=log, process=process)
+        wait_until(lambda: answers(process), SERVER_START_TIMEOUT, what)
+        yield process
     finally:
         _stop(process)
+
+
+@dataclass
+class VoilaServer:
+    """A running ``voila NOTEBOOK``: the page's URL, its run store's environment, its log."""
+
+    url: str
+    env: dict = field(repr=False)  # the environment it runs in: its run store and runs folder
+    log: Path
+    process: subprocess.Popen = field(repr=False)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _voila_answers(url: str, process: subprocess.Popen, log: Path) -> bool:
+    """Whether Voilà serves its static files yet (asking for the page itself would start a kernel)."""
+    if process.poll() is not None:
+        raise RuntimeError(f"voila exited with {process.returncode} before answering; its log:\n"
+                           + log.read_text(errors="replace")[-4000:])
+    try:
+        with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextlib.contextmanager
+def voila_server(home: Path, notebook: Path):
+    """``voila NOTEBOOK`` from this environment on a free port, its run store, runs, config and runtime under ``home``.
+
+    Yields a :class:`VoilaServer` once it answers; stops it on exit. Each page it serves
+    runs the notebook in a kernel of its own.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(Path(sys.executable).with_name("voila")), str(notebook),
+        "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        # Never move to another port silently: a test would then talk to some other server.
+        "--Voila.port_retries=0",
+    ]
+    env, log = private_environment(home), home / "voila.log"
+    answers = functools.partial(_voila_answers, url, log=log)
+    with _started(command, notebook.parent, env, log, answers, f"voila to answer on {url}") as process:
+        yield VoilaServer(url=url, env=env, log=log, process=process)
 
 
 def launch_chromium(playwright):

@@ -403,6 +403,9 @@ def input_description(declaration: dict) -> str:
               if key in declaration]
     if declaration.get("format"):
         rules.append(f"format {declaration['format']}")
+    if isinstance(declaration.get("items"), dict) and declaration["items"].get("type"):
+        rules.append(f"a list of {declaration['items']['type']}s")
+    rules += [key for key in ("secret", "multiline") if declaration.get(key) is True]
     return f"{text} ({', '.join(rules)})".strip() if rules else text
 
 
@@ -430,6 +433,17 @@ def command_examples(args) -> int:
     workflows = sorted(str(path) for path in copied if path.name.endswith(".workflow.json"))
     if workflows:
         print("try: " + "\n     ".join(f"jupyter workflow run {path}" for path in workflows))
+    return EXIT_OK
+
+
+def command_app(args) -> int:
+    from jupyter_workflow.apps import AppExists, write_app
+
+    try:
+        out = write_app(Path(args.file), Path(args.output) if args.output else None, force=args.force)
+    except AppExists as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {out}\ntry: voila {out}")
     return EXIT_OK
 
 
@@ -490,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
     examples = commands.add_parser("examples", help="copy the example workflows and components into a folder")
     examples.add_argument("folder", help="where to copy them (created if needed; no file is overwritten)")
     examples.set_defaults(handler=command_examples)
+
+    app = commands.add_parser("app", help="write an app notebook that shows a workflow's form (for Voilà)")
+    app.add_argument("file", help="a *.workflow.json file")
+    app.add_argument("-o", "--output", metavar="OUT", help="the notebook to write (default: apps/<name>.ipynb beside FILE)")
+    app.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    app.set_defaults(handler=command_app)
     return parser
 
 

@@ -39,6 +39,7 @@ VERSION = r"[0-9a-f]{64}"
 PARSE_ON_LOOP_MAX = 64 * 1024
 LARGEST_EVENT_ID = 2**63 - 1
 WEBSOCKET_VERSIONS = ("7", "8", "13")  # the versions tornado speaks
+VOILA_EXTENSION = "voila.server_extension"
 
 
 class ApiError(web.HTTPError):
@@ -448,6 +449,23 @@ class AuditHandler(WorkflowHandler):
         self.reply({"entries": [entry.to_dict() for entry in entries]})
 
 
+class AppsHandler(WorkflowHandler):
+    """The app notebook of a workflow (its form), written beside it when there is none."""
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        path = checked_path(field(await self.body(), "path", str, required=True), "/path")
+        app, created = await self.call(self.service.app, path)
+        self.reply({"app": app, "created": created, "voila": voila_serves(self.serverapp)})
+
+
+def voila_serves(serverapp) -> bool:
+    """Whether Voilà's server extension is on in this server (it renders notebooks at ``/voila/render/<path>``)."""
+    package = serverapp.extension_manager.extensions.get(VOILA_EXTENSION)
+    return package is not None and package.enabled
+
+
 class NotFoundHandler(WorkflowHandler):
     """Any other path under /workflow/api/: a JSON 404."""
 
@@ -559,5 +577,6 @@ def routes() -> list[tuple]:
         (f"{api}/versions/(?P<content_hash>{VERSION})/restore", RestoreHandler),
         (f"{api}/workflows", WorkflowFileHandler),
         (f"{api}/audit", AuditHandler),
+        (f"{api}/apps", AppsHandler),
         (f"{api}/.*", NotFoundHandler),
     ]

@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from jupyter_workflow.apps import AppExists, default_app_path, write_app
 from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import KernelExecutor, RunState
 from jupyter_workflow.model import Workflow, load_workflow
@@ -179,6 +180,25 @@ class RunService:
             raise NotFound(f"node {node_id!r} of run {record.id} has no executed notebook ({node.status})")
         with open(node.notebook, encoding="utf-8") as stream:
             return stream.read()
+
+    def app(self, path: str) -> tuple[str, bool]:
+        """The app notebook of the workflow file ``path`` (``apps/<name>.ipynb`` beside it), written if missing.
+
+        Returns its path relative to the root and whether it was written now. The workflow
+        must be valid (:class:`InvalidWorkflow` otherwise). Blocking.
+        """
+        workflow = self.resolve(path)
+        if not workflow.name.endswith(".workflow.json"):
+            raise NotAWorkflowFile(f"{path!r} is not a *.workflow.json file")
+        if not workflow.is_file():
+            raise FileNotFoundError(f"no workflow file {path!r}")
+        app = self.resolve(default_app_path(workflow).relative_to(self.root).as_posix())
+        try:
+            write_app(workflow, app)
+            created = True
+        except AppExists:
+            created = False
+        return app.relative_to(self.root).as_posix(), created
 
     def read_workflow(self, path: str) -> tuple[dict, str]:
         """The document of the workflow file ``path`` and its version (content hash). Blocking."""

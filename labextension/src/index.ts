@@ -3,7 +3,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, showErrorMessage, WidgetTracker } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -12,11 +12,12 @@ import { CommandToolbarButton, fileIcon, refreshIcon, runIcon, stopIcon } from '
 
 import { Signal } from '@lumino/signaling';
 
+import { formTab, formTabId, formView } from './form';
 import { addRunHistory, HistoryTarget, isRunOf, versionTab, versionViewId, workflowNameOf } from './history';
-import { workflowIcon } from './icons';
+import { formIcon, workflowIcon } from './icons';
 import { palettePlugin } from './palette';
 import { notebookTab } from './notebook';
-import { RunClient } from './run';
+import { RunClient, refusalText } from './run';
 import { FACTORY, RunStatusLine, WorkflowEditor, WorkflowEditorFactory } from './widget';
 
 export const FILE_TYPE = 'workflow';
@@ -33,6 +34,7 @@ export const CANCEL = 'jupyter-workflow:cancel';
 export const RETRY = 'jupyter-workflow:retry';
 export const OPEN_NODE_NOTEBOOK = 'jupyter-workflow:open-node-notebook';
 export const SHOW_RUN_VERSION = 'jupyter-workflow:show-run-version';
+export const OPEN_AS_FORM = 'jupyter-workflow:open-as-form';
 /** Where the canvas's keyboard shortcuts apply. */
 const CANVAS_SELECTOR = '.jp-WorkflowEditor';
 
@@ -101,6 +103,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.toolbar.addItem('workflow-cancel', new CommandToolbarButton({ commands: app.commands, id: CANCEL, args }));
       widget.toolbar.addItem('workflow-retry', new CommandToolbarButton({ commands: app.commands, id: RETRY, args }));
       widget.toolbar.addItem('workflow-run-status', new RunStatusLine(widget.content));
+      // An icon only (its caption as tooltip): a panel split in two still shows the run's status beside the buttons.
+      widget.toolbar.addItem('workflow-open-as-form', new CommandToolbarButton({ commands: app.commands, id: OPEN_AS_FORM, args, label: '' }));
       widget.content.runChanged.connect(() => {
         for (const command of [RUN, CANCEL, RETRY]) app.commands.notifyCommandChanged(command);
       });
@@ -129,6 +133,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const current = (): WorkflowEditor | null => {
       const widget = tracker.currentWidget;
       return widget && widget === app.shell.currentWidget ? widget : null;
+    };
+    /** The workflow file selected in the file browser, if one is. */
+    const selectedWorkflow = (): string | null => {
+      const item = fileBrowser?.selectedItems().next();
+      return item && !item.done && item.value.name.endsWith('.workflow.json') ? item.value.path : null;
     };
     /** The editor a command acts on: the one named by `args.id`, else the current one. */
     const target = (args: { id?: unknown }): WorkflowEditor | null =>
@@ -161,6 +170,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: args => target(args)?.content.retryRun()
     });
     const client = new RunClient(ServerConnection.makeSettings());
+    app.commands.addCommand(OPEN_AS_FORM, {
+      label: args => (args.isPalette ? 'Open Workflow as Form' : 'Open as Form'),
+      caption: "Open the workflow's form (its app notebook, made beside it if there is none), rendered by Voilà",
+      icon: formIcon,
+      isEnabled: args => (args.fromFileBrowser ? selectedWorkflow() !== null : target(args) !== null),
+      execute: async args => {
+        const editor = args.fromFileBrowser ? null : target(args);
+        const path = editor?.context.path ?? selectedWorkflow();
+        if (!path) return;
+        if (editor?.context.model.dirty) await editor.context.save();
+        let view;
+        try {
+          view = formView(await client.makeApp(path), client.settings.baseUrl);
+        } catch (e) {
+          void showErrorMessage('Open as Form', refusalText('The form did not open', e));
+          return;
+        }
+        if (view.kind === 'notebook') {
+          await app.commands.execute('docmanager:open', { path: view.app });
+          return;
+        }
+        const id = formTabId(view.app);
+        if (![...app.shell.widgets('main')].some(w => w.id === id)) {
+          app.shell.add(formTab(view), 'main', editor ? { ref: editor.id, mode: 'split-right' } : { mode: 'split-right' });
+        }
+        app.shell.activateById(id);
+      }
+    });
     addRunHistory(app, restorer, {
       client,
       targetChanged: historyTargetChanged,
@@ -261,6 +298,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => current()?.content.arrange()
     });
     app.contextMenu.addItem({ command: ARRANGE, selector: '.jp-WorkflowEditor .react-flow__pane', rank: 0 });
+    app.contextMenu.addItem({ command: OPEN_AS_FORM, selector: '.jp-WorkflowEditor .react-flow__pane', rank: 1 });
+    app.contextMenu.addItem({
+      command: OPEN_AS_FORM,
+      args: { fromFileBrowser: true },
+      selector: `.jp-DirListing-item[data-file-type="${FILE_TYPE}"]`,
+      rank: 3
+    });
     app.commands.addKeyBinding({ command: COPY, keys: ['Accel C'], selector: CANVAS_SELECTOR });
     app.commands.addKeyBinding({ command: CUT, keys: ['Accel X'], selector: CANVAS_SELECTOR });
     app.commands.addKeyBinding({ command: PASTE, keys: ['Accel V'], selector: CANVAS_SELECTOR });
@@ -278,7 +322,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       palette.addItem({ command: NEW_WORKFLOW, category: 'Workflow', args: { isPalette: true } });
       palette.addItem({ command: ARRANGE, category: 'Workflow' });
-      for (const command of [RUN, CANCEL, RETRY]) palette.addItem({ command, category: 'Workflow', args: { isPalette: true } });
+      for (const command of [RUN, CANCEL, RETRY, OPEN_AS_FORM]) {
+        palette.addItem({ command, category: 'Workflow', args: { isPalette: true } });
+      }
     }
   }
 };

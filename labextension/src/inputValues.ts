@@ -14,6 +14,16 @@ export interface InputDeclaration {
   description?: string;
   minimum?: number;
   maximum?: number;
+  format?: string;
+  multiline?: boolean;
+  secret?: boolean;
+}
+
+/** The HTML input type of a string field: a password for a secret, a date picker for a date. */
+export function textInputType(d: InputDeclaration): string {
+  if (d.secret === true) return 'password';
+  if (d.type === 'number' || d.type === 'integer') return 'number';
+  return d.format === 'date' ? 'date' : 'text';
 }
 
 /** The declarations of a document's `inputs`, by name (malformed ones as empty declarations). */

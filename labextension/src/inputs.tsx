@@ -8,7 +8,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 
 import type { Problem } from './api/types';
-import { FieldValues, InputDeclaration, initialFields, inputValues, problemsByInput } from './inputValues';
+import { FieldValues, InputDeclaration, initialFields, inputValues, problemsByInput, textInputType } from './inputValues';
 
 export * from './inputValues';
 
@@ -37,19 +37,24 @@ function Field(props: {
         })}
       </select>
     );
+  } else if (d.multiline === true && d.secret !== true) {
+    editor = (
+      <textarea id={id} name={name} className="jp-mod-styled" rows={4} value={String(value)} onChange={e => onChange(e.target.value)} />
+    );
   } else {
     // No min, max or integer step here: the dialog would disable Run on an out-of-range value
     // without a word; the server's validation says what is wrong next to the field instead.
-    const numeric = d.type === 'number' || d.type === 'integer';
+    const type = textInputType(d);
     editor = (
       <input
         id={id}
         name={name}
         className="jp-mod-styled"
-        type={numeric ? 'number' : 'text'}
+        type={type}
         step="any"
+        autoComplete={d.secret === true ? 'off' : undefined}
         value={String(value)}
-        placeholder={d.type === 'string' || numeric ? undefined : 'JSON'}
+        placeholder={d.type === 'string' || type === 'number' ? undefined : 'JSON'}
         onChange={e => onChange(e.target.value)}
       />
     );

@@ -25,8 +25,8 @@ import {
 import { layoutGraph, loadElk } from './layout/engine';
 import { askInputs, inputDeclarations } from './inputs';
 import {
-  ConnectionState, RunClient, RunEventStream, RunView, WorkflowApiError, applyEvent, applyRunRecord, emptyRunView,
-  isFinalRunStatus, recordedOutputs, runViewFromRecord
+  ConnectionState, RunClient, RunEventStream, RunView, applyEvent, applyRunRecord, emptyRunView,
+  isFinalRunStatus, recordedOutputs, refusalText, runViewFromRecord
 } from './run';
 import type { Event as WorkflowEvent, Run } from './api/types';
 import { VersionCache } from './history/cache';
@@ -520,12 +520,7 @@ export class WorkflowPanel extends ReactWidget {
   }
 
   private _refused(what: string, error: unknown): void {
-    if (error instanceof WorkflowApiError) {
-      const details = error.errors.map(p => (p.pointer ? `${p.pointer}: ${p.message}` : p.message));
-      this.showMessage([`${what}: ${error.message}`, ...details].join('\n'));
-    } else {
-      this.showMessage(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    this.showMessage(refusalText(what, error));
   }
 
   /** Show a short message over the canvas (a refused edit). */

@@ -21,7 +21,7 @@ describe('documentToGraph', () => {
     expect(graph.nodes.map(n => n.id)).toEqual(['bank', 'ledger', 'match', 'report', 'notify']);
     expect(graph.inputs.map(i => i.name)).toEqual(['threshold', 'smtp_host', 'smtp_port', 'mail_to']);
     expect(graph.outputs.map(o => [o.name, o.binding.kind])).toEqual([
-      ['matched_count', 'output'], ['report_html', 'output'], ['report_csv', 'output'], ['sent', 'output']
+      ['matched', 'output'], ['matched_count', 'output'], ['report_html', 'output'], ['report_csv', 'output'], ['sent', 'output']
     ]);
     expect(graph.edges).toHaveLength(12);
     expect(countBy(graph.edges)).toEqual({ output: 8, input: 4 });

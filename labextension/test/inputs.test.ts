@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputDeclaration, initialFields, inputDeclarations, inputValues, problemsByInput } from '../src/inputValues';
+import { InputDeclaration, initialFields, inputDeclarations, inputValues, problemsByInput, textInputType } from '../src/inputValues';
 
 const declarations: Record<string, InputDeclaration> = {
   threshold: { type: 'number', default: 0.85 },
@@ -58,5 +58,13 @@ describe('the run dialog fields', () => {
       fields: { threshold: ['5 is greater than the maximum 1'], 'a/b': ['escaped'] },
       other: ['/nodes/x: no such notebook', 'whole']
     });
+  });
+
+  it('hides a secret as a password and offers a date picker for a date', () => {
+    expect(textInputType({ type: 'string', secret: true })).toBe('password');
+    expect(textInputType({ type: 'string', format: 'date' })).toBe('date');
+    expect(textInputType({ type: 'string', format: 'date-time' })).toBe('text');
+    expect(textInputType({ type: 'integer' })).toBe('number');
+    expect(textInputType({ type: 'string' })).toBe('text');
   });
 });

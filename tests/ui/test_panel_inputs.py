@@ -48,7 +48,7 @@ def test_an_input_added_in_the_panel_is_in_the_text_and_feeds_a_parameter(lab, w
     io = panel.locator(".jp-WorkflowIO")
     expect(io).to_be_visible()
     expect(io.locator(".jp-WorkflowIO-entry[data-input]")).to_have_count(4)
-    expect(io.locator(".jp-WorkflowIO-entry[data-output]")).to_have_count(4)
+    expect(io.locator(".jp-WorkflowIO-entry[data-output]")).to_have_count(5)
     expect(io.locator("[data-input='threshold']")).to_contain_text("used by match.threshold")
     expect(panel.locator(".jp-WorkflowProblems-count")).to_have_text("No problems")
 
@@ -196,10 +196,10 @@ def test_workflow_outputs_are_added_pointed_renamed_and_removed(lab, workflow):
     lab.file_item(workflow).dblclick()
     panel = lab.current_panel()
     io = panel.locator(".jp-WorkflowIO")
-    expect(io.locator(".jp-WorkflowIO-entry[data-output]")).to_have_count(4)
+    expect(io.locator(".jp-WorkflowIO-entry[data-output]")).to_have_count(5)
 
     io.get_by_role("button", name="+ Add output").click()
-    expect(io.locator(".jp-WorkflowIO-entry[data-output]")).to_have_count(5)
+    expect(io.locator(".jp-WorkflowIO-entry[data-output]")).to_have_count(6)
     added = io.locator(".jp-WorkflowIO-entry[data-output]").last
     name = added.get_attribute("data-output")
     added.get_by_label(f"Value of output {name}").select_option("match.unmatched_left")
@@ -213,7 +213,7 @@ def test_workflow_outputs_are_added_pointed_renamed_and_removed(lab, workflow):
 
     io.get_by_label("Remove output sent").click()
     wait_until(lambda: "sent" not in text_of(page)["outputs"], 10, "the removal")
-    assert list(text_of(page)["outputs"]) == ["matched_count", "report_html", "report_csv", "unmatched"]
+    assert list(text_of(page)["outputs"]) == ["matched", "matched_count", "report_html", "report_csv", "unmatched"]
     expect(panel.locator(".jp-WorkflowProblems-count")).to_have_text("No problems")
     lab.wait_canvas_still(panel)
     lab.screenshot("outputs")

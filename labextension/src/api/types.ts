@@ -34,6 +34,7 @@ export type ApiError = Schemas['Error'];
 export type Version = Schemas['Version'];
 export type VersionList = Schemas['VersionList'];
 export type WorkflowFile = Schemas['WorkflowFile'];
+export type App = Schemas['App'];
 
 /**
  * Each event type's payload (`data`). The generated `Event` members intersect `data` with the

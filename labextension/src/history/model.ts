@@ -8,7 +8,7 @@ import type { Run, RunStatus } from '../api/types';
 export const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
 /** The triggers offered by the filter (others appear once a listed run has them). */
-export const KNOWN_TRIGGERS = ['server', 'cli', 'retry', 'schedule'];
+export const KNOWN_TRIGGERS = ['server', 'cli', 'retry', 'form', 'schedule'];
 
 /** What the sidebar lists: one workflow's runs or every workflow's, by status and trigger. */
 export interface HistoryFilters {

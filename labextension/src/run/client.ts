@@ -11,6 +11,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import type {
   ApiError,
+  App,
   NewRun,
   Problem,
   RetryStarted,
@@ -138,6 +139,11 @@ export class RunClient {
     return this.request<WorkflowFile>('workflows', { method: 'GET' }, { path });
   }
 
+  /** `POST /apps`: the app notebook (form) of a workflow file, written beside it when there is none. */
+  makeApp(path: string): Promise<App> {
+    return this.request<App>('apps', { method: 'POST', body: JSON.stringify({ path }) });
+  }
+
   /** The URL of a node's executed notebook (`GET /runs/{id}/nodes/{node}/notebook`). */
   notebookUrl(runId: string, nodeId: string): string {
     return this.url(`runs/${seg(runId)}/nodes/${seg(nodeId)}/notebook`);
@@ -168,6 +174,15 @@ export class RunClient {
       });
     }
   }
+}
+
+/** A refused request in words: what did not happen and why, then each problem the server listed. */
+export function refusalText(what: string, error: unknown): string {
+  if (error instanceof WorkflowApiError) {
+    const details = error.errors.map(p => (p.pointer ? `${p.pointer}: ${p.message}` : p.message));
+    return [`${what}: ${error.message}`, ...details].join('\n');
+  }
+  return `${what}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** The node's executed notebook file, as the run record names it (`NodeRun.notebook`), if any. */
