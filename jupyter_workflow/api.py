@@ -11,6 +11,7 @@ import atexit
 import concurrent.futures
 import getpass
 import os
+import shutil
 import threading
 import uuid
 import warnings
@@ -113,7 +114,9 @@ class BackgroundTask:
 
     def cancel(self) -> None:
         """Cancel the task (from any thread); :attr:`future` is set once it has wound down."""
-        self._loop.call_soon_threadsafe(lambda: self._task.cancel())  # after _start: calls run in order
+        # After _start (calls run in order) and after the task's first step, so that its coroutine
+        # has begun and its own clean-up runs: a task cancelled before its first step never runs.
+        self._loop.call_soon_threadsafe(lambda: self._loop.call_soon(self._task.cancel))
 
     def wait(self):
         """Its result. Interrupting the caller (Ctrl-C, the kernel's stop button) cancels it and waits until it has ended."""
@@ -151,7 +154,8 @@ def run(
     error). The run is kept in the run store. Invalid workflows or inputs raise
     :class:`~jupyter_workflow.model.InvalidWorkflow` before anything runs.
     """
-    handle = start(path, inputs, parallel=parallel, db_url=db_url, runs_dir=runs_dir, trigger=trigger, listeners=listeners)
+    handle = start(path, inputs, parallel=parallel, db_url=db_url, runs_dir=runs_dir, trigger=trigger,
+                   listeners=listeners, _stacklevel=3)
     return handle.wait()
 
 
@@ -166,6 +170,7 @@ def start(
     parallel: int | None = None,
     db_url: str | None = None,
     runs_dir: str | None = None,
+    _stacklevel: int = 2,
 ) -> "RunHandle":
     """Start a run of ``workflow`` in the background and return at once with its :class:`RunHandle`.
 
@@ -182,7 +187,7 @@ def start(
         path = workflow
         workflow = load_workflow(path, inputs={**(inputs or {}), **dict.fromkeys(files or {}, "")})
         for problem in workflow.warnings:  # what a node with "strict": false lets through
-            warnings.warn(f"{path}: {problem.pointer}: {problem.message}", WorkflowWarning, stacklevel=2)
+            warnings.warn(f"{path}: {problem.pointer}: {problem.message}", WorkflowWarning, stacklevel=_stacklevel)
     unknown = [name for name in files or {} if name not in workflow.inputs]
     if unknown:  # checked before a file is written: a name is also a folder's
         raise InvalidWorkflow([Problem(pointer("inputs", name), f"the workflow has no input {name!r} to upload a file to")
@@ -192,11 +197,15 @@ def start(
         settings, store=session.store(settings.db_url), executor=KernelExecutor(session.pool), listeners=listeners
     )
     run_id = uuid.uuid4().hex
+    run_folder = runner.engine.run_folder(run_id)
     try:
-        uploaded = {name: _keep_upload(runner.engine.run_folder(run_id), name, *file) for name, file in (files or {}).items()}
+        uploaded = {name: _keep_upload(run_folder, name, *file) for name, file in (files or {}).items()}
         run = runner.new_run(workflow, {**(inputs or {}), **uploaded}, trigger=trigger,
                              user=user if user is not None else current_user(), run_id=run_id)
-    except BaseException:
+    except BaseException:  # a refused run keeps nothing, not even its uploads
+        shutil.rmtree(run_folder / "uploads", ignore_errors=True)
+        if run_folder.is_dir() and not any(run_folder.iterdir()):
+            run_folder.rmdir()
         session.run(runner.close())
         raise
     return RunHandle(session, runner, run)
@@ -227,7 +236,16 @@ class RunHandle:
 
     async def _execute(self, runner: Runner) -> RunState:
         try:
-            await asyncio.to_thread(runner.begin, self.run)
+            begun = asyncio.ensure_future(asyncio.to_thread(runner.begin, self.run))
+            try:
+                await asyncio.shield(begun)
+            except asyncio.CancelledError:  # cancelled while being stored: it is stored, then ends cancelled
+                await begun
+                execution = asyncio.ensure_future(runner.execute(self.run))
+                await asyncio.sleep(0)  # the engine starts the run, so that cancelling it ends every node
+                execution.cancel()
+                await asyncio.gather(execution, return_exceptions=True)
+                raise
             return await runner.execute(self.run)
         finally:
             await runner.close()
@@ -237,7 +255,18 @@ class RunHandle:
         self._task.cancel()
 
     def done(self) -> bool:
+        """Whether the run has ended (succeeded, failed or cancelled) and its events are stored."""
         return self._task.future.done()
+
+    def error(self) -> BaseException | None:
+        """What stopped the run from being executed or followed (not a node's failure: that is in ``run.error``).
+
+        ``None`` while it goes, when it ended normally, and when it was cancelled.
+        """
+        if not self.done():
+            return None
+        error = self._task.future.exception()
+        return None if isinstance(error, concurrent.futures.CancelledError) else error
 
     def result(self, timeout: float | None = None) -> RunState:
         """The final state (a cancelled run's too); blocks up to ``timeout`` seconds, then raises ``TimeoutError``."""
@@ -288,11 +317,9 @@ def retry(
         settings, store=session.store(settings.db_url), executor=KernelExecutor(session.pool), listeners=listeners
     )
 
-    async def execute():
-        try:
-            run = await asyncio.to_thread(runner.retry_run, run_id, trigger="retry", user=current_user())
-            return await runner.execute(run)
-        finally:
-            await runner.close()
-
-    return session.run(execute())
+    try:
+        run = runner.retry_run(run_id, trigger="retry", user=current_user())
+    except BaseException:
+        session.run(runner.close())
+        raise
+    return RunHandle(session, runner, run).wait()

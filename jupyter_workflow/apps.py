@@ -20,11 +20,31 @@ class AppExists(FileExistsError):
     """An app notebook is already there and overwriting it was not asked for."""
 
 
+METADATA_KEY = "jupyter_workflow"  # an app notebook's metadata: {"app_of": the workflow, relative to it}
+
+
+def find_app(workflow_path: Path) -> Path | None:
+    """An app notebook in ``apps/`` beside the workflow file that shows this workflow, whatever its name."""
+    target = workflow_path.resolve()
+    for candidate in sorted((workflow_path.parent / "apps").glob("*.ipynb")):
+        try:
+            notebook = nbformat.read(candidate, as_version=4)
+        except (OSError, ValueError):  # not a notebook, or not one nbformat reads
+            continue
+        app_of = notebook.metadata.get(METADATA_KEY, {}).get("app_of")
+        if isinstance(app_of, str) and (candidate.parent / app_of).resolve() == target:
+            return candidate
+    return None
+
+
 def default_app_path(workflow_path: Path) -> Path:
-    """``apps/<stem>.ipynb`` next to the workflow file, ``<stem>`` its name without ``.workflow.json``."""
+    """The workflow's app: the one found by :func:`find_app`, else ``apps/<stem>.ipynb`` next to the workflow file.
+
+    ``<stem>`` is the file's name without ``.workflow.json``.
+    """
     name = workflow_path.name
     stem = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else workflow_path.stem
-    return workflow_path.parent / "apps" / f"{stem}.ipynb"
+    return find_app(workflow_path) or workflow_path.parent / "apps" / f"{stem}.ipynb"
 
 
 def app_notebook(workflow_path: str) -> nbformat.NotebookNode:
@@ -36,6 +56,7 @@ def app_notebook(workflow_path: str) -> nbformat.NotebookNode:
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"},
+            METADATA_KEY: {"app_of": workflow_path},
         },
     )
     notebook.cells[0].id = "form"  # an id that stays put: writing the same app twice gives the same file

@@ -73,6 +73,26 @@ def test_an_upload_for_an_input_the_workflow_lacks_is_refused_and_nothing_is_wri
     assert not workflow_home.runs_dir.exists() or not any(workflow_home.runs_dir.rglob("a.txt"))
 
 
+def test_a_refused_run_keeps_none_of_its_uploads(tmp_path, workflow_home, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise InvalidWorkflow([], None)
+
+    monkeypatch.setattr("jupyter_workflow.runner.Runner.new_run", refuse)
+    with pytest.raises(InvalidWorkflow):
+        api.start(count_lines_workflow(tmp_path), files={"data": ("notes.txt", b"1")})
+    assert not workflow_home.runs_dir.exists() or not any(workflow_home.runs_dir.rglob("notes.txt"))
+
+
+def test_a_run_cancelled_as_soon_as_started_is_stored_cancelled(tmp_path, workflow_home):
+    handle = api.start(hanging_workflow(tmp_path, running=("hang",), waiting=("after",)))
+    handle.cancel()
+    run = handle.result(timeout=60)
+    assert run.status == "cancelled" and handle.error() is None
+    assert {node.status for node in run.nodes.values()} == {"cancelled"}
+    [stored] = api.list_runs("hang", 1)
+    assert (stored.id, stored.status) == (run.run_id, "cancelled")
+
+
 def test_a_started_run_is_cancelled_from_another_thread(tmp_path, workflow_home):
     handle = api.start(hanging_workflow(tmp_path, running=("hang",), waiting=("after",)))
     wait_until(lambda: (tmp_path / "hang.pid").exists(), 120, "the hanging node to start")

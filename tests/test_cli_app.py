@@ -50,6 +50,14 @@ def test_an_existing_app_is_kept_unless_forced(examples, capsys):
     assert "WorkflowForm" in form_code(app)
 
 
+def test_an_existing_app_is_found_whatever_its_name(examples, capsys):
+    out = examples / "apps" / "month-end.ipynb"
+    assert main(["app", str(examples / "reconcile.workflow.json"), "-o", str(out)]) == 0
+    assert main(["app", str(examples / "reconcile.workflow.json")]) == 2
+    assert f"{out} exists already" in capsys.readouterr().err
+    assert sorted(path.name for path in (examples / "apps").iterdir()) == ["month-end.ipynb"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "cannot read the file"), ("{", "not valid JSON"), ('{"format": "jupyter-workflow/1"}', "nodes")],

@@ -65,6 +65,30 @@ def test_an_integer_range_too_wide_to_slide_is_typed(tmp_path, workflow_home):
     assert type(fields["level"].control) is ipywidgets.IntSlider
 
 
+def test_a_number_or_boolean_without_default_starts_empty_and_takes_zero_or_no(tmp_path, workflow_home):
+    make_notebook(tmp_path / "n.ipynb", "size = 1\nscale = 1.0\nstrict = True")
+    path = write_workflow(tmp_path / "z.workflow.json", {
+        "format": "jupyter-workflow/1",
+        "inputs": {"size": {"type": "integer"}, "scale": {"type": "number"}, "strict": {"type": "boolean"}},
+        "nodes": {"n": {"notebook": "n.ipynb", "parameters": {name: {"input": name} for name in ("size", "scale", "strict")}}},
+    })
+    form = WorkflowForm(path)
+    size, scale, strict = (form.fields[name] for name in ("size", "scale", "strict"))
+    assert (type(size.control), type(scale.control), type(strict.control)) == (
+        ipywidgets.Text, ipywidgets.Text, ipywidgets.ToggleButtons)
+    assert (size.read(), scale.read(), strict.read()) == (EMPTY, EMPTY, EMPTY)
+    assert form.run_button.disabled and "required" in message(form, "size")
+
+    size.control.value, scale.control.value, strict.control.value = "0", "0", False
+    assert form.read()[0] == {"size": 0, "scale": 0, "strict": False}
+    assert not form.run_button.disabled
+
+    size.control.value, scale.control.value = "2.5", "inf"
+    assert (message(form, "size"), message(form, "scale")) == ("not a whole number", "not a finite number")
+    scale.control.value = "ten"
+    assert message(form, "scale") == "not a number" and form.run_button.disabled
+
+
 def test_defaults_are_prefilled_and_required_fields_marked(form):
     values = {name: field.read() for name, field in form.fields.items()}
     assert values == {"count": 3, "ratio": 0.5, "flag": False, "mode": "fast", "day": "2026-10-01", "at": EMPTY,
@@ -228,6 +252,15 @@ def test_a_file_too_large_to_offer_says_so_and_where_it_is(tmp_path):
     shown = render_output("big", Path(big))
     assert "more than the 10.0 MB this page can offer for download" in shown and str(big) in shown
     assert "data:" not in shown
+
+
+def test_an_output_that_cannot_be_drawn_says_so_in_its_place():
+    class Unprintable:
+        """Neither JSON nor any kind a renderer knows."""
+
+    shown = render_output("odd", Unprintable())
+    assert "<h4>odd</h4>" in shown
+    assert "could not be shown: TypeError: Object of type Unprintable is not JSON serializable" in shown
 
 
 def test_a_failure_is_one_sentence_with_details_and_the_notebook(tmp_path):

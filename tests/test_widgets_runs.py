@@ -174,6 +174,7 @@ def test_a_secret_typed_in_the_form_reaches_the_node_but_not_the_store_nor_a_rer
         form.fields["password"].control.value = password
         form.fields["data"].control.value = uploaded("a.csv", b"1")
         form.run_button.click()
+        assert form.fields["password"].control.value == ""  # read, then gone from the page
         await until(lambda: finished(form), RUN_TIMEOUT, "the end of the run")
         assert output(form, "greeting").endswith(f">hello Ann ({len(password)} letters)</span>")
 

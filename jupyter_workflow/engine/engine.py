@@ -125,6 +125,7 @@ class Engine:
             self._finish(scope, RunStatus.CANCELLED)
             raise
         finally:
+            run.secrets.clear()  # held only while the run executes
             await self.executor.settle(run)
         self._conclude(scope)
         return run

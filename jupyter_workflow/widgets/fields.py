@@ -10,6 +10,7 @@ as it is until the user changes the field, so the engine's check can say what is
 import datetime
 import html
 import json
+import math
 from collections.abc import Callable
 
 import ipywidgets
@@ -83,6 +84,7 @@ class Field:
         self.control.observe(changed, "value")
 
     def show_message(self, text: str) -> None:
+        """Show ``text`` under the control (empty: no message)."""
         self.message.value = html.escape(text)
 
 
@@ -139,6 +141,7 @@ class PlainField(Field):
     can_be_empty = False
 
     def accepts(self, value) -> bool:
+        """Whether the control can hold ``value``."""
         raise NotImplementedError
 
     def show(self, value):
@@ -151,7 +154,7 @@ class PlainField(Field):
 
 
 class NumberField(PlainField):
-    """An integer or a number in a text box; one without default starts unset."""
+    """An integer or a number with a default, in a number box."""
 
     def make_control(self):
         widget = ipywidgets.IntText if self.declaration.get("type") == "integer" else ipywidgets.FloatText
@@ -176,6 +179,50 @@ class SliderField(NumberField):
         super().show(value)
         if self.control.value != value:  # the slider kept it within its bounds
             raise ValueError(value)
+
+
+class TypedNumberField(TextField):
+    """A number without default, typed in a text box that starts empty (a number box would show 0 as if given)."""
+
+    def show(self, value):
+        if value is not EMPTY and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TypeError(value)
+        self.control.value = "" if value is EMPTY else json.dumps(value)
+
+    def value(self):
+        text = self.control.value.strip()
+        if not text:
+            return EMPTY
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            raise UnreadableValue("not a number") from None
+        if not math.isfinite(number):
+            raise UnreadableValue("not a finite number")
+        if self.declaration.get("type") != "integer":
+            return number
+        if not number.is_integer():
+            raise UnreadableValue("not a whole number")
+        return int(number)
+
+
+class YesNoField(Field):
+    """A boolean without default: Yes or No, neither chosen at first (a checkbox would show No as if given)."""
+
+    def make_control(self):
+        return ipywidgets.ToggleButtons(options=[("Yes", True), ("No", False)], value=None)
+
+    def show(self, value):
+        if value is not EMPTY and not isinstance(value, bool):
+            raise TypeError(value)
+        self.control.value = None if value is EMPTY else value
+
+    def value(self):
+        return EMPTY if self.control.value is None else self.control.value
 
 
 class CheckboxField(PlainField):
@@ -295,8 +342,10 @@ FIELD_KINDS: list[tuple[Callable[[dict], bool], type[Field]]] = [
     (lambda d: d.get("type") == "array" and d.get("items", {}).get("type") == "string", TagsField),
     (lambda d: d.get("format") == "date", DateField),
     (lambda d: d.get("format") == "date-time", DateTimeField),
+    (lambda d: d.get("type") == "boolean" and "default" not in d, YesNoField),
     (lambda d: d.get("type") == "boolean", CheckboxField),
     (_is_range, SliderField),
+    (lambda d: _is_number(d) and "default" not in d, TypedNumberField),
     (_is_number, NumberField),
     (lambda d: d.get("type") == "string" and d.get("multiline") is True, TextAreaField),
     (lambda d: d.get("type") == "string", TextField),

@@ -139,6 +139,9 @@ class Form(ipywidgets.VBox):
         files = {name: upload for name, upload in uploads.items() if upload}
         for name in files:
             values.pop(name)
+        for field in self.fields.values():  # a secret leaves the page once read
+            if field.declaration.get("secret"):
+                field.reset()
         self._set_running(True)
         progress = RunProgress(self.node_titles)
         self.progress.children, self.results.children = [progress], []
@@ -161,6 +164,8 @@ class Form(ipywidgets.VBox):
                 progress.show(self.handle.run)
                 await asyncio.wait({finished}, timeout=1)
             progress.show(self.handle.run)
+            if self.handle.error() is not None:
+                raise self.handle.error()
             shown = await asyncio.to_thread(self._render, self.handle.run)
             self.results.children = [ipywidgets.HTML(body, _dom_classes=classes) for classes, body in shown]
         except InvalidWorkflow as error:
@@ -189,7 +194,10 @@ class Form(ipywidgets.VBox):
         return shown
 
     async def _refresh_history(self) -> None:
-        self.history.show(await asyncio.to_thread(api.list_runs, self.history_name))
+        try:
+            self.history.show(await asyncio.to_thread(api.list_runs, self.history_name))
+        except Exception as error:  # the store cannot be read: said where the runs would be
+            self.history.show_problem(f"The past runs cannot be listed: {error}")
 
     def _load_history(self) -> None:
         """List past runs: from a task on the kernel's loop, or at once outside of one (a script)."""

@@ -32,3 +32,7 @@ class RunHistory(ipywidgets.VBox):
             button.on_click(lambda _button, inputs=record.inputs: self.use(inputs))
             rows.append(ipywidgets.HBox([button, ipywidgets.HTML(text)], _dom_classes=["jw-history-run"]))
         self.children = rows
+
+    def show_problem(self, text: str) -> None:
+        """Say why the past runs cannot be listed."""
+        self.children = [ipywidgets.HTML(f"<b>Past runs</b><br>{html.escape(text)}", _dom_classes=["jw-history-error"])]

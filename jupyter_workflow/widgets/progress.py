@@ -24,10 +24,16 @@ class KernelLoopListener:
         self.loop, self.callback = loop, callback
 
     def begin(self, run: RunState) -> None:
-        self.loop.call_soon_threadsafe(self.callback, run)
+        self._show(run)
 
     def record(self, run: RunState, event) -> None:
-        self.loop.call_soon_threadsafe(self.callback, run)
+        self._show(run)
+
+    def _show(self, run: RunState) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.callback, run)
+        except RuntimeError:  # the kernel's loop is closed (its page went away): nobody is watching
+            pass
 
 
 def elapsed_text(started: datetime | None, finished: datetime | None) -> str:

@@ -137,9 +137,12 @@ def render_output(name: str, value, declaration: dict | None = None) -> str:
         return f"<p>The output could not be read: {html.escape(str(error))}</p>"
     if isinstance(value, str) and "file" in (declaration.get("format"), declaration.get("type")):
         value = Path(value)
-    render = next(render for accepts, render in RENDERERS if accepts(value))
     title = declaration.get("title") or name
-    return f"<h4>{html.escape(title)}</h4>{render(value, name)}"
+    try:
+        body = next(render for accepts, render in RENDERERS if accepts(value))(value, name)
+    except Exception as error:  # one output that cannot be drawn leaves the others shown
+        body = f"<p>This output could not be shown: {html.escape(type(error).__name__)}: {html.escape(str(error))}</p>"
+    return f"<h4>{html.escape(title)}</h4>{body}"
 
 
 def render_failure(error: dict, node_title: str | None, notebook: str | None) -> str:
