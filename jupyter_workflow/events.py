@@ -7,7 +7,8 @@ loads only the standard library and the kernel-side runtime.
 
 Node runs move ``pending → queued → running → succeeded | failed | skipped | cancelled``
 (``cached`` when an earlier identical result is reused); runs move ``pending → running →
-succeeded | failed | cancelled`` (``interrupted`` when their process ended first).
+succeeded | failed | cancelled`` (``interrupted`` when their process ended first), and a run
+left for a worker starts ``queued``.
 """
 
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class NodeStatus(StrEnum):
 class RunStatus(StrEnum):
     """Where a run is, in the order of its life."""
 
+    QUEUED = "queued"  # stored for a worker to claim (a scheduled run, ``run --queue``)
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -50,7 +52,9 @@ USABLE_NODE_STATUSES = frozenset({NodeStatus.SUCCEEDED, NodeStatus.CACHED})
 # A node in one of these ended without outputs: the nodes downstream of it are skipped.
 UNUSABLE_NODE_STATUSES = FINAL_NODE_STATUSES - USABLE_NODE_STATUSES
 FINAL_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED})
-UNFINISHED_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.RUNNING})
+UNFINISHED_RUN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.PENDING, RunStatus.RUNNING})
+# A run in one of these has a process executing it (``runs.host``, ``runs.pid``); a queued one has none yet.
+EXECUTING_RUN_STATUSES = frozenset({RunStatus.PENDING, RunStatus.RUNNING})
 
 
 @dataclass(frozen=True)

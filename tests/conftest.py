@@ -36,6 +36,12 @@ def workflow_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture
+def store_url(tmp_path) -> str:
+    """The URL of an empty run store: a SQLite file in the test's folder."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
 def file_digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every notebook under ``folder``: proves sources are left untouched."""
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*.ipynb"))}

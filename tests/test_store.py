@@ -198,7 +198,7 @@ def test_the_json_form_of_each_record(store, tmp_path):
         "outputs": {"table": {"$artifact": ref.meta}}, "error": None, "trigger": "cli", "user": "ada",
         "created_at": "2026-01-02T03:04:05.123456+00:00", "started_at": "2026-01-02T03:04:05.123456+00:00",
         "finished_at": "2026-01-02T03:04:09.123456+00:00", "duration_s": 4.0, "run_dir": str(run.run_dir),
-        "retry_of": None, "host": socket.gethostname(), "pid": os.getpid(),
+        "retry_of": None, "host": socket.gethostname(), "pid": os.getpid(), "fire_id": None,
     }
     assert list(store.list_runs()[0][0].to_dict().items()) == list(listed.items())
     shown = store.get_run(run.run_id).to_dict()

@@ -1,4 +1,5 @@
-"""The run store's tables: workflow versions, runs, node runs, the event log, the audit log, claims.
+"""The run store's tables: workflow versions, runs, node runs, the event log, the audit log, claims,
+schedules and their fires, and the heartbeats of scheduler and worker processes.
 
 Every change to these models needs a migration in ``migrations/versions``.
 """
@@ -7,6 +8,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -70,7 +72,8 @@ class Run(Base):
     """One execution of one workflow version with its input values.
 
     ``host`` and ``pid`` name the process that executes it, so that a run whose process
-    died can be told from one still going; ``retry_of`` is the run it repeats.
+    died can be told from one still going; ``retry_of`` is the run it repeats; ``fire_id``
+    the fire of a schedule that made it (a retry keeps it).
 
     Runs are listed newest first by ``(created_at, id)`` and paged by that key; each
     index ends with it so that a filter on one column still reads the runs in order.
@@ -101,6 +104,7 @@ class Run(Base):
     retry_of: Mapped[str | None] = mapped_column(String(32), index=True)
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
+    fire_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the schedule's fire that made it
 
 
 class NodeRun(Base):
@@ -171,3 +175,75 @@ class Claim(Base):
     pid: Mapped[int] = mapped_column(Integer)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Schedule(Base):
+    """A workflow run on a cron schedule (see :mod:`jupyter_workflow.store.schedules`).
+
+    ``version`` grows with every change: an update names the version it read, so that two
+    editors cannot overwrite each other. ``next_fire_at`` is the next time owed (None while
+    disabled); schedulers advance it by compare-and-set as they fire.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_enabled_next_fire_at", "enabled", "next_fire_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    workflow_path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # pinned version; None: the file at fire time
+    cron: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    catch_up: Mapped[str] = mapped_column(String(16))  # skip | latest | all
+    catch_up_limit: Mapped[int] = mapped_column(Integer)  # the most fires "all" makes up at once
+    max_concurrent: Mapped[int] = mapped_column(Integer)
+    retries: Mapped[int] = mapped_column(Integer)  # of a run interrupted under a worker
+    notify: Mapped[dict] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    next_fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Fire(Base):
+    """One time a schedule fired (or was owed and skipped), and the run it made.
+
+    ``UNIQUE(schedule_id, scheduled_for)`` backs up the claim: a time fires once.
+    ``status``: ``queued`` (a run was made), ``skipped`` (catch-up or concurrency said no;
+    ``reason`` says why). ``notifications`` holds what each notification gave.
+    """
+
+    __tablename__ = "fires"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "scheduled_for"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), index=True)
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    scheduler: Mapped[str | None] = mapped_column(String(255))
+    notifications: Mapped[list] = mapped_column(JSON)
+
+
+class Heartbeat(Base):
+    """A scheduler or worker process that says it is alive: its name, host, pid and last beat."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # scheduler | worker
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details: Mapped[dict] = mapped_column(JSON)

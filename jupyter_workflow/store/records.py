@@ -125,6 +125,7 @@ class RunRecord(TimedRecord):
     retry_of: str | None = None
     host: str | None = None
     pid: int | None = None
+    fire_id: int | None = None
     nodes: list[NodeRunRecord] | None = loaded_apart()
 
 
@@ -187,3 +188,57 @@ class ClaimRecord(Record):
     pid: int
     claimed_at: datetime
     lease_expires_at: datetime
+
+
+@dataclass
+class ScheduleRecord(Record):
+    """A stored schedule: what runs (``workflow_path``, pinned ``content_hash`` or None), when, and what follows."""
+
+    id: str
+    name: str
+    workflow_path: str
+    content_hash: str | None
+    cron: str
+    timezone: str
+    inputs: dict
+    enabled: bool
+    catch_up: str
+    catch_up_limit: int
+    max_concurrent: int
+    retries: int
+    notify: dict
+    owner: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    next_fire_at: datetime | None
+    last_fire_at: datetime | None
+
+
+@dataclass
+class FireRecord(Record):
+    """One fire of a schedule: the time it was owed, when it fired, and the run it made (or why none)."""
+
+    id: int
+    schedule_id: str
+    scheduled_for: datetime
+    fired_at: datetime
+    status: str
+    reason: str | None
+    run_id: str | None
+    scheduler: str | None
+    notifications: list
+
+
+@dataclass
+class HeartbeatRecord(Record):
+    """A scheduler's or worker's last sign of life."""
+
+    name: str
+    kind: str
+    host: str
+    pid: int
+    started_at: datetime
+    last_beat_at: datetime
+    stopped_at: datetime | None
+    details: dict

@@ -12,6 +12,7 @@ from sqlalchemy import insert, or_, select, update
 
 from jupyter_workflow.engine.state import duration
 from jupyter_workflow.events import (
+    EXECUTING_RUN_STATUSES,
     FINAL_NODE_STATUSES,
     UNFINISHED_RUN_STATUSES,
     EventType,
@@ -38,7 +39,7 @@ class Recovery(Database):
     def recover_interrupted(self) -> list[str]:
         """Mark the unfinished runs whose process has ended as ``interrupted``.
 
-        A run that is ``pending`` or ``running`` counts as orphaned when its process is
+        A run that is ``pending`` or ``running`` (not ``queued``: no process has it yet) counts as orphaned when its process is
         on this host and no longer alive, or when its host or pid is unknown. Its
         unfinished nodes become ``cancelled``, and ``run.interrupted`` then
         ``run.finished`` events are appended. Runs of live processes and of other hosts
@@ -49,7 +50,7 @@ class Recovery(Database):
             candidates = session.execute(
                 select(Run.id, Run.host, Run.pid)
                 .where(
-                    Run.status.in_(UNFINISHED_RUN_STATUSES),
+                    Run.status.in_(EXECUTING_RUN_STATUSES),
                     or_(Run.host == hostname, Run.host.is_(None), Run.pid.is_(None)),
                 )
                 .order_by(Run.created_at, Run.id)

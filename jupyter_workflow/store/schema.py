@@ -15,7 +15,7 @@ from jupyter_workflow.store.errors import StoreUnavailable
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration's revision, raised with each new migration: a store already there
 # opens without loading Alembic.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 # Key of the PostgreSQL advisory lock held while migrating.
 MIGRATION_LOCK_KEY = 0x6A7077
 

@@ -5,7 +5,7 @@
 import type { Run, RunStatus } from '../api/types';
 
 /** Every run status, in the order of a run's life (the status filter's choices). */
-export const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
+export const RUN_STATUSES: RunStatus[] = ['queued', 'pending', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
 /** The triggers offered by the filter (others appear once a listed run has them). */
 export const KNOWN_TRIGGERS = ['server', 'cli', 'retry', 'form', 'schedule'];
