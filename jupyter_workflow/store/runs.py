@@ -19,12 +19,12 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, u
 from sqlalchemy.orm import Session
 
 from jupyter_workflow.engine.state import NodeState, RunState
-from jupyter_workflow.events import Event
+from jupyter_workflow.events import Event, RunStatus
 from jupyter_workflow.runtime.artifacts import encode_refs
 from jupyter_workflow.store.audit import audit_values
 from jupyter_workflow.store.database import Database, on_current_file, require_aware
 from jupyter_workflow.store.errors import AmbiguousRunId, InvalidCursor, RunNotFound
-from jupyter_workflow.store.models import AuditEntry, NodeRun, Run, RunEvent, WorkflowVersion
+from jupyter_workflow.store.models import AuditEntry, Fire, NodeRun, Run, RunEvent, WorkflowVersion
 from jupyter_workflow.store.records import AuditNote, EventRecord, NodeRunRecord, RunRecord
 from jupyter_workflow.store.versions import version_row
 
@@ -84,16 +84,38 @@ class Runs(Database):
         self._insert_run(run, note)
 
     @on_current_file
+    def enqueue(self, run: RunState, fire_id: int | None = None, note: AuditNote | None = None) -> bool:
+        """Store a new pending run as ``queued``, for a worker to claim: no process executes it yet.
+
+        With ``fire_id`` the run is the one run of that fire of a schedule: in the same
+        transaction the fire takes it (``fires.run_id``, status ``queued``) unless the fire has
+        a run already, and then nothing is stored and False is returned. A run's
+        ``fire_id`` attribute, if set (a retry of a scheduled run), is stored as its fire.
+        """
+        return self._insert_run(run, note, queued=True, fire_id=fire_id)
+
+    @on_current_file
     def ensure_run(self, run: RunState) -> None:
         """Store ``run`` as it is now, unless the store has it already (e.g. in a new file)."""
         self._insert_run(run, if_missing=True)
 
-    def _insert_run(self, run: RunState, note: AuditNote | None = None, if_missing: bool = False) -> None:
+    def _insert_run(self, run: RunState, note: AuditNote | None = None, if_missing: bool = False,
+                    queued: bool = False, fire_id: int | None = None) -> bool:
         workflow = run.workflow
         with self._session.begin() as session:
             if if_missing and session.get(Run, run.run_id) is not None:
-                return
+                return False
+            if fire_id is not None:
+                taken = session.execute(
+                    update(Fire).where(Fire.id == fire_id, Fire.run_id.is_(None))
+                    .values(run_id=run.run_id, status=RunStatus.QUEUED)
+                ).rowcount
+                if not taken:
+                    return False
             version = version_row(session, workflow.document, workflow.name, run.user, run.created_at)
+            values = _run_values(run)
+            if queued:
+                values["status"] = RunStatus.QUEUED
             session.execute(
                 insert(Run).values(
                     id=run.run_id,
@@ -106,9 +128,10 @@ class Runs(Database):
                     created_at=run.created_at,
                     run_dir=str(run.run_dir),
                     retry_of=getattr(run, "retry_of", None),
-                    host=socket.gethostname(),
-                    pid=os.getpid(),
-                    **_run_values(run),
+                    host=None if queued else socket.gethostname(),
+                    pid=None if queued else os.getpid(),
+                    fire_id=fire_id if fire_id is not None else getattr(run, "fire_id", None),
+                    **values,
                 )
             )
             if run.nodes:
@@ -116,6 +139,7 @@ class Runs(Database):
                 session.execute(insert(NodeRun), rows)
             if note is not None:
                 session.execute(insert(AuditEntry).values(**audit_values(note)))
+        return True
 
     def record(self, run: RunState, event: Event) -> int:
         """Append ``event`` and save the run and the event's node as they are now.
