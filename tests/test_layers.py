@@ -24,8 +24,9 @@ ALLOWED = {
     "examples": set(),
     "apps": {"model"},
     "api": {"config", "engine", "events", "model", "runner", "store"},
-    "cli": {"apps", "config", "engine", "events", "examples", "model", "runner", "runtime", "store"},
-    "server": {"apps", "config", "engine", "events", "model", "runner", "runtime", "store"},
+    "schedules": {"config", "engine", "events", "model", "processes", "runner", "runtime", "store"},
+    "cli": {"apps", "config", "engine", "events", "examples", "model", "runner", "runtime", "schedules", "store"},
+    "server": {"apps", "config", "engine", "events", "model", "runner", "runtime", "schedules", "store"},
     "widgets": {"api", "engine", "events", "model", "runtime", "store"},
     "__init__": {"api", "runtime", "server"},
 }
