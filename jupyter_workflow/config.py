@@ -52,10 +52,10 @@ class WorkflowConfig(Configurable):
         config=True)
     smtp_from = Unicode(help="Sender address of notification emails (default jupyter-workflow@<hostname>).").tag(
         config=True)
-    notify_attempts = Int(3, help="Attempts to deliver each notification before it is recorded as failed.").tag(
+    notify_attempts = Int(3, min=1, help="Attempts to deliver each notification before it is recorded as failed.").tag(
         config=True)
     notify_backoff_s = Float(
-        2.0, help="Seconds before the second attempt of a notification; each later wait doubles."
+        2.0, min=0.0, help="Seconds before the second attempt of a notification; each later wait doubles."
     ).tag(config=True)
     server_url = Unicode(
         "", help="Base URL of the Jupyter server, e.g. https://lab.example.com/, for links to runs in notifications; "

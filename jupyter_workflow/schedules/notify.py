@@ -41,6 +41,9 @@ EVENTS = {
     "failure": frozenset({RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.CANCELLED}),
 }
 DEFAULT_EVENTS = ["failure"]
+# How an email's first line says a run ended.
+ENDINGS = {RunStatus.SUCCEEDED: "succeeded", RunStatus.FAILED: "failed", RunStatus.CANCELLED: "was cancelled",
+           RunStatus.INTERRUPTED: "was interrupted"}
 NOTIFY_KEYS = ("email", "webhook", "on")
 SUBJECT_PREFIX = "[jupyter-workflow]"
 TIMEOUT_S = 10.0  # for one attempt to connect and deliver
@@ -206,7 +209,7 @@ def email_text(body: dict) -> str:
     schedule, fire, run, report = body["schedule"], body["fire"], body["run"], body["report"]
     duration = "" if run["duration_s"] is None else f" ({run['duration_s']:.1f} s)"
     lines = [
-        f"The scheduled run of {run['workflow']} ended {run['status']}.",
+        f"The scheduled run of {run['workflow']} {ENDINGS.get(run['status'], 'ended ' + run['status'])}.",
         "",
         f"Schedule: {schedule['name']} ({schedule['id']})",
         f"Fired for: {fire['scheduled_for']}",
@@ -293,9 +296,15 @@ class Notifier:
 
         Nothing is sent when the run's status is not one of the events in ``on``. Answers one
         result per target (each address, the webhook): ``{"target", "kind", "ok", "attempts"}``
-        and ``"error"`` when not delivered. Never raises.
+        and ``"error"`` when not delivered; a ``notify`` that :func:`check_notify` refuses
+        sends nothing and answers one result of kind ``settings`` saying why. Never raises.
         """
         notify = schedule.notify or {}
+        problems = check_notify(notify)
+        if problems:  # stored without the API's check: say so where the results are read
+            error = "; ".join(str(problem) for problem in problems)
+            log.warning("the notifications of schedule %s cannot be sent: %s", schedule.id, error)
+            return [{"target": "notify", "kind": "settings", "ok": False, "attempts": 0, "error": error}]
         if not wanted(notify, run.status):
             return []
         targets = [("email", address, lambda address=address: self._send_email(
@@ -309,9 +318,10 @@ class Notifier:
     def _deliver(self, kind: str, target: str, send) -> dict:
         """Call ``send`` until it succeeds, it fails for good, or the attempts are spent."""
         attempts = self.settings.notify_attempts
-        for attempt in range(1, max(attempts, 1) + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 send()
+                log.info("the %s notification to %s was delivered (attempt %d)", kind, target, attempt)
                 return {"target": target, "kind": kind, "ok": True, "attempts": attempt}
             except Exception as error:  # any failure is reported in the result, never raised
                 if attempt >= attempts or not retried(error):
@@ -350,6 +360,7 @@ def notify_after_run(store: RunStore, settings: WorkflowConfig, run_id: str, sle
     A run that no schedule's fire made notifies nobody. Each result is recorded on the fire
     (``fires.notifications``) with the ``run_id`` it was sent for, so a fire whose run was
     retried keeps those of every run. Never raises: a store or delivery failure is logged.
+    ``sleep`` waits between attempts (see :class:`Notifier`).
     """
     results: list[dict] = []
     try:
