@@ -5,6 +5,8 @@ import email.policy
 import json
 import re
 import socket
+import ssl
+import subprocess
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +17,7 @@ import numpy
 import pandas
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from test_store import make_run
 
 from jupyter_workflow.config import WorkflowConfig
@@ -62,6 +65,29 @@ def smtp():
     """A real SMTP server on a loopback port; ``.inbox`` holds what it received."""
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield SimpleNamespace(port=controller.port, inbox=inbox)
+    controller.stop()
+
+
+@pytest.fixture
+def tls_smtp(tmp_path, monkeypatch):
+    """A real SMTP server that requires STARTTLS (a self-signed certificate the client trusts) and a login ops/s3cret."""
+    certificate, key = tmp_path / "certificate.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True, timeout=60)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # what ssl.create_default_context() trusts
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+
+    def authenticate(server, session, envelope, mechanism, login):
+        # handled=False: aiosmtpd answers a refused login itself (535)
+        return AuthResult(success=(login.login, login.password) == (b"ops", b"s3cret"), handled=False)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+                            authenticator=authenticate, auth_required=True)
     controller.start()
     yield SimpleNamespace(port=controller.port, inbox=inbox)
     controller.stop()
@@ -160,7 +186,7 @@ def test_the_email_reaches_each_address_with_the_facts_of_the_run(store, tmp_pat
     assert message.get_content_type() == "text/plain"
     body = message.get_content()
     run_dir = tmp_path / "runs" / RUN_ID
-    for fact in ("The scheduled run of demo ended failed.",
+    for fact in ("The scheduled run of demo failed.",
                  f"Schedule: monthly ({SCHEDULE_ID})",
                  "Fired for: 2026-12-01T05:00:00+00:00",
                  f"Run: {RUN_ID}",
@@ -202,6 +228,37 @@ def test_the_webhook_receives_the_documented_body(store, tmp_path, webhook):
         "report": {"folder": str(run_dir), "notebooks": {"a": str(run_dir / "a" / "a.ipynb")},
                    "url": f"https://lab.example.com/base/workflow/api/runs/{RUN_ID}"},
     }
+    assert stored_notifications(store, fire_id) == [{**results[0], "run_id": RUN_ID}]
+
+
+def test_the_email_goes_over_starttls_with_a_login(store, tmp_path, tls_smtp):
+    scheduled_run(store, tmp_path, {"email": ["ops@example.com"]}, "failed")
+    secure = settings(smtp_port=tls_smtp.port, smtp_starttls=True, smtp_username="ops", smtp_password="s3cret")
+
+    assert notify_after_run(store, secure, RUN_ID) == [
+        {"target": "ops@example.com", "kind": "email", "ok": True, "attempts": 1}]
+    assert [message["Subject"] for message in tls_smtp.inbox.messages()] == ["[jupyter-workflow] monthly: failed"]
+
+
+def test_a_refused_login_is_not_tried_again(store, tmp_path, tls_smtp):
+    scheduled_run(store, tmp_path, {"email": ["ops@example.com"]}, "failed")
+    waits = Waits()
+    wrong = settings(smtp_port=tls_smtp.port, smtp_starttls=True, smtp_username="ops", smtp_password="guess")
+
+    [result] = notify_after_run(store, wrong, RUN_ID, sleep=waits)
+
+    assert (result["ok"], result["attempts"], waits, tls_smtp.inbox.envelopes) == (False, 1, [], [])
+    assert result["error"].startswith("SMTPAuthenticationError: (535")
+
+
+def test_a_notify_stored_without_its_check_is_recorded_as_refused(store, tmp_path, smtp):
+    fire_id = scheduled_run(store, tmp_path, {"email": "ops@example.com"}, "failed")
+
+    results = notify_after_run(store, settings(smtp_port=smtp.port), RUN_ID)
+
+    assert results == [{"target": "notify", "kind": "settings", "ok": False, "attempts": 0,
+                        "error": "/notify/email: must be a list of email addresses"}]
+    assert smtp.inbox.envelopes == []
     assert stored_notifications(store, fire_id) == [{**results[0], "run_id": RUN_ID}]
 
 
@@ -332,3 +389,16 @@ def documented_body() -> dict:
     text = NOTIFICATIONS_MD.read_text()
     section = text.split("## The webhook body", 1)[1]
     return json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+
+
+def test_the_documented_settings_are_traits_with_their_documented_defaults():
+    section = NOTIFICATIONS_MD.read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", section, re.MULTILINE)
+    defaults = WorkflowConfig()
+    assert len(documented) == 9
+    for name, default in documented:
+        value = getattr(defaults, name)
+        if name == "smtp_from":
+            assert value == f"jupyter-workflow@{socket.gethostname()}"
+        else:
+            assert default in (json.dumps(value), repr(value)), name
