@@ -102,7 +102,10 @@ def webhook():
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append(SimpleNamespace(path=self.path, headers=self.headers, body=json.loads(body)))
-            self.send_response(answers.pop(0) if answers else 200)
+            status = answers.pop(0) if answers else 200
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/moved")
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -306,6 +309,16 @@ def test_an_answer_saying_the_request_is_wrong_is_not_tried_again(store, tmp_pat
     assert waits == []
 
 
+def test_a_redirect_is_not_followed(store, tmp_path, webhook):
+    scheduled_run(store, tmp_path, {"webhook": webhook.url}, "failed")
+    webhook.answers.append(302)
+
+    [result] = notify_after_run(store, settings(), RUN_ID, sleep=Waits())
+
+    assert (result["ok"], result["attempts"], result["error"]) == (False, 1, "HTTP 302 Found")
+    assert [request.path for request in webhook.received] == ["/services/T000/secret-token"]
+
+
 def test_a_succeeded_run_sends_nothing_when_only_failures_are_asked_for(store, tmp_path, smtp, webhook):
     fire_id = scheduled_run(store, tmp_path, {"email": ["ops@example.com"], "webhook": webhook.url,
                                               "on": ["failure"]}, "succeeded")
@@ -348,6 +361,7 @@ def test_results_add_up_on_the_fire_and_an_unknown_fire_records_nothing(store, t
     ({"webhook": "https://"}, ["/notify/webhook: must be an http:// or https:// URL, or null"]),
     ({"on": []}, ['/notify/on: must list "failure", "success" or both']),
     ({"on": ["failure", "always"]}, ["/notify/on/1: 'always' is neither \"failure\" nor \"success\""]),
+    ({"on": [["failure"]]}, ["/notify/on/0: ['failure'] is neither \"failure\" nor \"success\""]),
 ])
 def test_check_notify_names_each_problem_at_its_place(notify, problems):
     assert [str(problem) for problem in check_notify(notify)] == problems

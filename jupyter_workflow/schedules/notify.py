@@ -23,7 +23,6 @@ import urllib.error
 import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from jupyter_workflow.config import WorkflowConfig
@@ -89,7 +88,7 @@ def check_notify(value) -> list[Problem]:
         problems.append(Problem(pointer("notify", "on"), 'must list "failure", "success" or both'))
     else:
         problems += [Problem(pointer("notify", "on", index), f"{event!r} is neither \"failure\" nor \"success\"")
-                     for index, event in enumerate(events) if event not in EVENTS]
+                     for index, event in enumerate(events) if not (isinstance(event, str) and event in EVENTS)]
     return problems
 
 
