@@ -11,7 +11,8 @@ concern, each in its own module over the shared :class:`~jupyter_workflow.store.
 - :mod:`~jupyter_workflow.store.versions`: the workflow documents, once per content;
 - :mod:`~jupyter_workflow.store.audit`: who did what, and when;
 - :mod:`~jupyter_workflow.store.claims`: runs held by workers under leases;
-- :mod:`~jupyter_workflow.store.heartbeats`: schedulers and workers saying they are alive.
+- :mod:`~jupyter_workflow.store.heartbeats`: schedulers and workers saying they are alive;
+- :mod:`~jupyter_workflow.store.notifications`: what the notifications of a schedule's fires gave.
 
 Any SQLAlchemy URL works; SQLite files run in WAL mode so that several processes can
 share one. The errors it raises are in :mod:`~jupyter_workflow.store.errors`.
@@ -21,12 +22,13 @@ from jupyter_workflow.store.audit import AuditLog
 from jupyter_workflow.store.cache import CacheLookup
 from jupyter_workflow.store.claims import Claims
 from jupyter_workflow.store.heartbeats import Heartbeats
+from jupyter_workflow.store.notifications import Notifications
 from jupyter_workflow.store.recovery import Recovery
 from jupyter_workflow.store.runs import Runs
 from jupyter_workflow.store.versions import Versions
 
 
-class RunStore(Runs, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats):
+class RunStore(Runs, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications):
     """Runs, node runs, events, workflow versions, the audit log, claims and heartbeats in the database at ``db_url``.
 
     Opening it creates the SQLite folder if needed and migrates the schema to the
