@@ -147,6 +147,7 @@ def test_a_killed_worker_s_run_is_interrupted_and_retried_by_another_without_red
     assert statuses(running) == {"first": "succeeded", "second": "running", "third": "pending"}
     assert [claim.worker for claim in store.expired_claims(at=FAR_FUTURE)] == ["a"]
     workers("b")
+    wait_until(lambda: "b" in {beat.name for beat in store.heartbeats("worker")}, 60, "worker b to be up")
 
     os.killpg(worker_a.pid, signal.SIGKILL)  # the worker and its kernels, with no chance to say anything
     worker_a.wait(timeout=60)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import KernelExecutor
 from jupyter_workflow.engine.executor import error_info
+from jupyter_workflow.events import Event
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.runner import CannotRetry, Runner
 from jupyter_workflow.store import RunRecord, RunStore, StoreUnavailable
@@ -45,7 +46,8 @@ class Worker:
     for queued runs; ``on_run_finished(run_id)``: called (on a thread) after each run it
     executed ends, however it ended. ``store`` and ``executor_class`` as for
     :meth:`~jupyter_workflow.runner.Runner.from_config`; ``fork_process``: a fork server
-    from :meth:`~jupyter_workflow.config.WorkflowConfig.start_fork_server`.
+    from :meth:`~jupyter_workflow.config.WorkflowConfig.start_fork_server`; ``publish``:
+    called with each event of its runs once stored (a server's live views).
 
     :meth:`run` works until :meth:`stop`; then the runs under way are cancelled (they end
     ``cancelled``), their claims released, and the heartbeat notes the stop.
@@ -63,6 +65,7 @@ class Worker:
         store: RunStore | None = None,
         executor_class: type = KernelExecutor,
         fork_process=None,
+        publish: Callable[[int, Event], None] | None = None,
     ):
         if concurrency < 1:
             raise ValueError(f"a worker executes at least one run at once, not {concurrency}")
@@ -73,6 +76,7 @@ class Worker:
         self.lease_s, self.poll_s, self.concurrency = lease_s, poll_s, concurrency
         self.on_run_finished = on_run_finished
         self._store, self._executor_class, self._fork_process = store, executor_class, fork_process
+        self._publish = publish
         self._runner: Runner | None = None
         self._runs: dict[str, asyncio.Task] = {}  # run id → the task executing it
         self._stopping = False
@@ -91,7 +95,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._runner = await asyncio.to_thread(
             Runner.from_config, self.settings, store=self._store, executor_class=self._executor_class, keep_warm=True,
-            fork_process=self._fork_process,
+            fork_process=self._fork_process, publish=self._publish,
         )
         log.info("worker %s: executing queued runs of %s, %d at once", self.name, self.settings.db_url, self.concurrency)
         try:
