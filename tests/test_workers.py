@@ -1,19 +1,29 @@
 """Headless workers, as real processes with real kernels: queued runs executed once each; a worker
 killed mid-run loses its lease, the run is interrupted and retried from its unfinished nodes elsewhere."""
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from fake_executor import FakeExecutor, Script
 from labsession import wait_until
 from notebook_factory import make_notebook, write_workflow
+from test_store_queue import add_fire
 
+from jupyter_workflow.config import resolve_config
+from jupyter_workflow.engine import Engine
+from jupyter_workflow.events import now
+from jupyter_workflow.model import load_workflow
+from jupyter_workflow.schedules.worker import Worker
 from jupyter_workflow.store import RunStore
+from jupyter_workflow.store.models import Run, Schedule
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 LEASE_S = 2
@@ -194,3 +204,154 @@ def test_run_queue_checks_inputs_like_run_and_stores_a_queued_run(tagged, store,
     [run] = store.list_runs()[0]
     assert (run.id, run.status, run.inputs, run.host, run.pid) == (run_id, "queued", {"tag": "x"}, None, None)
     assert json.loads(cli("runs", "show", run_id, "--json").stdout)["status"] == "queued"
+
+
+# In one process, on a fake executor: the worker's policies, without kernels.
+
+
+def fake_executor_class(fake: FakeExecutor) -> type:
+    """An ``executor_class`` whose ``from_config`` hands out ``fake``."""
+    return type("GivenExecutor", (), {"from_config": classmethod(lambda cls, settings, **options: fake)})
+
+
+@pytest.fixture
+def pair(tmp_path) -> Path:
+    """a → b, on a notebook no kernel runs here."""
+    make_notebook(tmp_path / "step.ipynb", "x = 1")
+    return write_workflow(tmp_path / "pair.workflow.json", {
+        "format": "jupyter-workflow/1",
+        "name": "pair",
+        "nodes": {"a": {"notebook": "step.ipynb"}, "b": {"notebook": "step.ipynb", "after": ["a"]}},
+    })
+
+
+def queue_in(store, settings, path: Path, fire_id: int | None = None) -> str:
+    run = Engine(settings.runs_dir, executor=FakeExecutor()).new_run(load_workflow(path), trigger="queue")
+    assert store.enqueue(run, fire_id=fire_id)
+    return run.run_id
+
+
+def lose_worker(store, run_id: str) -> None:
+    """``run_id`` claimed by a worker that died at once: its lease lapsed long ago."""
+    assert store.claim_next_run("ghost", 1, at=datetime(2026, 1, 1, tzinfo=timezone.utc)).id == run_id
+
+
+class WorkerOnLoop:
+    """A :class:`Worker` running on a thread's event loop while the test waits on the store."""
+
+    def __init__(self, worker: Worker):
+        self.worker = worker
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(worker.run(),))
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.worker.stop)
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+        self.loop.close()
+
+
+@pytest.fixture
+def settings(workflow_home):
+    return resolve_config()
+
+
+@pytest.fixture
+def start_worker_here(settings, store):
+    started: list[WorkerOnLoop] = []
+
+    def start(fake: FakeExecutor | None = None, **options) -> Worker:
+        worker = Worker(settings, "here", store=store, executor_class=fake_executor_class(fake or FakeExecutor()),
+                        poll_s=0.05, **options)
+        started.append(WorkerOnLoop(worker))
+        return worker
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def a_turn_later(store) -> None:
+    """Wait until the worker began a new turn: the one that interrupted a run is over, retries queued."""
+    since = now()
+    wait_until(lambda: store.heartbeats("worker")[0].last_beat_at > since, 30, "the worker's next turn")
+
+
+def retries_of(store, run_id: str) -> list:
+    return [run for run in store.list_runs()[0] if run.retry_of == run_id]
+
+
+def test_a_lost_run_of_no_schedule_is_retried_queue_retries_times(pair, settings, store, start_worker_here):
+    settings.queue_retries = 1
+    run_id = queue_in(store, settings, pair)
+    lose_worker(store, run_id)
+    start_worker_here()
+
+    [retry] = wait_until(lambda: [run for run in retries_of(store, run_id) if run.status == "succeeded"], 30,
+                         "the retry to succeed")
+    assert store.get_run(run_id).status == "interrupted"
+    assert store.retries_before(retry.id) == 1 and retry.trigger == "retry"
+    assert retry.fire_id is None
+
+    assert store.interrupt_expired() == []  # nothing else lapsed; and a retry lost in turn is not retried again:
+    with store._session.begin() as session:
+        session.get(Run, retry.id).status = "running"
+    store.claim(retry.id, "ghost", 1, at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    wait_until(lambda: store.get_run(retry.id).status == "interrupted", 30, "the lost retry to be interrupted")
+    a_turn_later(store)
+    assert retries_of(store, retry.id) == []
+
+
+def test_a_lost_scheduled_run_follows_its_schedule_s_retries(pair, settings, store, start_worker_here):
+    settings.queue_retries = 5  # not for a scheduled run
+    fire_id = add_fire(store)  # its schedule allows no retry
+    run_id = queue_in(store, settings, pair, fire_id)
+    assert store.schedule_retries(run_id) == 0
+    lose_worker(store, run_id)
+    start_worker_here()
+
+    wait_until(lambda: store.get_run(run_id).status == "interrupted", 30, "the lost run to be interrupted")
+    a_turn_later(store)
+    assert retries_of(store, run_id) == []
+
+
+def test_a_retry_of_a_scheduled_run_keeps_its_fire(pair, settings, store, start_worker_here):
+    fire_id = add_fire(store)
+    with store._session.begin() as session:
+        session.get(Schedule, "s" * 32).retries = 2
+    run_id = queue_in(store, settings, pair, fire_id)
+    lose_worker(store, run_id)
+    start_worker_here()
+
+    [retry] = wait_until(lambda: [run for run in retries_of(store, run_id) if run.status == "succeeded"], 30,
+                         "the retry to succeed")
+    assert retry.fire_id == fire_id and store.schedule_retries(retry.id) == 2
+
+
+def test_a_queued_run_whose_workflow_no_longer_fits_fails_with_the_problem(pair, tmp_path, settings, store,
+                                                                           start_worker_here):
+    finished = []
+    run_id = queue_in(store, settings, pair)
+    (tmp_path / "step.ipynb").unlink()
+    start_worker_here(on_run_finished=finished.append)
+
+    wait_until(lambda: finished == [run_id], 30, "on_run_finished to hear of the run")
+    run = store.get_run(run_id)
+    assert run.status == "failed" and "step.ipynb" in run.error["evalue"]
+    assert {node.status for node in run.nodes} == {"cancelled"}
+    assert store.expired_claims(at=FAR_FUTURE) == []
+
+
+def test_a_worker_that_loses_its_lease_cancels_the_run(pair, settings, store, start_worker_here):
+    finished = []
+    fake = FakeExecutor({"a": Script(hang=True)})
+    run_id = queue_in(store, settings, pair)
+    worker = start_worker_here(fake, lease_s=0.3, on_run_finished=finished.append)
+    wait_until(lambda: store.get_run(run_id).status == "running", 30, "the run to start")
+
+    assert store.release_claim(run_id, worker.name)  # as if another worker had found the lease lapsed
+
+    wait_until(lambda: finished == [run_id], 30, "the run to end")
+    run = store.get_run(run_id)
+    assert (run.status, fake.cancelled) == ("cancelled", ["a"])
