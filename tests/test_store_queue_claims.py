@@ -116,12 +116,12 @@ def test_a_claimed_run_that_cannot_start_fails_with_the_problem(store, tmp_path)
     [run_id] = queue_runs(store, tmp_path, 1)
     store.claim_next_run("w1", LEASE_S)
     error = {"ename": "InvalidWorkflow", "evalue": "a.ipynb: no such notebook", "traceback": "", "node": None}
-    assert store.fail_claimed(run_id, error)
+    assert store.end_claimed(run_id, RunStatus.FAILED, error)
     run = store.get_run(run_id)
     assert (run.status, run.error, [node.status for node in run.nodes]) == ("failed", error, ["cancelled"])
     [finished] = store.events(run_id)
     assert (finished.type, finished.data["error"]) == (EventType.RUN_FINISHED, error)
-    assert not store.fail_claimed(run_id, error)
+    assert not store.end_claimed(run_id, RunStatus.FAILED, error)
 
 
 def test_retries_before_counts_the_chain_of_retries(store, tmp_path):

@@ -21,7 +21,8 @@ from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import Engine
 from jupyter_workflow.events import now
 from jupyter_workflow.model import load_workflow
-from jupyter_workflow.schedules.worker import Worker
+from jupyter_workflow.cli import worker_commands
+from jupyter_workflow.schedules.worker import DEFAULT_LEASE_S, Worker
 from jupyter_workflow.store import RunStore
 from jupyter_workflow.store.models import Run, Schedule
 
@@ -355,3 +356,7 @@ def test_a_worker_that_loses_its_lease_cancels_the_run(pair, settings, store, st
     wait_until(lambda: finished == [run_id], 30, "the run to end")
     run = store.get_run(run_id)
     assert (run.status, fake.cancelled) == ("cancelled", ["a"])
+
+
+def test_the_worker_command_s_default_lease_is_the_worker_s():
+    assert worker_commands.DEFAULT_LEASE_S == DEFAULT_LEASE_S

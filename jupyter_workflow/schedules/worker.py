@@ -22,7 +22,7 @@ from collections.abc import Callable
 from jupyter_workflow.config import WorkflowConfig
 from jupyter_workflow.engine import KernelExecutor
 from jupyter_workflow.engine.executor import error_info
-from jupyter_workflow.events import Event
+from jupyter_workflow.events import Event, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.runner import CannotRetry, Runner
 from jupyter_workflow.store import RunRecord, RunStore, StoreUnavailable
@@ -167,8 +167,11 @@ class Worker:
             except (InvalidWorkflow, CannotRetry) as error:
                 log.warning("worker %s: run %s cannot start: %s", self.name, record.id, error)
                 problem = {**error_info(type(error).__name__, str(error)), "node": None}
-                await asyncio.to_thread(runner.store.fail_claimed, record.id, problem)
+                await asyncio.to_thread(runner.store.end_claimed, record.id, RunStatus.FAILED, problem)
                 return
+            except asyncio.CancelledError:  # stopped before the run began
+                await asyncio.to_thread(runner.store.end_claimed, record.id, RunStatus.CANCELLED)
+                raise
             execution = asyncio.ensure_future(runner.execute(run))
             lease = asyncio.ensure_future(self._keep_lease(record.id, execution))
             try:

@@ -89,10 +89,11 @@ class Queue(Database):
         return answered
 
     @on_current_file
-    def fail_claimed(self, run_id: str, error: dict) -> bool:
-        """End a run that cannot start (its workflow no longer fits) ``failed`` with ``error``; whether it was unfinished."""
+    def end_claimed(self, run_id: str, status: RunStatus, error: dict | None = None) -> bool:
+        """End a claimed run that never started (its workflow no longer fits: ``failed``; its worker stopped:
+        ``cancelled``) with ``status`` and ``error``; whether it was unfinished."""
         with self._session.begin() as session:
-            return Recovery._end_run(session, run_id, RunStatus.FAILED, error=error)
+            return Recovery._end_run(session, run_id, status, error=error)
 
     @on_current_file
     def retries_before(self, run_id: str) -> int:
