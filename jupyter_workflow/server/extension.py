@@ -1,5 +1,6 @@
 """The Jupyter server extension: REST API and live run events under ``/workflow/api/``."""
 
+import asyncio
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
@@ -7,6 +8,7 @@ from traitlets import Int, Type, Unicode
 
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import KernelExecutor
+from jupyter_workflow.schedules.worker import Worker
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
 from jupyter_workflow.store import RunStore, StoreUnavailable, safe_url
@@ -52,11 +54,26 @@ class WorkflowExtension(ExtensionApp):
             self.log.warning("marked %d runs interrupted (their process had ended): %s", len(interrupted), ", ".join(interrupted))
         self.settings["jupyter_workflow_service"] = self.service
         self.log.info("jupyter-workflow: runs in %s, store %s", settings.runs_dir, safe_url(settings.db_url))
+        self.worker, self._worker_task = None, None
+        if settings.server_workers > 0:
+            self.worker = Worker(settings, concurrency=settings.server_workers, store=self.service.store,
+                                 executor_class=self.executor_class, publish=self.service.publish)
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        if getattr(self, "worker", None) is not None:
+            self._worker_task = asyncio.ensure_future(self.worker.run())
+            self.log.info("jupyter-workflow: worker %s executes queued runs, %d at once", self.worker.name,
+                          self.worker.concurrency)
 
     def initialize_handlers(self):
         self.handlers.extend(routes())
 
     async def stop_extension(self):
+        if getattr(self, "_worker_task", None) is not None:
+            self.worker.stop()
+            [outcome] = await asyncio.gather(self._worker_task, return_exceptions=True)
+            if isinstance(outcome, Exception):
+                self.log.error("jupyter-workflow: the worker had stopped on an error: %s", outcome)
         service = getattr(self, "service", None)  # absent if the extension failed to start
         if service is not None:
             await service.stop()
