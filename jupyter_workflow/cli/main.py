@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
+from jupyter_workflow.cli.scheduler_commands import add_scheduler_parser
 from jupyter_workflow.events import USABLE_NODE_STATUSES, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 
@@ -516,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.set_defaults(handler=command_app)
 
     worker_commands.add_worker_parser(commands)
+    add_scheduler_parser(commands)
     return parser
 
 

@@ -1,6 +1,7 @@
-"""The Jupyter server extension: REST API and live run events under ``/workflow/api/``."""
+"""The Jupyter server extension: REST API and live run events under ``/workflow/api/``, and the scheduler."""
 
 import asyncio
+import threading
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
@@ -9,6 +10,7 @@ from traitlets import Int, Type, Unicode
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import KernelExecutor
 from jupyter_workflow.schedules.worker import Worker
+from jupyter_workflow.schedules.scheduler import Scheduler
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
 from jupyter_workflow.store import RunStore, StoreUnavailable, safe_url
@@ -19,7 +21,9 @@ class WorkflowExtension(ExtensionApp):
 
     The run store, runs folder and parallelism come from ``c.WorkflowConfig`` in the
     server's configuration (or ``JUPYTER_WORKFLOW_DB_URL`` / ``JUPYTER_WORKFLOW_RUNS_DIR``):
-    the same store as the ``jupyter workflow`` command line.
+    the same store as the ``jupyter workflow`` command line. Unless
+    ``c.WorkflowConfig.scheduler`` is False, a scheduler fires the store's schedules from
+    a thread of the server, beside any other scheduler on the same store.
     """
 
     name = "jupyter_workflow"
@@ -58,6 +62,14 @@ class WorkflowExtension(ExtensionApp):
         if settings.server_workers > 0:
             self.worker = Worker(settings, concurrency=settings.server_workers, store=self.service.store,
                                  executor_class=self.executor_class, publish=self.service.publish)
+        self._scheduler_stop = threading.Event()
+        self.scheduler_thread = None
+        if settings.scheduler:
+            scheduler = Scheduler(self.service.store, settings)
+            self.scheduler_thread = threading.Thread(target=scheduler.serve, args=(self._scheduler_stop,),
+                                                     name=scheduler.name, daemon=True)
+            self.scheduler_thread.start()
+            self.log.info("jupyter-workflow: scheduler %s started", scheduler.name)
 
     async def _start_jupyter_server_extension(self, serverapp):
         if getattr(self, "worker", None) is not None:
@@ -65,10 +77,18 @@ class WorkflowExtension(ExtensionApp):
             self.log.info("jupyter-workflow: worker %s executes queued runs, %d at once", self.worker.name,
                           self.worker.concurrency)
 
+    async def stop_scheduler(self):
+        """Stop the server's scheduler, if it runs, once its pass is over."""
+        thread = getattr(self, "scheduler_thread", None)
+        if thread is not None:
+            self._scheduler_stop.set()
+            await asyncio.to_thread(thread.join)
+
     def initialize_handlers(self):
         self.handlers.extend(routes())
 
     async def stop_extension(self):
+        await self.stop_scheduler()
         if getattr(self, "_worker_task", None) is not None:
             self.worker.stop()
             [outcome] = await asyncio.gather(self._worker_task, return_exceptions=True)

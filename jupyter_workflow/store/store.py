@@ -13,7 +13,8 @@ concern, each in its own module over the shared :class:`~jupyter_workflow.store.
 - :mod:`~jupyter_workflow.store.claims`: runs held by workers under leases;
 - :mod:`~jupyter_workflow.store.queue`: queued runs claimed by workers, runs of lost leases interrupted;
 - :mod:`~jupyter_workflow.store.heartbeats`: schedulers and workers saying they are alive;
-- :mod:`~jupyter_workflow.store.notifications`: what the notifications of a schedule's fires gave.
+- :mod:`~jupyter_workflow.store.notifications`: what the notifications of a schedule's fires gave;
+- :mod:`~jupyter_workflow.store.schedules`: schedules, and their fires claimed once each.
 
 Any SQLAlchemy URL works; SQLite files run in WAL mode so that several processes can
 share one. The errors it raises are in :mod:`~jupyter_workflow.store.errors`.
@@ -27,12 +28,13 @@ from jupyter_workflow.store.notifications import Notifications
 from jupyter_workflow.store.queue import Queue
 from jupyter_workflow.store.recovery import Recovery
 from jupyter_workflow.store.runs import Runs
+from jupyter_workflow.store.schedules import Schedules
 from jupyter_workflow.store.versions import Versions
 
 
-class RunStore(Runs, Queue, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications):
-    """Runs, node runs, events, workflow versions, the audit log, the queue, claims, heartbeats and notifications
-    in the database at ``db_url``.
+class RunStore(Runs, Queue, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications, Schedules):
+    """Runs, node runs, events, workflow versions, the audit log, the queue, claims, heartbeats, notifications and
+    schedules in the database at ``db_url``.
 
     Opening it creates the SQLite folder if needed and migrates the schema to the
     latest version. It is the engine's ``RunListener``: ``begin`` stores a new run,
