@@ -53,7 +53,9 @@ def in_zone(moment: datetime | None, schedule: ScheduleRecord) -> datetime | Non
 def last_status(store: RunStore, schedule: ScheduleRecord) -> str | None:
     """The status of the last fire's run, or of the fire itself when it made none; None before the first fire."""
     fires = store.list_fires(schedule.id, limit=1)
-    return fire_run_status(store, fires[0]) or fires[0].status if fires else None
+    if not fires:
+        return None
+    return fire_run_status(store, fires[0]) or fires[0].status
 
 
 def fire_run_status(store: RunStore, fire: FireRecord) -> str | None:
