@@ -24,7 +24,6 @@ TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
 @contextmanager
 def opened_store(args):
     """The run store for one command; its refusals of a user's input become usage errors (exit 2)."""
-    from jupyter_workflow.schedules.cron import CronError
     from jupyter_workflow.store import AmbiguousScheduleId, InvalidSchedule, NotFound, ScheduleConflict
 
     store = _open_store(args)
@@ -32,7 +31,7 @@ def opened_store(args):
         yield store
     except InvalidSchedule as error:
         raise UsageError("the schedule cannot be kept:\n" + "\n".join(f"  {p}" for p in error.problems)) from None
-    except (NotFound, AmbiguousScheduleId, ScheduleConflict, CronError, FileNotFoundError) as error:
+    except (NotFound, AmbiguousScheduleId, ScheduleConflict, FileNotFoundError) as error:
         raise UsageError(str(error.args[0]) if error.args else str(error)) from None
     finally:
         store.close()

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from jupyter_workflow.events import now
-from jupyter_workflow.schedules.cron import describe, next_fire_times
-from jupyter_workflow.store import RunStore
+from jupyter_workflow.model.problems import Problem, pointer
+from jupyter_workflow.schedules.cron import CronError, check_cron, check_timezone, describe, next_fire_times
+from jupyter_workflow.store import InvalidSchedule, RunStore
 from jupyter_workflow.store.records import FireRecord, ScheduleRecord
 
 if TYPE_CHECKING:  # the scheduler brings the engine: only run_now needs it
@@ -30,8 +31,16 @@ UPCOMING = 5  # fire times shown by a preview and a single schedule
 def preview(cron: str, timezone: str, after: datetime | None = None) -> dict:
     """The next :data:`UPCOMING` fire times of ``cron`` in ``timezone`` after ``after`` (now), ISO and in words.
 
-    Raises :class:`~jupyter_workflow.schedules.cron.CronError` naming what does not parse.
+    Raises :class:`~jupyter_workflow.store.InvalidSchedule` naming what does not parse (``/cron``, ``/timezone``).
     """
+    problems = []
+    for name, check, value in (("cron", check_cron, cron), ("timezone", check_timezone, timezone)):
+        try:
+            check(value)
+        except CronError as error:
+            problems.append(Problem(pointer(name), str(error)))
+    if problems:
+        raise InvalidSchedule(problems)
     times = next_fire_times(cron, timezone, after or now(), UPCOMING)
     return {"cron": cron, "timezone": timezone,
             "fire_times": [{"at": time.isoformat(), "text": text} for time, text in zip(times, describe(times))]}
