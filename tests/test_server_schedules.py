@@ -120,6 +120,9 @@ async def test_bad_schedules_are_refused_with_what_is_wrong_and_nothing_is_store
     assert [problem["pointer"] for problem in zone["errors"]] == ["/timezone"] and "Europe/Nowhere" in zone["message"]
     policy = await call(jp_fetch, "schedules", method="POST", body={**NEW, "catch_up": "sometimes"}, expect=422)
     assert [problem["pointer"] for problem in policy["errors"]] == ["/catch_up"]
+    huge = await call(jp_fetch, "schedules", method="POST", body={**NEW, "catch_up_limit": 2**70, "retries": -1},
+                      expect=422)
+    assert [problem["pointer"] for problem in huge["errors"]] == ["/catch_up_limit", "/retries"]
     missing = await call(jp_fetch, "schedules", method="POST", body={**NEW, "workflow_path": "gone.workflow.json"},
                          expect=404)
     assert "gone.workflow.json" in missing["message"]

@@ -47,6 +47,7 @@ DEFAULTS = {
     "owner": None,
 }
 REQUIRED = ("name", "workflow_path", "cron")
+LARGEST_SETTING = 2**31 - 1  # the largest value of an INTEGER column on every database
 EDITABLE = frozenset(REQUIRED) | frozenset(DEFAULTS)
 # What a change to one of these does to the times owed: they are computed again.
 TIMING = frozenset({"cron", "timezone", "enabled"})
@@ -59,8 +60,8 @@ def _moment(at: datetime | None) -> datetime:
 
 def _whole_number(values: dict, name: str, least: int) -> str | None:
     value = values[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        return f"must be a whole number of at least {least}, not {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= LARGEST_SETTING:
+        return f"must be a whole number from {least} to {LARGEST_SETTING}, not {value!r}"
     return None
 
 
