@@ -1,5 +1,6 @@
 """Schedules through the REST API of a real Jupyter server: every route, its answers against the document, its refusals."""
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from importlib.resources import files
@@ -205,3 +206,18 @@ async def test_every_schedule_route_is_in_the_document_and_refuses_unauthenticat
         )
         assert response.code in (401, 403), (method, route, response.code)
 
+
+
+async def test_a_schedule_made_through_the_api_is_fired_by_the_servers_scheduler(jp_fetch, square_workflow):
+    schedule = await create(jp_fetch, cron="* * * * * *", timezone="UTC")  # every second
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (queued := [fire for fire in (await call(jp_fetch, "schedules", schedule["id"], "fires"))["fires"]
+                          if fire["status"] == "queued"]):
+        assert asyncio.get_running_loop().time() < deadline, "the server's scheduler made no run in 30 s"
+        await asyncio.sleep(0.2)
+    await call(jp_fetch, "schedules", schedule["id"], "disable", method="POST")
+    fire = queued[-1]
+    assert fire["run_status"] == "queued" and fire["scheduler"].startswith("scheduler-")
+    assert (await call(jp_fetch, "runs", fire["run_id"]))["trigger"] == "schedule"
+    [beat] = (await call(jp_fetch, "heartbeats", params={"kind": "scheduler"}))["heartbeats"]
+    assert beat["name"] == fire["scheduler"] and beat["stopped_at"] is None
