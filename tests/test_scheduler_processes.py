@@ -68,6 +68,13 @@ def test_the_daemon_queues_runs_and_stops_cleanly_on_sigterm(store, workflow, wo
     assert "Traceback" not in log.read_text()
 
 
+def test_a_wrong_poll_is_refused_with_exit_code_2(workflow_home):
+    result = subprocess.run([str(JUPYTER), "workflow", "scheduler", "--poll", "0"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "jupyter workflow: --poll must be a number of seconds above 0, not 0.0\n"
+
+
 def test_two_schedulers_fire_every_owed_time_exactly_once(store, workflow, workflow_home, tmp_path):
     schedules = [every_2_s(store, workflow, f"schedule {n}") for n in range(3)]
     processes = [start_scheduler(tmp_path, workflow_home.db_url, f"scheduler-{n}") for n in range(2)]

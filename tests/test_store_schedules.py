@@ -102,6 +102,12 @@ def test_an_update_is_checked_and_keeps_nothing_when_wrong(store):
     assert store.get_schedule(schedule.id) == schedule
 
 
+def test_enabling_an_enabled_schedule_keeps_the_time_it_owes(store):
+    schedule = every_minute(store)
+    assert store.set_enabled(schedule.id, True, at=T0 + timedelta(seconds=0.5)).next_fire_at == T0
+    assert [fire.scheduled_for for fire in store.claim_due_fires("s1", at=T0 + timedelta(seconds=0.6))] == [T0]
+
+
 def test_changing_the_cron_or_zone_computes_the_next_time_again(store):
     schedule = every_minute(store)
     updated = store.update_schedule(schedule.id, {"cron": "0 6 * * *", "timezone": "Europe/Berlin"}, 1, at=T0)

@@ -153,7 +153,7 @@ class Schedules(Database):
         """The schedule with ``changes`` made, if it is still at ``expected_version`` (else :class:`ScheduleConflict`).
 
         Its times owed are computed again from ``at`` (now) when its cron, zone or
-        ``enabled`` change. Raises :class:`InvalidSchedule` for values it cannot have.
+        ``enabled`` change (a time owed before is then not owed any more). Raises :class:`InvalidSchedule` for values it cannot have.
         """
         at = _moment(at)
         unknown = sorted(set(changes) - EDITABLE)
@@ -164,9 +164,11 @@ class Schedules(Database):
             if row.version != expected_version:
                 raise ScheduleConflict(f"schedule {row.id} is at version {row.version}, not {expected_version}: "
                                        "it changed since it was read; read it again and redo the change")
-            values = {name: getattr(row, name) for name in EDITABLE} | changes
+            before = {name: getattr(row, name) for name in EDITABLE}
+            values = before | changes
             _checked(values)
-            timing = {"next_fire_at": _next_fire_at(values, at)} if changes.keys() & TIMING else {}
+            retimed = any(values[name] != before[name] for name in TIMING)
+            timing = {"next_fire_at": _next_fire_at(values, at)} if retimed else {}
             updated = session.execute(
                 update(Schedule).where(Schedule.id == row.id, Schedule.version == expected_version)
                 .values(**changes, **timing, version=expected_version + 1, updated_at=at)
