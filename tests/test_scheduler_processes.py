@@ -12,6 +12,8 @@ from notebook_factory import make_notebook, write_workflow
 from jupyter_workflow.schedules.cron import next_fire_times
 from jupyter_workflow.store import RunStore
 
+pytestmark = pytest.mark.kernels  # scheduler processes (no kernel: the queued runs are executed by no one here)
+
 JUPYTER = Path(sys.executable).parent / "jupyter"
 EVERY_2_S = "*/2 * * * * *"
 
