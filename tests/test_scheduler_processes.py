@@ -12,6 +12,8 @@ from notebook_factory import make_notebook, write_workflow
 from jupyter_workflow.schedules.cron import next_fire_times
 from jupyter_workflow.store import RunStore
 
+pytestmark = pytest.mark.kernels  # scheduler processes (no kernel: the queued runs are executed by no one here)
+
 JUPYTER = Path(sys.executable).parent / "jupyter"
 EVERY_2_S = "*/2 * * * * *"
 
@@ -66,6 +68,13 @@ def test_the_daemon_queues_runs_and_stops_cleanly_on_sigterm(store, workflow, wo
     assert {run.trigger for run in runs} == {"schedule"}
     assert store.heartbeats("scheduler")[0].stopped_at is not None
     assert "Traceback" not in log.read_text()
+
+
+def test_a_wrong_poll_is_refused_with_exit_code_2(workflow_home):
+    result = subprocess.run([str(JUPYTER), "workflow", "scheduler", "--poll", "0"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "jupyter workflow: --poll must be a number of seconds above 0, not 0.0\n"
 
 
 def test_two_schedulers_fire_every_owed_time_exactly_once(store, workflow, workflow_home, tmp_path):
