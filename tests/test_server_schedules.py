@@ -1,4 +1,4 @@
-"""Schedules through the REST API of a real Jupyter server: every route, its answers against the document, its refusals."""
+"""Schedules through the REST API of a real Jupyter server: every route, its answers and its refusals."""
 
 import asyncio
 import json

@@ -18,6 +18,7 @@ through :meth:`~jupyter_workflow.store.runs.Runs.enqueue`, which gives a fire on
 """
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, insert, select, update
@@ -139,6 +140,8 @@ class Schedules(Database):
         _checked(values)
         row = Schedule(id=uuid.uuid4().hex, **values, created_at=at, updated_at=at, version=1,
                        next_fire_at=_next_fire_at(values, at), last_fire_at=None)
+        if note is not None and note.target is None:  # the note of a creation names what it made
+            note = replace(note, target=row.id)
         with self._session.begin() as session:
             session.add(row)
             _write_note(session, note)
