@@ -138,7 +138,9 @@ def test_bad_input_exits_2_with_the_message_and_no_traceback(capsys, squares, tm
     assert "no workflow file" in refused(capsys, "schedule", "add", str(tmp_path / "gone.workflow.json"),
                                          "--cron", "@daily")
     assert "/inputs/x" in refused(capsys, *add, "--cron", "@daily", "-p", "x=five")
-    assert "--notify-on takes failure, success" in refused(capsys, *add, "--cron", "@daily", "--notify-on", "always")
+    assert "/notify/on/0: 'always' is neither" in refused(capsys, *add, "--cron", "@daily", "--notify-on", "always")
+    assert "/notify/email/0: 'ops' is not an email address" in refused(capsys, *add, "--cron", "@daily",
+                                                                         "--notify-email", "ops")
     assert "expected a whole number from 1" in refused(capsys, *add, "--cron", "@daily", "--max-concurrent", "0")
     assert "the following arguments are required: --cron" in refused(capsys, *add)
     for subcommand in ("show", "edit", "enable", "disable", "remove", "run-now", "fires"):
