@@ -518,6 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker_commands.add_worker_parser(commands)
     add_scheduler_parser(commands)
+    from jupyter_workflow.cli.schedule_commands import add_schedule_commands
+    add_schedule_commands(commands)
     return parser
 
 
