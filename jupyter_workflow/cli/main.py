@@ -510,6 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("-o", "--output", metavar="OUT", help="the notebook to write (default: apps/<name>.ipynb beside FILE)")
     app.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     app.set_defaults(handler=command_app)
+
+    from jupyter_workflow.cli.schedule_commands import add_schedule_commands
+    add_schedule_commands(commands)
     return parser
 
 

@@ -558,6 +558,8 @@ def event_id(text: str) -> int:
 
 
 def routes() -> list[tuple]:
+    from jupyter_workflow.server.schedule_handlers import schedule_routes  # it builds on this module
+
     api = "/workflow/api"
     return [
         (f"{api}/openapi.json", OpenApiHandler),
@@ -578,5 +580,6 @@ def routes() -> list[tuple]:
         (f"{api}/workflows", WorkflowFileHandler),
         (f"{api}/audit", AuditHandler),
         (f"{api}/apps", AppsHandler),
+        *schedule_routes(api),
         (f"{api}/.*", NotFoundHandler),
     ]
