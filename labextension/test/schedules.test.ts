@@ -44,13 +44,13 @@ describe('the cron presets', () => {
 
 describe('fire times in words', () => {
   it('read in the schedule zone, with its abbreviation across daylight saving', () => {
-    expect(formatFireTime('2026-12-01T05:00:00Z', 'Europe/Berlin', 'en-GB')).toBe('Tue 1 Dec 2026, 06:00 CET');
-    expect(formatFireTime('2026-07-01T04:00:00Z', 'Europe/Berlin', 'en-GB')).toBe('Wed 1 Jul 2026, 06:00 CEST');
-    expect(formatFireTime('2026-12-01T05:00:00Z', 'America/New_York', 'en-GB')).toBe('Tue 1 Dec 2026, 00:00 GMT-5');
+    expect(formatFireTime('2026-12-01T05:00:00Z', 'Europe/Berlin', 'en-GB')).toBe('Tue, 1 Dec 2026, 06:00 CET');
+    expect(formatFireTime('2026-07-01T04:00:00Z', 'Europe/Berlin', 'en-GB')).toBe('Wed, 1 Jul 2026, 06:00 CEST');
+    expect(formatFireTime('2026-12-01T05:00:00Z', 'America/New_York', 'en-GB')).toBe('Tue, 1 Dec 2026, 00:00 GMT-5');
   });
 
   it('fall back to UTC for a zone the browser does not know, and say nothing for no time', () => {
-    expect(formatFireTime('2026-12-01T05:00:00Z', 'Mars/Olympus', 'en-GB')).toBe('Tue 1 Dec 2026, 05:00 UTC');
+    expect(formatFireTime('2026-12-01T05:00:00Z', 'Mars/Olympus', 'en-GB')).toBe('Tue, 1 Dec 2026, 05:00 UTC');
     expect(formatFireTime(null, 'UTC')).toBe('–');
     expect(formatFireTime('not a time', 'UTC')).toBe('not a time');
   });
@@ -97,7 +97,8 @@ describe('the schedule form', () => {
       cron: '0 6 1 * *',
       timezone: 'Europe/Berlin',
       catch_up: 'latest',
-      enabled: true
+      enabled: true,
+      pin: false
     });
   });
 

@@ -92,14 +92,15 @@ export class ScheduleDraft {
     this._changed.emit();
   }
 
-  /** What `POST /schedules` is sent for the workflow file at `path`. */
+  /** What `POST /schedules` is sent for the workflow file at `path` (run as it is at each fire). */
   toRequest(path: string): NewSchedule {
     return {
       workflow_path: path,
       cron: normalCron(this._cron),
       timezone: this._timezone.trim(),
       catch_up: this._catchUp,
-      enabled: this._enabled
+      enabled: this._enabled,
+      pin: false
     };
   }
 

@@ -3,7 +3,7 @@
  */
 
 /**
- * A fire time as read in the schedule's zone: `Mon 7 Dec 2026, 06:00 CET`. The locale is the
+ * A fire time as read in the schedule's zone: `Mon, 7 Dec 2026, 06:00 CET`. The locale is the
  * browser's unless given; an unreadable time is returned as it came, an unknown zone reads in UTC.
  */
 export function formatFireTime(iso: string | null | undefined, timeZone: string, locale?: string): string {
