@@ -189,9 +189,10 @@ def command_remove(args) -> int:
 
 def command_run_now(args) -> int:
     from jupyter_workflow.schedules import operations
+    from jupyter_workflow.schedules.scheduler import Scheduler
 
     with _Store(args) as store:
-        fire = operations.run_now(store, args.schedule_id, getpass.getuser(), _settings(args))
+        fire = operations.run_now(store, args.schedule_id, getpass.getuser(), Scheduler(store, _settings(args)))
         view = operations.fire_view(store, fire)
     if args.json:
         print(json.dumps(view, indent=2))

@@ -12,14 +12,16 @@ blocking (files, database).
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from jupyter_workflow.events import now
-from jupyter_workflow.model import load_workflow
 from jupyter_workflow.schedules.cron import describe, next_fire_times
-from jupyter_workflow.schedules.scheduler import Scheduler
 from jupyter_workflow.store import RunStore
 from jupyter_workflow.store.records import FireRecord, ScheduleRecord
+
+if TYPE_CHECKING:  # the scheduler brings the engine: only run_now needs it
+    from jupyter_workflow.schedules.scheduler import Scheduler
 
 DEFAULT_TIMEZONE = "UTC"
 UPCOMING = 5  # fire times shown by a preview and a single schedule
@@ -51,7 +53,9 @@ def in_zone(moment: datetime | None, schedule: ScheduleRecord) -> datetime | Non
 def last_status(store: RunStore, schedule: ScheduleRecord) -> str | None:
     """The status of the last fire's run, or of the fire itself when it made none; None before the first fire."""
     fires = store.list_fires(schedule.id, limit=1)
-    return fire_run_status(store, fires[0]) or fires[0].status if fires else None
+    if not fires:
+        return None
+    return fire_run_status(store, fires[0]) or fires[0].status
 
 
 def fire_run_status(store: RunStore, fire: FireRecord) -> str | None:
@@ -139,7 +143,7 @@ def delete(store: RunStore, schedule_id: str, user: str | None) -> None:
     store.audit(user, "schedule.delete", schedule.id, {"name": schedule.name, "workflow_path": schedule.workflow_path})
 
 
-def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: Scheduler) -> FireRecord:
+def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: "Scheduler") -> FireRecord:
     """Fire the schedule now (enabled or not) and queue its run as ``scheduler`` makes a fire's run.
 
     A fire whose workflow cannot run is recorded ``failed`` with the reason, and makes no run.
@@ -152,6 +156,8 @@ def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: Sche
 
 def checked_workflow_file(path: Path, inputs: dict):
     """The workflow in ``path`` checked with ``inputs``; :class:`FileNotFoundError` if there is no such file."""
+    from jupyter_workflow.model import load_workflow  # JSON Schema and notebooks: only when a file is checked
+
     if not path.is_file():
         raise FileNotFoundError(f"no workflow file {path}")
     return load_workflow(path, inputs=inputs)

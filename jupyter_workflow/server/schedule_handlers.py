@@ -62,7 +62,7 @@ class ServedSchedules:
         view["workflow_path"] = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
         return view
 
-    def list(self) -> list[dict]:
+    def every(self) -> list[dict]:
         return [self.view(schedule) for schedule in self.store.list_schedules()]
 
     def show(self, schedule_id: str) -> dict:
@@ -109,7 +109,7 @@ class SchedulesHandler(ScheduleApiHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        self.reply({"schedules": await self.call(self.schedules.list)})
+        self.reply({"schedules": await self.call(self.schedules.every)})
 
     @web.authenticated
     @authorized
