@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
-from traitlets import Int, List, Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
 
@@ -40,6 +40,12 @@ class WorkflowConfig(Configurable):
     ).tag(config=True)
     preload_modules = List(
         Unicode(), help="Modules the node kernel imports before it is handed to a node, e.g. ['pandas']."
+    ).tag(config=True)
+
+    # Schedules: the scheduler that fires them (jupyter_workflow.schedules.scheduler)
+    scheduler = Bool(True, help="Run the scheduler inside the Jupyter server").tag(config=True)
+    scheduler_poll_s = Float(
+        1.0, help="The longest the scheduler waits between two looks at the schedules, in seconds."
     ).tag(config=True)
 
     @default("db_url")

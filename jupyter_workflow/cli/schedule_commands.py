@@ -9,38 +9,33 @@ the schedule code are imported when a command runs, not when the parser is built
 import argparse
 import getpass
 import json
-import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from jupyter_workflow.cli.display import table
 from jupyter_workflow.cli.main import EXIT_OK, UsageError, _open_store, _settings, parse_assignments, read_declarations
+from jupyter_workflow.schedules.catchup import CATCH_UP_POLICIES
 
-CATCH_UP_POLICIES = ("skip", "latest", "all")  # as jupyter_workflow.schedules.catchup, without importing it
-NOTIFY_EVENTS = ("failure", "success")
+NOTIFY_EVENTS = ("failure", "success")  # the ends of a run a schedule's notify.on may name
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
 
 
-class _Store:
+@contextmanager
+def opened_store(args):
     """The run store for one command; its refusals of a user's input become usage errors (exit 2)."""
+    from jupyter_workflow.schedules.cron import CronError
+    from jupyter_workflow.store import AmbiguousScheduleId, InvalidSchedule, NotFound, ScheduleConflict
 
-    def __init__(self, args):
-        self.args = args
-
-    def __enter__(self):
-        self.store = _open_store(self.args)
-        return self.store
-
-    def __exit__(self, kind, error, traceback):
-        from jupyter_workflow.schedules.cron import CronError
-        from jupyter_workflow.store import AmbiguousScheduleId, InvalidSchedule, NotFound, ScheduleConflict
-
-        self.store.close()
-        if isinstance(error, InvalidSchedule):
-            raise UsageError("the schedule cannot be kept:\n" + "\n".join(f"  {p}" for p in error.problems)) from None
-        if isinstance(error, (NotFound, AmbiguousScheduleId, ScheduleConflict, CronError, FileNotFoundError)):
-            raise UsageError(str(error.args[0]) if error.args else str(error)) from None
-        return False
+    store = _open_store(args)
+    try:
+        yield store
+    except InvalidSchedule as error:
+        raise UsageError("the schedule cannot be kept:\n" + "\n".join(f"  {p}" for p in error.problems)) from None
+    except (NotFound, AmbiguousScheduleId, ScheduleConflict, CronError, FileNotFoundError) as error:
+        raise UsageError(str(error.args[0]) if error.args else str(error)) from None
+    finally:
+        store.close()
 
 
 def format_time(moment: datetime | None) -> str:
@@ -87,7 +82,7 @@ def command_add(args) -> int:
     settings["pin"] = args.pin
     if args.disabled:
         settings["enabled"] = False
-    with _Store(args) as store:
+    with opened_store(args) as store:
         schedule = operations.create(store, Path(args.file).resolve(), settings, getpass.getuser())
         print_schedule(store, schedule, args.json)
     return EXIT_OK
@@ -96,7 +91,7 @@ def command_add(args) -> int:
 def command_list(args) -> int:
     from jupyter_workflow.schedules import operations
 
-    with _Store(args) as store:
+    with opened_store(args) as store:
         schedules = store.list_schedules()
         if args.json:
             print(json.dumps([operations.schedule_view(store, schedule) for schedule in schedules], indent=2))
@@ -143,7 +138,7 @@ def print_schedule(store, schedule, as_json: bool) -> None:
 
 
 def command_show(args) -> int:
-    with _Store(args) as store:
+    with opened_store(args) as store:
         print_schedule(store, store.get_schedule(args.schedule_id), args.json)
     return EXIT_OK
 
@@ -151,7 +146,7 @@ def command_show(args) -> int:
 def command_edit(args) -> int:
     from jupyter_workflow.schedules import operations
 
-    with _Store(args) as store:
+    with opened_store(args) as store:
         current = store.get_schedule(args.schedule_id)
         changes = common_settings(args, current)
         if args.file:
@@ -169,7 +164,7 @@ def command_edit(args) -> int:
 def command_enable(args) -> int:
     from jupyter_workflow.schedules import operations
 
-    with _Store(args) as store:
+    with opened_store(args) as store:
         schedule = operations.set_enabled(store, args.schedule_id, args.enabled, getpass.getuser())
         nxt = operations.in_zone(schedule.next_fire_at, schedule)
         print(f"schedule {schedule.id[:8]} {'enabled' if schedule.enabled else 'disabled'}"
@@ -180,7 +175,7 @@ def command_enable(args) -> int:
 def command_remove(args) -> int:
     from jupyter_workflow.schedules import operations
 
-    with _Store(args) as store:
+    with opened_store(args) as store:
         schedule = store.get_schedule(args.schedule_id)
         operations.delete(store, schedule.id, getpass.getuser())
     print(f"removed schedule {schedule.id[:8]} ({schedule.name}); its runs stay")
@@ -191,7 +186,7 @@ def command_run_now(args) -> int:
     from jupyter_workflow.schedules import operations
     from jupyter_workflow.schedules.scheduler import Scheduler
 
-    with _Store(args) as store:
+    with opened_store(args) as store:
         fire = operations.run_now(store, args.schedule_id, getpass.getuser(), Scheduler(store, _settings(args)))
         view = operations.fire_view(store, fire)
     if args.json:
@@ -206,7 +201,7 @@ def command_run_now(args) -> int:
 def command_fires(args) -> int:
     from jupyter_workflow.schedules import operations
 
-    with _Store(args) as store:
+    with opened_store(args) as store:
         schedule = store.get_schedule(args.schedule_id)
         fires = store.list_fires(schedule.id, limit=args.limit)
         views = [operations.fire_view(store, fire) for fire in fires]
@@ -223,7 +218,7 @@ def command_fires(args) -> int:
 
 
 def command_heartbeats(args) -> int:
-    with _Store(args) as store:
+    with opened_store(args) as store:
         beats = store.heartbeats(args.kind)
     if args.json:
         print(json.dumps([beat.to_dict() for beat in beats], indent=2))
