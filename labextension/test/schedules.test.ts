@@ -5,7 +5,7 @@ import type { CronPreview, Fire, Schedule } from '../src/api/types';
 import { RunClient, WorkflowApiError } from '../src/run/client';
 import { ScheduleClient } from '../src/schedules/client';
 import { ScheduleDraft, refusalOf } from '../src/schedules/draft';
-import { formatFireTime, relativeTime, workflowLabel } from '../src/schedules/format';
+import { formatFireTime, lastFireAt, relativeTime, workflowLabel } from '../src/schedules/format';
 import { ScheduleListModel } from '../src/schedules/list';
 import { CRON_PRESETS, normalCron, presetOf } from '../src/schedules/presets';
 
@@ -65,6 +65,15 @@ describe('fire times in words', () => {
     expect(relativeTime(null, now)).toBe('');
   });
 
+  it('take the newest fire read as the last one, Run now included', () => {
+    const fires = [{ fired_at: '2026-12-02T10:00:00Z' }, { fired_at: '2026-12-01T05:00:00Z' }];
+    expect(lastFireAt('2026-12-01T05:00:00Z', fires)).toBe('2026-12-02T10:00:00Z');
+    expect(lastFireAt('2026-12-03T05:00:00Z', fires)).toBe('2026-12-03T05:00:00Z');
+    expect(lastFireAt(null, fires)).toBe('2026-12-02T10:00:00Z');
+    expect(lastFireAt('2026-12-01T05:00:00Z', undefined)).toBe('2026-12-01T05:00:00Z');
+    expect(lastFireAt(null, [])).toBeNull();
+  });
+
   it("name a workflow by its file's name", () => {
     expect(workflowLabel('reports/reconcile.workflow.json')).toBe('reconcile');
     expect(workflowLabel('C:\\work\\monthly.workflow.json')).toBe('monthly');
@@ -97,8 +106,7 @@ describe('the schedule form', () => {
       cron: '0 6 1 * *',
       timezone: 'Europe/Berlin',
       catch_up: 'latest',
-      enabled: true,
-      pin: false
+      enabled: true
     });
   });
 

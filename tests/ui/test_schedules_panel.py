@@ -107,8 +107,10 @@ def test_a_schedule_made_from_the_open_workflow_is_listed_fires_and_goes(lab, ex
     run_id = fires.first.get_attribute("data-run-id")
     (fire,) = lab.server.api(f"workflow/api/schedules/{schedule['id']}/fires")["fires"]
     assert fire["run_id"] == run_id
-    expect(item.locator(".jp-WorkflowSchedules-lastStatus")).to_have_count(1)
-    expect(item.locator(".jp-WorkflowSchedules-last")).not_to_have_text("never")
+    last = item.locator(".jp-WorkflowSchedules-last")
+    expect(last).to_have_attribute("title", fire["fired_at"])
+    expect(last).to_contain_text(re.compile(r"\d\d:\d\d"))
+    expect(last.locator(".jp-WorkflowSchedules-lastStatus")).to_have_text(fire["run_status"])
     lab.screenshot("run-now")
 
     # The fire's link opens its run in the run history.

@@ -2,7 +2,8 @@
  * The schedules part of the REST API (`/workflow/api/schedules…`), over the run client's
  * requests (same settings, same `WorkflowApiError` for an answer outside 2xx).
  */
-import type { Fire, FireList, NewSchedule, Schedule, ScheduleList, CronPreview } from '../api/types';
+import type { CronPreview, Fire, FireList, Schedule, ScheduleList } from '../api/types';
+import type { ScheduleRequest } from './draft';
 import type { RunClient } from '../run';
 
 export class ScheduleClient {
@@ -14,7 +15,7 @@ export class ScheduleClient {
   }
 
   /** `POST /schedules`: the schedule made (422 with the problems of a bad expression or zone). */
-  create(schedule: NewSchedule): Promise<Schedule> {
+  create(schedule: ScheduleRequest): Promise<Schedule> {
     return this._runs.request<Schedule>('schedules', { method: 'POST', body: JSON.stringify(schedule) });
   }
 

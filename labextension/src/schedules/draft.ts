@@ -9,6 +9,9 @@ import type { NewSchedule, CronPreview } from '../api/types';
 import { WorkflowApiError } from '../run';
 import { CatchUp, browserTimeZone, normalCron } from './presets';
 
+/** What the form sends to `POST /schedules`: the server's defaults stand for what it leaves out. */
+export type ScheduleRequest = Pick<NewSchedule, 'workflow_path' | 'cron'> & Partial<NewSchedule>;
+
 /** The fields a problem can be shown next to. */
 export type DraftField = 'cron' | 'timezone';
 
@@ -93,14 +96,13 @@ export class ScheduleDraft {
   }
 
   /** What `POST /schedules` is sent for the workflow file at `path` (run as it is at each fire). */
-  toRequest(path: string): NewSchedule {
+  toRequest(path: string): ScheduleRequest {
     return {
       workflow_path: path,
       cron: normalCron(this._cron),
       timezone: this._timezone.trim(),
       catch_up: this._catchUp,
-      enabled: this._enabled,
-      pin: false
+      enabled: this._enabled
     };
   }
 

@@ -42,6 +42,16 @@ export function relativeTime(iso: string | null | undefined, nowMs: number): str
   return seconds >= 0 ? `in ${amount}` : `${amount} ago`;
 }
 
+/**
+ * When a schedule last fired: the later of the time it says and the newest of its fires read
+ * (a fire made by Run now is a fire too, and its run's status is the schedule's last status).
+ */
+export function lastFireAt(lastFire: string | null, fires: readonly { fired_at: string }[] | undefined): string | null {
+  const newest = fires?.[0]?.fired_at ?? null;
+  if (lastFire === null || newest === null) return lastFire ?? newest;
+  return Date.parse(newest) > Date.parse(lastFire) ? newest : lastFire;
+}
+
 /** A schedule's workflow as the list names it: the file name without its folder and `.workflow.json`. */
 export function workflowLabel(path: string): string {
   const base = path.replace(/\\/g, '/').split('/').pop() ?? path;

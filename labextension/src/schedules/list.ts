@@ -6,9 +6,10 @@
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { Fire, NewSchedule, Schedule } from '../api/types';
+import type { Fire, Schedule } from '../api/types';
 import { refusalText } from '../run';
 import type { ScheduleClient } from './client';
+import type { ScheduleRequest } from './draft';
 
 /** How many fires of a schedule are shown. */
 export const FIRES_SHOWN = 20;
@@ -78,7 +79,7 @@ export class ScheduleListModel implements IDisposable {
   }
 
   /** Makes a schedule; it is listed (and its fires opened) once made. */
-  async create(request: NewSchedule): Promise<Schedule> {
+  async create(request: ScheduleRequest): Promise<Schedule> {
     const made = await this.client.create(request);
     this._opened.add(made.id);
     await this.refresh();

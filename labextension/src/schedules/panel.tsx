@@ -7,7 +7,7 @@ import type { ISignal } from '@lumino/signaling';
 import type { Fire, Schedule } from '../api/types';
 import { refusalText } from '../run';
 import { ScheduleDraft } from './draft';
-import { formatFireTime, relativeTime, workflowLabel } from './format';
+import { formatFireTime, lastFireAt, relativeTime, workflowLabel } from './format';
 import { schedulesIcon } from './icon';
 import { ScheduleListModel } from './list';
 import { CATCH_UP_CHOICES, CatchUp, CRON_PRESETS, presetOf } from './presets';
@@ -185,7 +185,7 @@ export class SchedulesPanel extends ReactWidget {
             <button
               key={p.cron}
               type="button"
-              className={`jp-WorkflowSchedules-preset jp-Button jp-mod-styled${preset === p ? ' jp-mod-active' : ''}`}
+              className={`jp-WorkflowSchedules-preset${preset === p ? ' jp-mod-active' : ''}`}
               title={p.cron}
               data-cron={p.cron}
               onClick={() => draft.setCron(p.cron)}
@@ -268,6 +268,7 @@ export class SchedulesPanel extends ReactWidget {
     const model = this.model;
     const opened = model.opened.has(schedule.id);
     const fires = model.firesOf(schedule.id);
+    const lastFire = lastFireAt(schedule.last_fire_at, fires);
     return (
       <div
         key={schedule.id}
@@ -298,8 +299,8 @@ export class SchedulesPanel extends ReactWidget {
                 : 'none while disabled'}
           </dd>
           <dt>Last</dt>
-          <dd className="jp-WorkflowSchedules-last" title={schedule.last_fire_at ?? undefined}>
-            {schedule.last_fire_at ? formatFireTime(schedule.last_fire_at, schedule.timezone) : 'never'}
+          <dd className="jp-WorkflowSchedules-last" title={lastFire ?? undefined}>
+            {lastFire ? formatFireTime(lastFire, schedule.timezone) : 'never'}
             {schedule.last_status && (
               <span className="jp-WorkflowSchedules-lastStatus jp-WorkflowSchedules-runStatus" data-status={schedule.last_status}>
                 {schedule.last_status}
@@ -343,9 +344,9 @@ export class SchedulesPanel extends ReactWidget {
     const status = fire.run_status ?? fire.status;
     return (
       <li key={fire.id} className="jp-WorkflowSchedules-fire" data-fire-id={fire.id} data-status={status} data-run-id={fire.run_id ?? undefined}>
-        <span className="jp-WorkflowSchedules-fireTime" title={`owed ${fire.scheduled_for}, fired ${fire.fired_at}`}>
+        <div className="jp-WorkflowSchedules-fireTime" title={`owed ${fire.scheduled_for}, fired ${fire.fired_at}`}>
           {formatFireTime(fire.scheduled_for, schedule.timezone)}
-        </span>
+        </div>
         <span className="jp-WorkflowSchedules-runStatus" data-status={status} title={fire.reason ?? undefined}>
           {status}
         </span>

@@ -30,9 +30,9 @@ export function normalCron(cron: string): string {
 export type CatchUp = 'skip' | 'latest' | 'all';
 
 export const CATCH_UP_CHOICES: readonly { value: CatchUp; label: string }[] = [
-  { value: 'skip', label: 'Skip missed fires' },
-  { value: 'latest', label: 'Run the latest missed fire once' },
-  { value: 'all', label: 'Run every missed fire (up to a bound)' }
+  { value: 'skip', label: 'Skip them' },
+  { value: 'latest', label: 'Run the latest once' },
+  { value: 'all', label: 'Run each (up to a bound)' }
 ];
 
 /** The browser's IANA time zone (the form's default), `UTC` when it cannot tell. */
