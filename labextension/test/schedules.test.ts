@@ -7,7 +7,7 @@ import { ScheduleClient } from '../src/schedules/client';
 import { ScheduleDraft, refusalOf } from '../src/schedules/draft';
 import { formatFireTime, lastFireAt, relativeTime, workflowLabel } from '../src/schedules/format';
 import { ScheduleListModel } from '../src/schedules/list';
-import { CRON_PRESETS, normalCron, presetOf } from '../src/schedules/presets';
+import { CRON_PRESETS, isKnownZone, normalCron, presetOf } from '../src/schedules/presets';
 
 /** A preview answer of `count` times, worded `time 1`, `time 2`, … */
 function preview(cron: string, count = 5): CronPreview {
@@ -149,7 +149,7 @@ describe('the schedule form', () => {
     expect(draft.valid).toBe(true);
   });
 
-  it('asks for a zone before asking the server', async () => {
+  it('asks for a zone the browser knows before asking the server', async () => {
     let asked = 0;
     const draft = new ScheduleDraft({ timezone: 'UTC', delayMs: 0, preview: async cron => (asked++, preview(cron)) });
     draft.setCron('0 * * * *');
@@ -158,6 +158,20 @@ describe('the schedule form', () => {
     expect(asked).toBe(0);
     expect(draft.problems.timezone).toMatch(/IANA time zone/);
     expect(draft.valid).toBe(false);
+    draft.setTimezone('Mars/Olympus');
+    await settled(draft);
+    expect(asked).toBe(0);
+    expect(draft.problems).toEqual({ timezone: 'Unknown time zone "Mars/Olympus": use an IANA name such as Europe/Berlin or UTC.' });
+    draft.setTimezone('Europe/Berlin');
+    await settled(draft);
+    expect(asked).toBe(1);
+    expect(draft.valid).toBe(true);
+  });
+
+  it('knows the IANA zones', () => {
+    expect(isKnownZone('Europe/Berlin')).toBe(true);
+    expect(isKnownZone('UTC')).toBe(true);
+    expect(isKnownZone('Mars/Olympus')).toBe(false);
   });
 
   it('sorts a refusal by field, the rest apart', () => {

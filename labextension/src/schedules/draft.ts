@@ -7,7 +7,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { NewSchedule, CronPreview } from '../api/types';
 import { WorkflowApiError } from '../run';
-import { CatchUp, browserTimeZone, normalCron } from './presets';
+import { CatchUp, browserTimeZone, isKnownZone, normalCron } from './presets';
 
 /** What the form sends to `POST /schedules`: the server's defaults stand for what it leaves out. */
 export type ScheduleRequest = Pick<NewSchedule, 'workflow_path' | 'cron'> & Partial<NewSchedule>;
@@ -128,8 +128,9 @@ export class ScheduleDraft {
       this._settle({ times: [], problems: {} });
       return;
     }
-    if (timezone === '') {
-      this._settle({ times: [], problems: { timezone: 'Give an IANA time zone, such as Europe/Berlin.' } });
+    if (timezone === '' || !isKnownZone(timezone)) {
+      const problem = timezone === '' ? 'Give an IANA time zone, such as Europe/Berlin.' : `Unknown time zone "${timezone}": use an IANA name such as Europe/Berlin or UTC.`;
+      this._settle({ times: [], problems: { timezone: problem } });
       return;
     }
     let answer: { times: string[]; problems: FieldProblems };

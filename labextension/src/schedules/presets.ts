@@ -43,3 +43,13 @@ export function browserTimeZone(): string {
     return 'UTC';
   }
 }
+
+/** Whether the browser knows `zone` as a time zone (IANA names, `UTC`); the panel reads times in it. */
+export function isKnownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
