@@ -20,7 +20,8 @@ JUPYTER = Path(sys.executable).parent / "jupyter"
 
 @pytest.fixture
 def squares(tmp_path, workflow_home) -> Path:
-    make_notebook(tmp_path / "square.ipynb", "x: int = 2", "from jupyter_workflow import record\nrecord('square', x * x)")
+    make_notebook(tmp_path / "square.ipynb", "x: int = 2",
+                  "from jupyter_workflow import record\nrecord('square', x * x)")
     return write_workflow(tmp_path / "squares.workflow.json", {
         "format": "jupyter-workflow/1", "name": "squares",
         "inputs": {"x": {"type": "integer", "default": 3}, "label": {"type": "string", "default": ""}},

@@ -1,5 +1,6 @@
-"""Schedules through the REST API of a real Jupyter server: every route, its answers against the document, its refusals."""
+"""Schedules through the REST API of a real Jupyter server: every route, its answers and its refusals."""
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from importlib.resources import files
@@ -103,11 +104,13 @@ async def test_the_preview_gives_the_next_five_times_in_the_zone_and_in_words(jp
     assert utc["timezone"] == "UTC" and datetime.fromisoformat(utc["fire_times"][0]["at"]).utcoffset() == timedelta(0)
 
     for body, pointer in (({"cron": "61 * * * *"}, "/cron"), ({"cron": "* * *"}, "/cron"),
-                          ({"cron": "0 6 * * *", "timezone": "Mars/Olympus"}, "/cron")):
+                          ({"cron": "0 6 * * *", "timezone": "Mars/Olympus"}, "/timezone"),
+                          ({"cron": "0 6 * * *", "timezone": "America"}, "/timezone"),  # a folder of zones
+                          ({"cron": "0 6 * * *", "timezone": "Mars/Olympus"}, "/timezone")):
         refused = await call(jp_fetch, "schedules", "preview", method="POST", body=body, expect=422)
         conforms("Error", refused)
         assert refused["errors"][0]["pointer"] == pointer and refused["message"]
-    assert "Mars/Olympus" in refused["message"]
+    assert "Mars/Olympus" in refused["message"] and "site-packages" not in json.dumps(refused)
     await call(jp_fetch, "schedules", "preview", method="POST", body={"timezone": BERLIN}, expect=400)
 
 
@@ -118,6 +121,9 @@ async def test_bad_schedules_are_refused_with_what_is_wrong_and_nothing_is_store
     assert [problem["pointer"] for problem in zone["errors"]] == ["/timezone"] and "Europe/Nowhere" in zone["message"]
     policy = await call(jp_fetch, "schedules", method="POST", body={**NEW, "catch_up": "sometimes"}, expect=422)
     assert [problem["pointer"] for problem in policy["errors"]] == ["/catch_up"]
+    huge = await call(jp_fetch, "schedules", method="POST", body={**NEW, "catch_up_limit": 2**70, "retries": -1},
+                      expect=422)
+    assert [problem["pointer"] for problem in huge["errors"]] == ["/catch_up_limit", "/retries"]
     missing = await call(jp_fetch, "schedules", method="POST", body={**NEW, "workflow_path": "gone.workflow.json"},
                          expect=404)
     assert "gone.workflow.json" in missing["message"]
@@ -200,3 +206,18 @@ async def test_every_schedule_route_is_in_the_document_and_refuses_unauthenticat
         )
         assert response.code in (401, 403), (method, route, response.code)
 
+
+
+async def test_a_schedule_made_through_the_api_is_fired_by_the_servers_scheduler(jp_fetch, square_workflow):
+    schedule = await create(jp_fetch, cron="* * * * * *", timezone="UTC")  # every second
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (queued := [fire for fire in (await call(jp_fetch, "schedules", schedule["id"], "fires"))["fires"]
+                          if fire["status"] == "queued"]):
+        assert asyncio.get_running_loop().time() < deadline, "the server's scheduler made no run in 30 s"
+        await asyncio.sleep(0.2)
+    await call(jp_fetch, "schedules", schedule["id"], "disable", method="POST")
+    fire = queued[-1]
+    assert fire["run_status"] == "queued" and fire["scheduler"].startswith("scheduler-")
+    assert (await call(jp_fetch, "runs", fire["run_id"]))["trigger"] == "schedule"
+    [beat] = (await call(jp_fetch, "heartbeats", params={"kind": "scheduler"}))["heartbeats"]
+    assert beat["name"] == fire["scheduler"] and beat["stopped_at"] is None

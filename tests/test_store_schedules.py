@@ -8,6 +8,7 @@ from test_store import make_run
 
 from jupyter_workflow.store import (
     AmbiguousScheduleId,
+    AuditNote,
     InvalidSchedule,
     RunStore,
     ScheduleConflict,
@@ -100,6 +101,12 @@ def test_an_update_is_checked_and_keeps_nothing_when_wrong(store):
     with pytest.raises(InvalidSchedule, match="/id: is not a setting"):
         store.update_schedule(schedule.id, {"id": "x"}, 1, at=T0)
     assert store.get_schedule(schedule.id) == schedule
+
+
+def test_enabling_an_enabled_schedule_keeps_the_time_it_owes(store):
+    schedule = every_minute(store)
+    assert store.set_enabled(schedule.id, True, at=T0 + timedelta(seconds=0.5)).next_fire_at == T0
+    assert [fire.scheduled_for for fire in store.claim_due_fires("s1", at=T0 + timedelta(seconds=0.6))] == [T0]
 
 
 def test_changing_the_cron_or_zone_computes_the_next_time_again(store):
@@ -221,3 +228,13 @@ def test_racing_schedulers_on_one_database_fire_each_time_once(store_url):
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_change_and_its_audit_note_are_stored_together(store):
+    schedule = every_minute(store, note=AuditNote("ada", "schedule.create", None))
+    with pytest.raises(ScheduleConflict):
+        store.update_schedule(schedule.id, {"inputs": {}}, 7, note=AuditNote("bob", "schedule.update", schedule.id))
+    store.fire_now(schedule.id, "ada", note=AuditNote("ada", "schedule.run_now", schedule.id))
+    store.delete_schedule(schedule.id, note=AuditNote("ada", "schedule.delete", schedule.id))
+    assert [(entry.user, entry.action) for entry in store.audit_log()] == [
+        ("ada", "schedule.delete"), ("ada", "schedule.run_now"), ("ada", "schedule.create")]

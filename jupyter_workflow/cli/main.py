@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
+from jupyter_workflow.cli.scheduler_commands import add_scheduler_parser
 from jupyter_workflow.events import USABLE_NODE_STATUSES, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 
@@ -511,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     app.set_defaults(handler=command_app)
 
+    add_scheduler_parser(commands)
     from jupyter_workflow.cli.schedule_commands import add_schedule_commands
     add_schedule_commands(commands)
     return parser

@@ -24,7 +24,6 @@ TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
 @contextmanager
 def opened_store(args):
     """The run store for one command; its refusals of a user's input become usage errors (exit 2)."""
-    from jupyter_workflow.schedules.cron import CronError
     from jupyter_workflow.store import AmbiguousScheduleId, InvalidSchedule, NotFound, ScheduleConflict
 
     store = _open_store(args)
@@ -32,7 +31,7 @@ def opened_store(args):
         yield store
     except InvalidSchedule as error:
         raise UsageError("the schedule cannot be kept:\n" + "\n".join(f"  {p}" for p in error.problems)) from None
-    except (NotFound, AmbiguousScheduleId, ScheduleConflict, CronError, FileNotFoundError) as error:
+    except (NotFound, AmbiguousScheduleId, ScheduleConflict, FileNotFoundError) as error:
         raise UsageError(str(error.args[0]) if error.args else str(error)) from None
     finally:
         store.close()
@@ -259,7 +258,8 @@ def add_settings_options(command: argparse.ArgumentParser, required_cron: bool) 
                          help="an input value of every run")
     command.add_argument("--catch-up", choices=CATCH_UP_POLICIES,
                          help="fires missed while no scheduler ran: none, the latest once (default), or all")
-    command.add_argument("--max-concurrent", type=whole_number(1), metavar="N", help="runs of the schedule at once (default 1)")
+    command.add_argument("--max-concurrent", type=whole_number(1), metavar="N",
+                         help="runs of the schedule at once (default 1)")
     command.add_argument("--retries", type=whole_number(0), metavar="N",
                          help="retries of a run interrupted under a worker (default 0)")
     command.add_argument("--notify-email", nargs="+", metavar="ADDR", help="mail these addresses when a run ends")
@@ -300,7 +300,8 @@ def add_schedule_commands(commands) -> None:
     with_id("enable", "fire again from now on", command_enable, enabled=True)
     with_id("disable", "stop firing", command_enable, enabled=False)
     with_id("remove", "delete a schedule and its fires (its runs stay)", command_remove)
-    with_id("run-now", "fire now: queue a run for a worker", command_run_now).add_argument("--json", action="store_true")
+    run_now = with_id("run-now", "fire now: queue a run for a worker", command_run_now)
+    run_now.add_argument("--json", action="store_true")
     fires = with_id("fires", "the latest fires with their runs and statuses", command_fires)
     fires.add_argument("--limit", type=whole_number(1), default=20)
     fires.add_argument("--json", action="store_true")

@@ -60,8 +60,9 @@ def owed_times(schedule: "ScheduleRecord", at: datetime) -> tuple[list[datetime]
     return list(owed), time
 
 
-def _late(time: datetime, at: datetime) -> str:
-    return f"{(at - time).total_seconds():.0f} s late"
+def _missed(time: datetime, at: datetime, rule: str) -> str:
+    late = (at - time).total_seconds()
+    return f"missed: no scheduler ran at its time ({late:.0f} s late; catch-up policy {rule})"
 
 
 def _catch_up(schedule: "ScheduleRecord", owed: list[datetime], at: datetime) -> list[PlannedFire]:
@@ -70,12 +71,10 @@ def _catch_up(schedule: "ScheduleRecord", owed: list[datetime], at: datetime) ->
     if policy == "skip":
         grace = timedelta(seconds=GRACE_S)
         return [PlannedFire(time, CLAIMED) if at - time <= grace else
-                PlannedFire(time, SKIPPED, f"missed: no scheduler ran at its time ({_late(time, at)}; "
-                                           f"catch-up policy 'skip' fires only within {GRACE_S} s)")
+                PlannedFire(time, SKIPPED, _missed(time, at, f"'skip' fires only within {GRACE_S} s"))
                 for time in owed]
     if policy == "latest":
-        return [PlannedFire(time, SKIPPED, f"missed: no scheduler ran at its time ({_late(time, at)}; "
-                                           "catch-up policy 'latest' fires only the newest owed time)")
+        return [PlannedFire(time, SKIPPED, _missed(time, at, "'latest' fires only the newest owed time"))
                 for time in owed[:-1]] + [PlannedFire(owed[-1], CLAIMED)]
     if policy == "all":
         limit = schedule.catch_up_limit

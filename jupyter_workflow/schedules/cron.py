@@ -24,8 +24,9 @@ NAMES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
+_UTC = ZoneInfo("UTC")
 # A checked expression's times start from this instant: any fixed aware time would do.
-_CHECKED_FROM = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
+_CHECKED_FROM = datetime(2000, 1, 1, tzinfo=_UTC)
 
 
 class CronError(ValueError):
@@ -53,7 +54,7 @@ def _fields(expr: str) -> str:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a folder of zones, a name too long
         raise CronError(f"unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from None
 
 
@@ -68,7 +69,7 @@ def _times(expr: str, zone: ZoneInfo, after: datetime) -> CronSim:
 def check_cron(expr: str) -> None:
     """Raise :class:`CronError` unless ``expr`` is a cron expression that fires at some time."""
     try:
-        next(_times(expr, _CHECKED_FROM.tzinfo, _CHECKED_FROM))
+        next(_times(expr, _UTC, _CHECKED_FROM))
     except StopIteration:
         raise CronError(f"the cron expression {expr!r} never fires") from None
 

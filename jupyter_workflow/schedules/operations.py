@@ -4,7 +4,7 @@ A schedule is made from a workflow file checked with its input values as a run w
 (and, pinned, from the version the file holds now); it is shown with its next fire times in
 its own zone and the status of its last fire's run; every change leaves an audit entry
 (``schedule.create``, ``schedule.update``, ``schedule.delete``, ``schedule.enable``,
-``schedule.disable``, ``schedule.run-now``). Paths are resolved by the caller: the server
+``schedule.disable``, ``schedule.run-now``), stored with the change. Paths are resolved by the caller: the server
 against its root, the command line against the current folder. Every function here is
 blocking (files, database).
 """
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from jupyter_workflow.events import now
-from jupyter_workflow.schedules.cron import describe, next_fire_times
-from jupyter_workflow.store import RunStore
-from jupyter_workflow.store.records import FireRecord, ScheduleRecord
+from jupyter_workflow.model.problems import Problem, pointer
+from jupyter_workflow.schedules.cron import CronError, check_cron, check_timezone, describe, next_fire_times
+from jupyter_workflow.store import InvalidSchedule, RunStore
+from jupyter_workflow.store.records import AuditNote, FireRecord, ScheduleRecord
 
 if TYPE_CHECKING:  # the scheduler brings the engine: only run_now needs it
     from jupyter_workflow.schedules.scheduler import Scheduler
@@ -30,8 +31,16 @@ UPCOMING = 5  # fire times shown by a preview and a single schedule
 def preview(cron: str, timezone: str, after: datetime | None = None) -> dict:
     """The next :data:`UPCOMING` fire times of ``cron`` in ``timezone`` after ``after`` (now), ISO and in words.
 
-    Raises :class:`~jupyter_workflow.schedules.cron.CronError` naming what does not parse.
+    Raises :class:`~jupyter_workflow.store.InvalidSchedule` naming what does not parse (``/cron``, ``/timezone``).
     """
+    problems = []
+    for name, check, value in (("cron", check_cron, cron), ("timezone", check_timezone, timezone)):
+        try:
+            check(value)
+        except CronError as error:
+            problems.append(Problem(pointer(name), str(error)))
+    if problems:
+        raise InvalidSchedule(problems)
     times = next_fire_times(cron, timezone, after or now(), UPCOMING)
     return {"cron": cron, "timezone": timezone,
             "fire_times": [{"at": time.isoformat(), "text": text} for time, text in zip(times, describe(times))]}
@@ -69,7 +78,7 @@ def fire_run_status(store: RunStore, fire: FireRecord) -> str | None:
 
 
 def schedule_view(store: RunStore, schedule: ScheduleRecord, with_upcoming: bool = False) -> dict:
-    """The JSON form of a schedule: its record, times in its zone, its last status and (when asked) its next fire times."""
+    """The JSON form of a schedule: its record, times in its zone, its last status, its next fire times if asked."""
     view = schedule.to_dict()
     for name in ("next_fire_at", "last_fire_at"):
         moment = in_zone(getattr(schedule, name), schedule)
@@ -98,10 +107,8 @@ def create(store: RunStore, workflow_file: Path, settings: dict, owner: str | No
     if pin:
         settings["content_hash"] = store.save_version(workflow.document, workflow.name, owner).content_hash
     settings.setdefault("name", workflow.name)
-    schedule = store.create_schedule(**settings, workflow_path=str(workflow_file), owner=owner)
-    store.audit(owner, "schedule.create", schedule.id, {"name": schedule.name, "workflow_path": schedule.workflow_path,
-                                                        "cron": schedule.cron, "timezone": schedule.timezone})
-    return schedule
+    note = AuditNote(owner, "schedule.create", None, {"name": settings["name"], "workflow_path": str(workflow_file)})
+    return store.create_schedule(**settings, workflow_path=str(workflow_file), owner=owner, note=note)
 
 
 def update(store: RunStore, schedule_id: str, changes: dict, expected_version: int, user: str | None,
@@ -124,23 +131,24 @@ def update(store: RunStore, schedule_id: str, changes: dict, expected_version: i
             changes["content_hash"] = store.save_version(workflow.document, workflow.name, user).content_hash
         elif pin is False:
             changes["content_hash"] = None
-    schedule = store.update_schedule(current.id, changes, expected_version)
-    store.audit(user, "schedule.update", schedule.id, {"changed": sorted(changes), "version": schedule.version})
-    return schedule
+    details = {"changed": sorted(changes), "from_version": expected_version}
+    note = AuditNote(user, "schedule.update", current.id, details)
+    return store.update_schedule(current.id, changes, expected_version, note=note)
 
 
 def set_enabled(store: RunStore, schedule_id: str, enabled: bool, user: str | None) -> ScheduleRecord:
     """The schedule enabled (its next time owed from now) or disabled."""
-    schedule = store.set_enabled(schedule_id, enabled)
-    store.audit(user, "schedule.enable" if enabled else "schedule.disable", schedule.id, {"version": schedule.version})
-    return schedule
+    found = store.get_schedule(schedule_id)
+    note = AuditNote(user, "schedule.enable" if enabled else "schedule.disable", found.id)
+    return store.set_enabled(found.id, enabled, note=note)
 
 
 def delete(store: RunStore, schedule_id: str, user: str | None) -> None:
     """Remove the schedule and its fires; the runs it made stay."""
     schedule = store.get_schedule(schedule_id)
-    store.delete_schedule(schedule.id)
-    store.audit(user, "schedule.delete", schedule.id, {"name": schedule.name, "workflow_path": schedule.workflow_path})
+    details = {"name": schedule.name, "workflow_path": schedule.workflow_path}
+    note = AuditNote(user, "schedule.delete", schedule.id, details)
+    store.delete_schedule(schedule.id, note=note)
 
 
 def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: "Scheduler") -> FireRecord:
@@ -148,9 +156,9 @@ def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: "Sch
 
     A fire whose workflow cannot run is recorded ``failed`` with the reason, and makes no run.
     """
-    fire = store.fire_now(schedule_id, user)
-    run_id = scheduler.make_run(fire)
-    store.audit(user, "schedule.run-now", fire.schedule_id, {"fire_id": fire.id, "run_id": run_id})
+    found = store.get_schedule(schedule_id)
+    fire = store.fire_now(found.id, user, note=AuditNote(user, "schedule.run-now", found.id))
+    scheduler.make_run(fire)
     return next(stored for stored in store.list_fires(fire.schedule_id) if stored.id == fire.id)
 
 

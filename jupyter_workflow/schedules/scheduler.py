@@ -32,6 +32,8 @@ TRIGGER = "schedule"
 # A claimed fire still without a run this long after its claim lost its scheduler (or was
 # fired on demand): a pass makes its run. A run is made well within it.
 UNFINISHED_AFTER_S = 5
+# How often the scheduler says it is alive (a beat is a write: not at every pass).
+BEAT_EVERY_S = 5
 # The shortest wait between passes, so that a due schedule another scheduler holds is not polled in a spin.
 MIN_WAIT_S = 0.05
 
@@ -108,19 +110,28 @@ class Scheduler:
     def serve(self, stop: threading.Event) -> None:
         """Beat, pass, wait — until ``stop`` is set; then note the clean stop in the heartbeat.
 
-        A database that cannot be used for a while is logged and tried again at the next pass.
+        A pass that fails (a database that cannot be used for a while) is logged, and the
+        next one tries again.
         """
         log.info("scheduler %s started", self.name)
+        last_beat = None
         try:
             while not stop.is_set():
+                wait = self.poll_s
                 try:
-                    self.store.beat(self.name, "scheduler", details={"poll_s": self.poll_s})
+                    if last_beat is None or (self.clock() - last_beat).total_seconds() >= BEAT_EVERY_S:
+                        self.store.beat(self.name, "scheduler", details={"poll_s": self.poll_s})
+                        last_beat = self.clock()
                     self.run_pass()
                     wait = self.wait_s()
                 except StoreUnavailable as error:
                     log.warning("scheduler %s: %s", self.name, error)
-                    wait = self.poll_s
+                except Exception:
+                    log.exception("scheduler %s: the pass failed; the next one tries again", self.name)
                 stop.wait(wait)
         finally:
-            self.store.stop_beating(self.name)
+            try:
+                self.store.stop_beating(self.name)
+            except StoreUnavailable as error:
+                log.warning("scheduler %s could not note its stop: %s", self.name, error)
             log.info("scheduler %s stopped", self.name)

@@ -7,7 +7,6 @@ blocking store calls off the event loop) under ``/workflow/api/schedules`` and
 ``schedule.run-now``).
 """
 
-from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -15,30 +14,19 @@ from tornado import web
 
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.schedules import operations
-from jupyter_workflow.schedules.cron import CronError
 from jupyter_workflow.schedules.scheduler import Scheduler
-from jupyter_workflow.server.handlers import ApiError, WorkflowHandler, checked_path, field, page_size, user_name
-from jupyter_workflow.store import AmbiguousScheduleId, InvalidSchedule, ScheduleConflict, ScheduleNotFound
+from jupyter_workflow.server.handlers import (
+    ApiError,
+    WorkflowHandler,
+    api_errors,
+    checked_path,
+    field,
+    page_size,
+    user_name,
+)
 from jupyter_workflow.store.heartbeats import PROCESS_KINDS
 
 SCHEDULE_ID = r"(?P<schedule_id>[0-9a-f]{1,32})"
-
-
-@contextmanager
-def schedule_errors():
-    """Turn what the schedule store refuses into answers: 422 invalid, 409 conflict, 404 unknown, 400 ambiguous."""
-    try:
-        yield
-    except InvalidSchedule as error:
-        raise ApiError(422, str(error).splitlines()[0], [problem.to_dict() for problem in error.problems]) from None
-    except CronError as error:
-        raise ApiError(422, str(error), [{"pointer": "/cron", "message": str(error)}]) from None
-    except ScheduleConflict as error:
-        raise ApiError(409, str(error), [{"pointer": "/expected_version", "message": str(error)}]) from None
-    except ScheduleNotFound as error:
-        raise ApiError(404, str(error)) from None
-    except AmbiguousScheduleId as error:
-        raise ApiError(400, str(error)) from None
 
 
 NEW_SCHEDULE_FIELDS = ("name", "cron", "timezone", "inputs", "enabled", "catch_up", "catch_up_limit",
@@ -92,11 +80,7 @@ class ServedSchedules:
 
 
 class ScheduleApiHandler(WorkflowHandler):
-    """Base of the schedule routes: store calls in a thread, the schedule store's errors as answers."""
-
-    async def call(self, function, *args, **kwargs):
-        with schedule_errors():
-            return await super().call(function, *args, **kwargs)
+    """Base of the schedule routes: the schedules as this server shows them."""
 
     @property
     def schedules(self) -> ServedSchedules:
@@ -130,7 +114,7 @@ class CronPreviewHandler(ScheduleApiHandler):
         body = await self.body()
         cron = field(body, "cron", str, required=True)
         timezone = field(body, "timezone", str, default=operations.DEFAULT_TIMEZONE)
-        with schedule_errors():
+        with api_errors():
             self.reply(operations.preview(cron, timezone))
 
 
