@@ -26,10 +26,6 @@ export class ScheduleListModel implements IDisposable {
     return this._schedules;
   }
 
-  get loading(): boolean {
-    return this._loading;
-  }
-
   /** The last failure in words (loading or an action), or null. */
   get error(): string | null {
     return this._error;
@@ -56,8 +52,6 @@ export class ScheduleListModel implements IDisposable {
   /** Reads the schedules again, and the fires of those opened. */
   async refresh(): Promise<void> {
     const generation = ++this._generation;
-    this._loading = true;
-    this._changed.emit();
     try {
       const list = await this.client.list();
       if (generation !== this._generation || this._disposed) return;
@@ -69,12 +63,8 @@ export class ScheduleListModel implements IDisposable {
     } catch (e) {
       if (generation !== this._generation || this._disposed) return;
       this._error = refusalText('Could not load the schedules', e);
-    } finally {
-      if (generation === this._generation && !this._disposed) {
-        this._loading = false;
-        this._changed.emit();
-      }
     }
+    this._changed.emit();
     await Promise.all([...this._opened].map(id => this._loadFires(id)));
   }
 
@@ -151,7 +141,6 @@ export class ScheduleListModel implements IDisposable {
   private _schedules: Schedule[] = [];
   private _fires = new Map<string, Fire[]>();
   private _opened = new Set<string>();
-  private _loading = false;
   private _loaded = false;
   private _error: string | null = null;
   private _generation = 0;

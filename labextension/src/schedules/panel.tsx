@@ -56,11 +56,6 @@ export class SchedulesPanel extends ReactWidget {
 
   readonly model: ScheduleListModel;
 
-  /** The form, while it is open. */
-  get draft(): ScheduleDraft | null {
-    return this._draft;
-  }
-
   /** Opens the form for the open workflow (kept as it is when already open). */
   openForm(): void {
     if (this._draft) return;
