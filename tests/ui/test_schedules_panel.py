@@ -145,3 +145,18 @@ def test_a_schedule_made_from_the_open_workflow_is_listed_fires_and_goes(lab, ex
 
     # The browser logged each refused preview (the bad expression's) as an error of its own.
     assert refused_previews(lab), "the bad expression was not refused by the server"
+
+
+def test_the_palette_opens_the_schedules_which_ask_for_an_open_workflow_to_make_one(lab):
+    lab.page.keyboard.press("Control+Shift+C")
+    palette = lab.page.locator(".lm-CommandPalette")
+    palette.locator(".lm-CommandPalette-input").fill("Schedule Workflow")
+    palette.locator(".lm-CommandPalette-itemLabel").filter(has_text=re.compile(r"^Schedule Workflow…$")).click()
+    sidebar = lab.page.locator(f"#{SCHEDULES_ID}")
+    expect(sidebar).to_be_visible()
+    # No workflow is open: nothing to schedule, no form, and the list is read.
+    expect(sidebar.locator(".jp-WorkflowSchedules-form")).to_have_count(0)
+    expect(sidebar.locator(".jp-WorkflowSchedules-open")).to_be_disabled()
+    expect(sidebar.locator(".jp-WorkflowSchedules-hint")).to_have_text("Open a workflow to schedule it.")
+    expect(sidebar.locator(".jp-WorkflowSchedules-statusLine")).to_have_text(re.compile(r"^(No schedules\.|\d+ schedules?)$"))
+    lab.screenshot()
