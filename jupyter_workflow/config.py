@@ -8,6 +8,7 @@ config file, which beats the default (under the Jupyter data directory).
 """
 
 import os
+import socket
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
@@ -41,6 +42,29 @@ class WorkflowConfig(Configurable):
     preload_modules = List(
         Unicode(), help="Modules the node kernel imports before it is handed to a node, e.g. ['pandas']."
     ).tag(config=True)
+
+    # Notifications: the email and webhook sent after a scheduled run ends (docs/notifications.md)
+    smtp_host = Unicode("localhost", help="SMTP server that sends notification emails.").tag(config=True)
+    smtp_port = Int(25, help="Port of the SMTP server.").tag(config=True)
+    smtp_username = Unicode("", help="User name to log in to the SMTP server with; empty: no login.").tag(config=True)
+    smtp_password = Unicode("", help="Password to log in to the SMTP server with.").tag(config=True)
+    smtp_starttls = Bool(False, help="Switch the SMTP connection to TLS (STARTTLS) before logging in and sending.").tag(
+        config=True)
+    smtp_from = Unicode(help="Sender address of notification emails (default jupyter-workflow@<hostname>).").tag(
+        config=True)
+    notify_attempts = Int(3, min=1, help="Attempts to deliver each notification before it is recorded as failed.").tag(
+        config=True)
+    notify_backoff_s = Float(
+        2.0, min=0.0, help="Seconds before the second attempt of a notification; each later wait doubles."
+    ).tag(config=True)
+    server_url = Unicode(
+        "", help="Base URL of the Jupyter server, e.g. https://lab.example.com/, for links to runs in notifications; "
+        "empty: no links."
+    ).tag(config=True)
+
+    @default("smtp_from")
+    def _default_smtp_from(self):
+        return f"jupyter-workflow@{socket.gethostname()}"
 
     # Schedules: the scheduler that fires them (jupyter_workflow.schedules.scheduler)
     scheduler = Bool(True, help="Run the scheduler inside the Jupyter server").tag(config=True)

@@ -100,6 +100,12 @@ def test_edit_enable_disable_and_remove(capsys, squares, workflow_home):
     assert 'inputs: {"x": 5, "label": "weekday"}' in out and '"email": ["ops@example.com"]' in out
     assert len(re.findall(r"^  \S+  \w+ \d+ \w+ \d{4}, 07:30 E[SD]T$", out, re.MULTILINE)) == 5
     assert "nothing to change" in refused(capsys, "schedule", "edit", schedule["id"])
+    assert re.search(r"pinned at [0-9a-f]{12}", ok(capsys, "schedule", "edit", schedule["id"], "--pin"))
+    assert "(as it is at fire time)" in ok(capsys, "schedule", "edit", schedule["id"], "--unpin")
+    moved = squares.with_name("moved.workflow.json")
+    squares.rename(moved)
+    assert f"workflow: {moved} (as it is at fire time)" in ok(capsys, "schedule", "edit", schedule["id"],
+                                                              "--file", str(moved))
 
     assert ok(capsys, "schedule", "disable", schedule["id"]) == f"schedule {schedule['id'][:8]} disabled\n"
     enabled = ok(capsys, "schedule", "enable", schedule["id"])
@@ -112,7 +118,8 @@ def test_edit_enable_disable_and_remove(capsys, squares, workflow_home):
         actions = sorted(entry.action for entry in store.audit_log(target=schedule["id"]))
     finally:
         store.close()
-    assert actions == ["schedule.create", "schedule.delete", "schedule.disable", "schedule.enable", "schedule.update"]
+    assert actions == ["schedule.create", "schedule.delete", "schedule.disable", "schedule.enable"] + [
+        "schedule.update"] * 4
 
 
 def test_run_now_queues_a_run_and_fires_lists_it_with_its_status(capsys, squares):
@@ -138,7 +145,9 @@ def test_bad_input_exits_2_with_the_message_and_no_traceback(capsys, squares, tm
     assert "no workflow file" in refused(capsys, "schedule", "add", str(tmp_path / "gone.workflow.json"),
                                          "--cron", "@daily")
     assert "/inputs/x" in refused(capsys, *add, "--cron", "@daily", "-p", "x=five")
-    assert "--notify-on takes failure, success" in refused(capsys, *add, "--cron", "@daily", "--notify-on", "always")
+    assert "/notify/on/0: 'always' is neither" in refused(capsys, *add, "--cron", "@daily", "--notify-on", "always")
+    assert "/notify/email/0: 'ops' is not an email address" in refused(capsys, *add, "--cron", "@daily",
+                                                                         "--notify-email", "ops")
     assert "expected a whole number from 1" in refused(capsys, *add, "--cron", "@daily", "--max-concurrent", "0")
     assert "the following arguments are required: --cron" in refused(capsys, *add)
     for subcommand in ("show", "edit", "enable", "disable", "remove", "run-now", "fires"):

@@ -121,6 +121,9 @@ async def test_bad_schedules_are_refused_with_what_is_wrong_and_nothing_is_store
     assert [problem["pointer"] for problem in zone["errors"]] == ["/timezone"] and "Europe/Nowhere" in zone["message"]
     policy = await call(jp_fetch, "schedules", method="POST", body={**NEW, "catch_up": "sometimes"}, expect=422)
     assert [problem["pointer"] for problem in policy["errors"]] == ["/catch_up"]
+    notify = await call(jp_fetch, "schedules", method="POST", expect=422,
+                        body={**NEW, "notify": {"email": ["ops@example.com", "nobody"], "webhook": "ftp://x"}})
+    assert [problem["pointer"] for problem in notify["errors"]] == ["/notify/email/1", "/notify/webhook"]
     huge = await call(jp_fetch, "schedules", method="POST", body={**NEW, "catch_up_limit": 2**70, "retries": -1},
                       expect=422)
     assert [problem["pointer"] for problem in huge["errors"]] == ["/catch_up_limit", "/retries"]

@@ -102,6 +102,7 @@ def create(store: RunStore, workflow_file: Path, settings: dict, owner: str | No
     version it holds now, run at every fire. The name is the workflow's when not given.
     """
     settings = dict(settings)
+    check_notify_setting(settings)
     workflow = checked_workflow_file(workflow_file, settings.get("inputs", {}))
     pin = settings.pop("pin", False)
     if pin:
@@ -120,6 +121,7 @@ def update(store: RunStore, schedule_id: str, changes: dict, expected_version: i
     Raises :class:`~jupyter_workflow.store.ScheduleConflict` if the schedule changed since.
     """
     changes = dict(changes)
+    check_notify_setting(changes)
     current = store.get_schedule(schedule_id)
     if "workflow_path" in changes:
         changes["workflow_path"] = str(locate(changes["workflow_path"]))
@@ -160,6 +162,15 @@ def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: "Sch
     fire = store.fire_now(found.id, user, note=AuditNote(user, "schedule.run-now", found.id))
     scheduler.make_run(fire)
     return next(stored for stored in store.list_fires(fire.schedule_id) if stored.id == fire.id)
+
+
+def check_notify_setting(settings: dict) -> None:
+    """Raise :class:`~jupyter_workflow.store.InvalidSchedule` if ``settings`` has a ``notify`` notifications refuse."""
+    from jupyter_workflow.schedules.notify import check_notify  # mail and HTTP: only when a schedule is written
+
+    problems = check_notify(settings["notify"]) if "notify" in settings else []
+    if problems:
+        raise InvalidSchedule(problems)
 
 
 def checked_workflow_file(path: Path, inputs: dict):

@@ -997,8 +997,9 @@ export class RunStatusLine extends ReactWidget {
     if (run === null) return <span />;
     const connection = this._panel.connection;
     return (
+      // Short, so that it keeps its place beside the buttons in a panel split in two: "run <id>" is its tooltip.
       <span title={`run ${run.runId}`}>
-        Run <code>{run.runId.slice(0, 8)}</code>:{' '}
+        <code>{run.runId.slice(0, 8)}</code>{' '}
         <span className="jp-WorkflowRunStatus-status" data-status={run.status}>
           {run.status}
         </span>
