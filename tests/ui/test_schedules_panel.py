@@ -2,8 +2,8 @@
 
 From the open workflow's toolbar (Schedule…) the sidebar opens its form: typing a cron expression
 shows its next five fire times, a bad one (or a bad zone) its problem next to the field with Create disabled;
-Create lists the schedule with its next fire in its zone; Run now adds a fire whose link opens
-the run in the run history; Disable and Delete (confirmed) act on the list. Screenshots go to
+Create lists the schedule with its next fire in its zone; Run now adds a fire whose links open
+the run in the run history and the version it ran read-only; Disable and Delete (confirmed) act on the list. Screenshots go to
 test-screenshots/; any console error fails the test.
 """
 
@@ -129,8 +129,15 @@ def test_a_schedule_made_from_the_open_workflow_is_listed_fires_and_goes(lab, ex
     expect(history.locator(f".jp-WorkflowHistory-details[data-run-id='{run_id}']")).to_be_visible()
     lab.screenshot("run-in-history")
 
-    # Disable: no next fire; Delete asks first, then the schedule goes.
+    # Its other link opens the workflow the run was made from, read-only, beside the editor.
     sidebar = open_schedules(lab)
+    fires.first.locator(".jp-WorkflowSchedules-versionLink").click()
+    version_tab = lab.page.locator(".lm-DockPanel .lm-TabBar-tab").filter(has_text=re.compile(r"@ [0-9a-f]{8}$"))
+    expect(version_tab).to_have_count(1)
+    expect(lab.page.locator(f"#jp-workflow-version-{run_id}")).to_be_visible()
+    lab.screenshot("run-version")
+
+    # Disable: no next fire; Delete asks first, then the schedule goes.
     item.locator(".jp-WorkflowSchedules-toggle").click()
     expect(item).to_have_attribute("data-enabled", "false")
     expect(item.locator(".jp-WorkflowSchedules-toggle")).to_have_text("Enable")
