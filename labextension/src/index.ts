@@ -105,9 +105,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.toolbar.addItem('workflow-cancel', new CommandToolbarButton({ commands: app.commands, id: CANCEL, args }));
       widget.toolbar.addItem('workflow-retry', new CommandToolbarButton({ commands: app.commands, id: RETRY, args }));
       widget.toolbar.addItem('workflow-run-status', new RunStatusLine(widget.content));
-      // An icon only (its caption as tooltip): a panel split in two still shows the run's status beside the buttons.
+      // Icons only (their captions as tooltips): a panel split in two still shows the run's status beside the buttons.
       widget.toolbar.addItem('workflow-open-as-form', new CommandToolbarButton({ commands: app.commands, id: OPEN_AS_FORM, args, label: '' }));
-      widget.toolbar.addItem('workflow-schedules', new CommandToolbarButton({ commands: app.commands, id: SCHEDULES, args }));
+      widget.toolbar.addItem('workflow-schedules', new CommandToolbarButton({ commands: app.commands, id: SCHEDULES, args, label: '' }));
       widget.content.runChanged.connect(() => {
         for (const command of [RUN, CANCEL, RETRY]) app.commands.notifyCommandChanged(command);
       });

@@ -1,6 +1,6 @@
 """The "Workflow schedules" sidebar, as a user sees it: in a real JupyterLab, in Debian's Chromium.
 
-From the open workflow's toolbar (Schedule…) the sidebar opens its form: typing a cron expression
+From the open workflow's toolbar (its Schedule… button) the sidebar opens its form: typing a cron expression
 shows its next five fire times, a bad one (or a bad zone) its problem next to the field with Create disabled;
 Create lists the schedule with its next fire in its zone; Run now adds a fire whose links open
 the run in the run history and the version it ran read-only; Disable and Delete (confirmed) act on the list. Screenshots go to
