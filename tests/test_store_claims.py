@@ -67,6 +67,38 @@ def test_two_stores_on_one_database_claiming_one_run_at_once_have_one_winner(sto
         assert first.renew_claim(run_id, winner.worker, LEASE_S, at=seconds(1)) is not None
 
 
+def test_an_expired_claim_taken_over_by_many_workers_at_once_goes_to_one(store_url, stores, tmp_path):
+    first, _ = stores
+    run_ids = [f"{index:032x}" for index in range(10)]
+    for run_id in run_ids:
+        first.begin(make_run(tmp_path, run_id))
+        first.claim(run_id, "worker-gone", LEASE_S, at=T0)
+    workers = [RunStore(store_url) for _ in range(4)]
+    takeovers = {run_id: [] for run_id in run_ids}
+    start = threading.Barrier(len(workers))
+
+    def take_over(store, worker):
+        for run_id in run_ids:
+            start.wait()
+            takeovers[run_id].append(store.claim(run_id, worker, LEASE_S, at=seconds(LEASE_S + 1)))
+
+    threads = [threading.Thread(target=take_over, args=(store, f"worker-{index}"))
+               for index, store in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in workers:
+        store.close()
+
+    for run_id, claims in takeovers.items():
+        [winner] = [claim for claim in claims if claim is not None]
+        assert len(claims) == len(workers)
+        assert first.renew_claim(run_id, winner.worker, LEASE_S, at=seconds(LEASE_S + 2)) is not None
+        assert first.renew_claim(run_id, "worker-gone", LEASE_S, at=seconds(LEASE_S + 2)) is None
+    assert first.expired_claims(at=seconds(LEASE_S + 2)) == []
+
+
 def test_a_live_claim_holds_and_an_expired_one_is_taken_over(stores):
     first, second = stores
     mine = first.claim(RUN, "worker-1", LEASE_S, at=T0)
