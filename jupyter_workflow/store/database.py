@@ -6,7 +6,8 @@ and gives the concerns of the store their sessions. SQLite files run in WAL mode
 transaction takes the write lock at its start, so that several processes can share one.
 
 A store refuses to write a value that is not JSON (NaN, an infinity, a lone surrogate),
-raises :class:`StoreUnavailable` when the database cannot be opened or written, and
+raises :class:`StoreUnavailable` when the database cannot be opened or written (a
+connection that a database server ended meanwhile is replaced first), and
 follows its SQLite file: when the file was removed or replaced, the next operation goes on
 in the file now at that path, never in the one nobody else can see. Every public method of
 the store is wrapped in :func:`on_current_file` for that.
@@ -75,6 +76,8 @@ def _from_json(text: str):
 
 def _unavailable(context: ExceptionContext) -> StoreUnavailable | None:
     """:class:`StoreUnavailable` in place of an error saying the database cannot be opened or written."""
+    if context.is_pre_ping:  # a pooled connection found dead before use: the pool replaces it
+        return None
     error = context.original_exception
     if context.dialect is not None and context.dialect.name == "sqlite":
         unavailable = any(text in str(error) for text in SQLITE_UNAVAILABLE)
@@ -171,7 +174,10 @@ class Database:
         try:
             url = make_url(db_url)
             self._file = _sqlite_file(url)
-            self.engine = create_engine(url, json_serializer=_to_json, json_deserializer=_from_json)
+            # A database server may have ended a pooled connection (a restart, an idle timeout):
+            # each is tried before use and replaced, rather than failing the operation.
+            self.engine = create_engine(url, json_serializer=_to_json, json_deserializer=_from_json,
+                                        pool_pre_ping=url.get_backend_name() != "sqlite")
             if url.get_backend_name() == "sqlite":
                 listen(self.engine, "connect", _sqlite_autocommit_driver)
                 listen(self.engine, "connect", _sqlite_pragmas)
