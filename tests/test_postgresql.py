@@ -17,7 +17,7 @@ import pytest
 from notebook_factory import make_notebook, write_workflow
 from test_store import make_run
 
-from jupyter_workflow.store import RunStore
+from jupyter_workflow.store import RunStore, StoreUnavailable
 
 pytestmark = pytest.mark.postgresql
 
@@ -122,3 +122,9 @@ def test_a_store_goes_on_after_the_server_ended_its_sessions(postgres_cluster, p
         assert sorted(run.id for run in store.list_runs()[0]) == [run.run_id for run in runs]
     finally:
         store.close()
+
+
+def test_without_the_driver_the_store_says_which_extra_installs_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where psycopg is not installed
+    with pytest.raises(StoreUnavailable, match=r"pip install 'jupyter-workflow\[postgresql\]'"):
+        RunStore("postgresql+psycopg://workflow@127.0.0.1/workflow")

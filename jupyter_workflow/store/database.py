@@ -43,6 +43,8 @@ SQLITE_UNAVAILABLE = (
     "database is locked",
     "file is not a database",
 )
+# The package extra that installs the driver of a database, by SQLAlchemy backend name.
+DRIVER_EXTRAS = {"postgresql": "postgresql"}
 # SQLSTATEs of a database server that refuses writes: a read-only transaction, no privilege.
 SERVER_UNAVAILABLE = ("25006", "42501")
 
@@ -55,6 +57,12 @@ def safe_url(db_url: str | URL) -> str:
         return make_url(db_url).render_as_string(hide_password=True)
     except SQLAlchemyError:
         return repr(db_url)
+
+
+def _driver_hint(db_url: str) -> str:
+    """How to install the missing driver of ``db_url``, when the package has an extra for it."""
+    extra = DRIVER_EXTRAS.get(make_url(db_url).get_backend_name())
+    return f" (install the driver: pip install 'jupyter-workflow[{extra}]')" if extra else ""
 
 
 def _to_json(value) -> str:
@@ -184,7 +192,9 @@ class Database:
                 listen(self.engine, "begin", _sqlite_begin_immediate)
             listen(self.engine, "handle_error", _unavailable)
             self._open_file()
-        except (SQLAlchemyError, ImportError, OSError) as error:
+        except ImportError as error:
+            raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}{_driver_hint(db_url)}") from error
+        except (SQLAlchemyError, OSError) as error:
             raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         # For one-statement reads on hot paths: no transaction, so no wait for writers.
