@@ -26,8 +26,9 @@ START_TIMEOUT_S = 60
 # Another process may take the free port found before the server binds it: then another port.
 PORT_ATTEMPTS = 3
 # Durability is not what a test checks: skipping the flushes makes each commit, each
-# CREATE DATABASE and the cluster's creation several times cheaper.
-TEST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# CREATE DATABASE and the cluster's creation several times cheaper. The sessions' time zone
+# is far from UTC (+12:45 or +13:45), so that a time stored or read without its zone shows.
+TEST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "timezone=Pacific/Chatham")
 
 
 class ClusterUnavailable(Exception):
