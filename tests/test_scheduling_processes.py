@@ -51,9 +51,10 @@ def workflow(tmp_path) -> Path:
 
 
 @pytest.fixture
-def processes(tmp_path):
-    """Starts ``jupyter workflow <command>`` processes, each in a session of its own (its kernels die
-    with it) and logging to ``<name>.log``; any still running at the end are killed."""
+def processes(workflow_home, tmp_path):
+    """Starts ``jupyter workflow <command>`` processes sharing the runs folder of ``workflow_home``, each
+    in a session of its own (its kernels die with it) and logging to ``<name>.log``; any still running
+    at the end are killed."""
     started: list[subprocess.Popen] = []
 
     def start(db_url: str, command: str, name: str) -> subprocess.Popen:
@@ -82,8 +83,7 @@ def fired_span_s(store: RunStore, schedule_id: str) -> float:
     return (max(times) - min(times)).total_seconds() if times else 0.0
 
 
-def test_two_schedulers_and_two_workers_run_each_owed_time_once(store, store_url, workflow, workflow_home,
-                                                                 processes, tmp_path):
+def test_two_schedulers_and_two_workers_run_each_owed_time_once(store, store_url, workflow, processes, tmp_path):
     schedule = store.create_schedule(name="every 3 s", workflow_path=str(workflow), cron=EVERY_3_S,
                                      inputs={"x": 3}, catch_up="all", catch_up_limit=100, max_concurrent=100)
     workers = [processes(store_url, "worker", f"worker-{n}") for n in (1, 2)]
