@@ -1,8 +1,9 @@
 """Scheduling end to end, as an operator runs it: two ``jupyter workflow scheduler`` processes and two
 ``jupyter workflow worker`` processes (real kernels) on one database, SQLite then PostgreSQL.
 
-A schedule added with ``jupyter workflow schedule add`` fires every 3 s for about 45 s: every time it owed has exactly one fire and one run,
-every run succeeds, and once the processes are stopped with SIGTERM no run is left behind.
+A schedule added with ``jupyter workflow schedule add`` fires every 3 s for about 45 s: every time it
+owed has exactly one fire and one run, every run succeeds, and once the processes are stopped with
+SIGTERM no run is left behind.
 """
 
 import json
