@@ -161,6 +161,17 @@ def test_bad_input_exits_2_with_the_message_and_no_traceback(capsys, squares, tm
     assert done.stderr.startswith("jupyter workflow: the schedule cannot be kept:\n  /cron: ")
 
 
+def test_a_workflow_taking_a_secret_cannot_be_scheduled(capsys, tmp_path, workflow_home):
+    make_notebook(tmp_path / "login.ipynb", 'token = ""')
+    path = write_workflow(tmp_path / "login.workflow.json", {
+        "format": "jupyter-workflow/1", "inputs": {"token": {"type": "string", "secret": True}},
+        "nodes": {"login": {"notebook": "login.ipynb", "parameters": {"token": {"input": "token"}}}},
+    })
+    message = refused(capsys, "schedule", "add", str(path), "--cron", "@daily", "-p", "token=hunter2")
+    assert "/inputs/token: input 'token' is a secret" in message and "hunter2" not in message
+    assert json.loads(ok(capsys, "schedule", "list", "--json")) == []
+
+
 def test_heartbeats_lists_schedulers_and_workers(capsys, workflow_home):
     assert "no scheduler or worker" in ok(capsys, "heartbeats")
     store = RunStore(workflow_home.db_url)

@@ -174,9 +174,18 @@ def check_notify_setting(settings: dict) -> None:
 
 
 def checked_workflow_file(path: Path, inputs: dict):
-    """The workflow in ``path`` checked with ``inputs``; :class:`FileNotFoundError` if there is no such file."""
-    from jupyter_workflow.model import load_workflow  # JSON Schema and notebooks: only when a file is checked
+    """The workflow in ``path`` checked with ``inputs``; :class:`FileNotFoundError` if there is no such file.
+
+    A workflow with secret inputs cannot be scheduled: a schedule keeps its input values, and
+    secrets are never stored (:class:`InvalidWorkflow` naming them).
+    """
+    from jupyter_workflow.model import InvalidWorkflow, load_workflow  # JSON Schema and notebooks: when checked
 
     if not path.is_file():
         raise FileNotFoundError(f"no workflow file {path}")
+    workflow = load_workflow(path)  # first the file alone: its secrets are said before missing values
+    if workflow.secret_inputs():
+        raise InvalidWorkflow([Problem(pointer("inputs", name), f"input {name!r} is a secret: a schedule keeps its "
+                                       "input values and secrets are never stored, so this workflow cannot be "
+                                       "scheduled") for name in workflow.secret_inputs()], str(path))
     return load_workflow(path, inputs=inputs)
