@@ -33,9 +33,16 @@ settings.load_profile("thorough")
 
 
 @pytest.fixture
-def workflow_home(tmp_path, monkeypatch):
-    """A private SQLite store and runs folder, set through the documented environment variables."""
-    home = SimpleNamespace(db_url=f"sqlite:///{tmp_path / 'store' / 'workflow.db'}", runs_dir=tmp_path / "runs")
+def workflow_home(request, tmp_path, monkeypatch):
+    """A private store and runs folder, set through the documented environment variables.
+
+    The store is a SQLite file; a test of processes sharing a store runs on both databases with
+    ``@pytest.mark.parametrize("workflow_home", DATABASES, indirect=True)``.
+    """
+    kind = getattr(request, "param", "sqlite")
+    db_url = f"sqlite:///{tmp_path / 'store' / 'workflow.db'}" if kind == "sqlite" else empty_database(
+        kind, tmp_path, request)
+    home = SimpleNamespace(db_url=db_url, runs_dir=tmp_path / "runs")
     monkeypatch.setenv("JUPYTER_WORKFLOW_DB_URL", home.db_url)
     monkeypatch.setenv("JUPYTER_WORKFLOW_RUNS_DIR", str(home.runs_dir))
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))

@@ -5,7 +5,8 @@ port of 127.0.0.1 (its socket in that folder too), and waits until the server ac
 connections. Each test then asks the cluster for an empty database of its own
 (:meth:`Cluster.new_database`), so tests stay independent while the cluster starts once.
 As root, the server programs run as the ``postgres`` user (PostgreSQL refuses to run as
-root) on a folder that user owns. :meth:`Cluster.stop` stops the server and removes the folder.
+root) on a folder that user owns. :meth:`Cluster.stop` stops the server and removes the folder;
+a cluster left running by a test session that was killed is stopped by the next one.
 
 The cluster is for tests only: no fsync, no password (``trust`` on loopback).
 """
@@ -21,7 +22,11 @@ from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
+from jupyter_workflow.processes import process_alive
+
 SERVER_USER = "postgres"
+FOLDER_PREFIX = "jupyter-workflow-pg-"
+OWNER_FILE = "owner.pid"  # in a cluster's folder: the test process whose cluster it is
 START_TIMEOUT_S = 60
 # Another process may take the free port found before the server binds it: then another port.
 PORT_ATTEMPTS = 3
@@ -120,6 +125,17 @@ def _wait_until_accepting(cluster: Cluster) -> None:
             time.sleep(0.05)
 
 
+def _stop_abandoned_clusters(bin_dir: Path, as_user: list[str]) -> None:
+    """Stop and remove the clusters whose test process ended without stopping them (it was killed)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):  # not made by this module, or being made
+            continue
+        if not process_alive(owner):
+            Cluster(folder, 0, bin_dir, as_user).stop()
+
+
 def _start_server(cluster: Cluster, log: Path) -> None:
     """``pg_ctl start`` on a free port, another one if that port was taken meanwhile, until it accepts connections."""
     for attempt in range(PORT_ATTEMPTS):
@@ -141,7 +157,9 @@ def start_cluster() -> Cluster:
     except ImportError:
         raise ClusterUnavailable("the psycopg driver is not installed (the test extra brings psycopg[binary])") from None
     bin_dir, as_user = server_bin_dir(), _as_user()
-    folder = Path(tempfile.mkdtemp(prefix="jupyter-workflow-pg-"))
+    _stop_abandoned_clusters(bin_dir, as_user)
+    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
     if as_user:
         shutil.chown(folder, SERVER_USER, SERVER_USER)
     cluster = Cluster(folder, 0, bin_dir, as_user)

@@ -1,4 +1,5 @@
-"""``jupyter workflow scheduler`` as real processes on one SQLite file: each owed time fires once, clean stops."""
+"""``jupyter workflow scheduler`` as real processes on one store (SQLite, and PostgreSQL): each owed time fires
+once, clean stops."""
 
 import signal
 import subprocess
@@ -6,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATABASES
 from labsession import wait_until
 from notebook_factory import make_notebook, write_workflow
 
@@ -77,6 +79,7 @@ def test_a_wrong_poll_is_refused_with_exit_code_2(workflow_home):
     assert result.stderr == "jupyter workflow: --poll must be a number of seconds above 0, not 0.0\n"
 
 
+@pytest.mark.parametrize("workflow_home", DATABASES, indirect=True)
 def test_two_schedulers_fire_every_owed_time_exactly_once(store, workflow, workflow_home, tmp_path):
     schedules = [every_2_s(store, workflow, f"schedule {n}") for n in range(3)]
     processes = [start_scheduler(tmp_path, workflow_home.db_url, f"scheduler-{n}") for n in range(2)]

@@ -1,5 +1,6 @@
 """Headless workers, as real processes with real kernels: queued runs executed once each; a worker
-killed mid-run loses its lease, the run is interrupted and retried from its unfinished nodes elsewhere."""
+killed mid-run loses its lease, the run is interrupted and retried from its unfinished nodes elsewhere
+(both on SQLite and on PostgreSQL)."""
 
 import asyncio
 import json
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from conftest import DATABASES
 from fake_executor import FakeExecutor, Script
 from labsession import wait_until
 from notebook_factory import make_notebook, write_workflow
@@ -129,6 +131,7 @@ def statuses(run) -> dict[str, str]:
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("workflow_home", DATABASES, indirect=True)
 def test_two_workers_execute_each_queued_run_exactly_once(tagged, tmp_path, workers, store):
     run_ids = [queue(tagged, f"tag=t{n}") for n in range(4)]
     assert [store.get_run(run_id).status for run_id in run_ids] == ["queued"] * 4
@@ -150,6 +153,7 @@ def test_two_workers_execute_each_queued_run_exactly_once(tagged, tmp_path, work
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("workflow_home", DATABASES, indirect=True)
 def test_a_killed_worker_s_run_is_interrupted_and_retried_by_another_without_redoing_its_finished_nodes(
         chain, tmp_path, workers, store):
     run_id = queue(chain)
