@@ -66,6 +66,12 @@ class WorkflowConfig(Configurable):
     def _default_smtp_from(self):
         return f"jupyter-workflow@{socket.gethostname()}"
 
+    # Schedules: the scheduler that fires them (jupyter_workflow.schedules.scheduler)
+    scheduler = Bool(True, help="Run the scheduler inside the Jupyter server").tag(config=True)
+    scheduler_poll_s = Float(
+        1.0, help="The longest the scheduler waits between two looks at the schedules, in seconds."
+    ).tag(config=True)
+
     @default("db_url")
     def _default_db_url(self):
         return f"sqlite:///{data_dir() / 'workflow.db'}"

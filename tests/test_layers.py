@@ -18,7 +18,7 @@ ALLOWED = {
     "events": {"runtime"},
     "model": {"events", "runtime"},
     "engine": {"events", "model", "processes", "runtime"},
-    "store": {"events", "model", "processes", "runtime", "engine.state"},
+    "store": {"events", "model", "processes", "runtime", "engine.state", "schedules.catchup", "schedules.cron"},
     "config": {"engine.forking", "engine.pool", "runtime"},
     "runner": {"config", "engine", "events", "model", "store"},
     "examples": set(),

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
+from jupyter_workflow.cli.scheduler_commands import add_scheduler_parser
 from jupyter_workflow.events import USABLE_NODE_STATUSES, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 
@@ -510,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("-o", "--output", metavar="OUT", help="the notebook to write (default: apps/<name>.ipynb beside FILE)")
     app.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     app.set_defaults(handler=command_app)
+
+    add_scheduler_parser(commands)
     return parser
 
 

@@ -1,5 +1,7 @@
-"""The Jupyter server extension: REST API and live run events under ``/workflow/api/``."""
+"""The Jupyter server extension: REST API and live run events under ``/workflow/api/``, and the scheduler."""
 
+import asyncio
+import threading
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
@@ -7,6 +9,7 @@ from traitlets import Int, Type, Unicode
 
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import KernelExecutor
+from jupyter_workflow.schedules.scheduler import Scheduler
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
 from jupyter_workflow.store import RunStore, StoreUnavailable, safe_url
@@ -17,7 +20,9 @@ class WorkflowExtension(ExtensionApp):
 
     The run store, runs folder and parallelism come from ``c.WorkflowConfig`` in the
     server's configuration (or ``JUPYTER_WORKFLOW_DB_URL`` / ``JUPYTER_WORKFLOW_RUNS_DIR``):
-    the same store as the ``jupyter workflow`` command line.
+    the same store as the ``jupyter workflow`` command line. Unless
+    ``c.WorkflowConfig.scheduler`` is False, a scheduler fires the store's schedules from
+    a thread of the server, beside any other scheduler on the same store.
     """
 
     name = "jupyter_workflow"
@@ -52,11 +57,27 @@ class WorkflowExtension(ExtensionApp):
             self.log.warning("marked %d runs interrupted (their process had ended): %s", len(interrupted), ", ".join(interrupted))
         self.settings["jupyter_workflow_service"] = self.service
         self.log.info("jupyter-workflow: runs in %s, store %s", settings.runs_dir, safe_url(settings.db_url))
+        self._scheduler_stop = threading.Event()
+        self.scheduler_thread = None
+        if settings.scheduler:
+            scheduler = Scheduler(self.service.store, settings)
+            self.scheduler_thread = threading.Thread(target=scheduler.serve, args=(self._scheduler_stop,),
+                                                     name=scheduler.name, daemon=True)
+            self.scheduler_thread.start()
+            self.log.info("jupyter-workflow: scheduler %s started", scheduler.name)
+
+    async def stop_scheduler(self):
+        """Stop the server's scheduler, if it runs, once its pass is over."""
+        thread = getattr(self, "scheduler_thread", None)
+        if thread is not None:
+            self._scheduler_stop.set()
+            await asyncio.to_thread(thread.join)
 
     def initialize_handlers(self):
         self.handlers.extend(routes())
 
     async def stop_extension(self):
+        await self.stop_scheduler()
         service = getattr(self, "service", None)  # absent if the extension failed to start
         if service is not None:
             await service.stop()

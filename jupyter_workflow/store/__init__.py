@@ -1,11 +1,15 @@
-"""The run store: runs, their events, workflow versions, the audit log and claims in a SQL database."""
+"""The run store: runs, their events, workflow versions, the audit log, claims and schedules in a SQL database."""
 
 from jupyter_workflow.store.database import safe_url
 from jupyter_workflow.store.errors import (
     AmbiguousRunId,
+    AmbiguousScheduleId,
     InvalidCursor,
+    InvalidSchedule,
     NotFound,
     RunNotFound,
+    ScheduleConflict,
+    ScheduleNotFound,
     StoreUnavailable,
     VersionNotFound,
 )
@@ -26,6 +30,7 @@ from jupyter_workflow.store.store import RunStore
 
 __all__ = [
     "AmbiguousRunId",
+    "AmbiguousScheduleId",
     "AuditNote",
     "AuditRecord",
     "ClaimRecord",
@@ -33,11 +38,14 @@ __all__ = [
     "FireRecord",
     "HeartbeatRecord",
     "InvalidCursor",
+    "InvalidSchedule",
     "NodeRunRecord",
     "NotFound",
     "RunNotFound",
     "RunRecord",
     "RunStore",
+    "ScheduleConflict",
+    "ScheduleNotFound",
     "ScheduleRecord",
     "StoreUnavailable",
     "ThreadedJournal",

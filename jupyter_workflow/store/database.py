@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import URL, Connection, create_engine, make_url
+from sqlalchemy import URL, Connection, create_engine, make_url, select
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.event import listen
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from jupyter_workflow.store.errors import StoreUnavailable
 from jupyter_workflow.store.schema import upgrade
@@ -141,6 +141,28 @@ def require_aware(name: str, value: datetime | None) -> None:
     """Refuse a naive datetime given to the store as ``name``."""
     if value is not None and value.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got {value.isoformat()}")
+
+
+def resolve_id(session: Session, column: InstrumentedAttribute, given: str, noun: str,
+               not_found: type[LookupError], ambiguous: type[LookupError]) -> str:
+    """The one id of ``column`` equal to ``given`` or starting with it.
+
+    Raises ``not_found`` if no id matches (or none was given), ``ambiguous`` if several do;
+    ``noun`` names what the ids are of, in their messages.
+    """
+    if not given:
+        raise not_found(f"no {noun} id given")
+    if session.scalar(select(column).where(column == given)) is not None:
+        return given
+    matches = session.scalars(
+        select(column).where(column.startswith(given, autoescape=True)).order_by(column).limit(6)
+    ).all()
+    if not matches:
+        raise not_found(f"no {noun} with id {given!r}")
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+        raise ambiguous(f"{noun} id prefix {given!r} matches several {noun}s: {shown}")
+    return matches[0]
 
 
 def on_current_file(method):

@@ -22,7 +22,7 @@ from jupyter_workflow.engine.state import NodeState, RunState
 from jupyter_workflow.events import Event, RunStatus
 from jupyter_workflow.runtime.artifacts import encode_refs
 from jupyter_workflow.store.audit import audit_values
-from jupyter_workflow.store.database import Database, on_current_file, require_aware
+from jupyter_workflow.store.database import Database, on_current_file, require_aware, resolve_id
 from jupyter_workflow.store.errors import AmbiguousRunId, InvalidCursor, RunNotFound
 from jupyter_workflow.store.models import AuditEntry, Fire, NodeRun, Run, RunEvent, WorkflowVersion
 from jupyter_workflow.store.records import AuditNote, EventRecord, NodeRunRecord, RunRecord
@@ -192,20 +192,9 @@ class Runs(Database):
             if exists is None:
                 connection.execute(insert(table).values(run_id=run_id, node_id=node_id, **row))
 
-    def _resolve(self, session: Session, run_id: str) -> str:
-        if not run_id:
-            raise RunNotFound("no run id given")
-        if session.get(Run, run_id) is not None:
-            return run_id
-        matches = session.scalars(
-            select(Run.id).where(Run.id.startswith(run_id, autoescape=True)).order_by(Run.id).limit(6)
-        ).all()
-        if not matches:
-            raise RunNotFound(f"no run with id {run_id!r}")
-        if len(matches) > 1:
-            shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
-            raise AmbiguousRunId(f"run id prefix {run_id!r} matches several runs: {shown}")
-        return matches[0]
+    @staticmethod
+    def _resolve(session: Session, run_id: str) -> str:
+        return resolve_id(session, Run.id, run_id, "run", RunNotFound, AmbiguousRunId)
 
     @on_current_file
     def get_run(self, run_id: str) -> RunRecord:

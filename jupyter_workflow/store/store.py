@@ -12,7 +12,8 @@ concern, each in its own module over the shared :class:`~jupyter_workflow.store.
 - :mod:`~jupyter_workflow.store.audit`: who did what, and when;
 - :mod:`~jupyter_workflow.store.claims`: runs held by workers under leases;
 - :mod:`~jupyter_workflow.store.heartbeats`: schedulers and workers saying they are alive;
-- :mod:`~jupyter_workflow.store.notifications`: what the notifications of a schedule's fires gave.
+- :mod:`~jupyter_workflow.store.notifications`: what the notifications of a schedule's fires gave;
+- :mod:`~jupyter_workflow.store.schedules`: schedules, and their fires claimed once each.
 
 Any SQLAlchemy URL works; SQLite files run in WAL mode so that several processes can
 share one. The errors it raises are in :mod:`~jupyter_workflow.store.errors`.
@@ -25,11 +26,12 @@ from jupyter_workflow.store.heartbeats import Heartbeats
 from jupyter_workflow.store.notifications import Notifications
 from jupyter_workflow.store.recovery import Recovery
 from jupyter_workflow.store.runs import Runs
+from jupyter_workflow.store.schedules import Schedules
 from jupyter_workflow.store.versions import Versions
 
 
-class RunStore(Runs, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications):
-    """Runs, node runs, events, workflow versions, the audit log, claims and heartbeats in the database at ``db_url``.
+class RunStore(Runs, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications, Schedules):
+    """Runs, node runs, events, versions, the audit log, claims, heartbeats, notifications and schedules at ``db_url``.
 
     Opening it creates the SQLite folder if needed and migrates the schema to the
     latest version. It is the engine's ``RunListener``: ``begin`` stores a new run,
