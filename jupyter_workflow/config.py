@@ -72,6 +72,14 @@ class WorkflowConfig(Configurable):
         1.0, help="The longest the scheduler waits between two looks at the schedules, in seconds."
     ).tag(config=True)
 
+    # Workers: queued runs executed without a lab server (jupyter_workflow.schedules.worker).
+    queue_retries = Int(
+        1, help="Times a queued run without a schedule (run --queue) is retried after its worker was lost."
+    ).tag(config=True)
+    server_workers = Int(
+        0, help="Queued runs the Jupyter server executes at once, as a worker; 0: the server runs no worker."
+    ).tag(config=True)
+
     @default("db_url")
     def _default_db_url(self):
         return f"sqlite:///{data_dir() / 'workflow.db'}"

@@ -16,7 +16,7 @@ from jupyter_workflow.events import UNFINISHED_RUN_STATUSES, USABLE_NODE_STATUSE
 from jupyter_workflow.model import Workflow
 from jupyter_workflow.model.paths import PathOutsideRoot, is_inside
 from jupyter_workflow.model.validation import checked_workflow
-from jupyter_workflow.store import AuditNote, RunStore, ThreadedJournal
+from jupyter_workflow.store import AuditNote, RunRecord, RunStore, ThreadedJournal
 
 
 class CannotRetry(Exception):
@@ -25,6 +25,16 @@ class CannotRetry(Exception):
 
 class RunStillActive(CannotRetry):
     """A retry asked for a run that has not finished."""
+
+
+def _reuse_nodes(run: RunState, record: RunRecord) -> None:
+    """Give ``run`` the results of the nodes of ``record`` that succeeded (or were reused), as ``cached``."""
+    for node in record.nodes:
+        if node.status in USABLE_NODE_STATUSES and node.node_id in run.workflow.nodes:
+            run.nodes[node.node_id] = NodeState(
+                node.node_id, NodeStatus.CACHED, node.attempt, node.started_at, node.finished_at, node.notebook,
+                node.outputs,
+            )
 
 
 class Runner:
@@ -104,20 +114,50 @@ class Runner:
             raise CannotRetry(f"run {record.id} ran a workflow sent to a server, not a file: retry it there")
         if root is not None and path is not None and not is_inside(root, path):
             raise PathOutsideRoot(f"run {record.id} ran {path}, which is outside the server root")
-        version = self.store.get_version(record.content_hash)
-        workflow = checked_workflow(version.spec, path.parent if path else root, path)
+        return self.retry_of(record, trigger=trigger, user=user, root=root)
+
+    def retry_of(self, record: RunRecord, *, trigger: str, user: str | None, root: Path | None = None) -> RunState:
+        """A pending run that runs again the nodes of the finished run ``record`` that did not succeed.
+
+        As :meth:`retry_run` without its checks of the run's state and place; the retry keeps
+        the run's fire (``fire_id``), if a schedule made it. Raises
+        :class:`~jupyter_workflow.model.InvalidWorkflow` when the workflow no longer fits its
+        notebooks, :class:`CannotRetry` when the run took secret inputs. Blocking.
+        """
+        workflow = self._stored_workflow(record, root)
         if workflow.secret_inputs():
             names = ", ".join(workflow.secret_inputs())
             raise CannotRetry(f"run {record.id} took secret inputs ({names}), which are not stored: start a new run")
         run = self.new_run(workflow, record.inputs, trigger=trigger, user=user)
         run.retry_of = record.id
-        for node in record.nodes:
-            if node.status in USABLE_NODE_STATUSES and node.node_id in workflow.nodes:
-                run.nodes[node.node_id] = NodeState(
-                    node.node_id, NodeStatus.CACHED, node.attempt, node.started_at, node.finished_at, node.notebook,
-                    node.outputs,
-                )
+        run.fire_id = record.fire_id
+        _reuse_nodes(run, record)
         return run
+
+    def claimed_run(self, record: RunRecord) -> RunState:
+        """The run a worker claimed (queued, then claimed), rebuilt from the store to be executed.
+
+        The same id, inputs, folder and ``retry_of``; the nodes a retry reuses stay
+        ``cached``. The journal is told that the run is stored already. Raises
+        :class:`~jupyter_workflow.model.InvalidWorkflow` when the stored workflow version no
+        longer fits its notebooks or the inputs, :class:`CannotRetry` for a run of a document
+        sent to a server (no file to find its notebooks from). Blocking.
+        """
+        if not record.workflow_path:
+            raise CannotRetry(f"run {record.id} is of a workflow sent to a server, not a file: a worker cannot find its notebooks")
+        run = self.new_run(self._stored_workflow(record), record.inputs, trigger=record.trigger, user=record.user,
+                           run_id=record.id)
+        run.retry_of, run.fire_id = record.retry_of, record.fire_id
+        run.created_at, run.run_dir = record.created_at, Path(record.run_dir)
+        _reuse_nodes(run, record)
+        self.journal.adopt(run)
+        return run
+
+    def _stored_workflow(self, record: RunRecord, root: Path | None = None) -> Workflow:
+        """The workflow version ``record`` ran, checked again against its notebooks as they are now."""
+        path = Path(record.workflow_path) if record.workflow_path else None
+        version = self.store.get_version(record.content_hash)
+        return checked_workflow(version.spec, path.parent if path else root, path)
 
     def begin(self, run: RunState, note: AuditNote | None = None) -> None:
         """Store the run (and ``note`` in the audit log) now, before it executes. Blocking."""

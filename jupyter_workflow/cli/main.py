@@ -457,6 +457,8 @@ def add_execution_options(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jupyter_workflow.cli import worker_commands
+
     parser = argparse.ArgumentParser(prog="jupyter workflow", description="Workflows of parameterized notebooks.")
     parser.add_argument("--db", help="run store URL (default: $JUPYTER_WORKFLOW_DB_URL or SQLite in the Jupyter data dir)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -467,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="an input value")
     add_execution_options(run)
     run.set_defaults(handler=command_run)
+    run.add_argument("--queue", action="store_const", dest="handler", const=worker_commands.command_queue,
+                     default=command_run, help="queue the run for a worker instead of running it; print its id")
 
     retry = commands.add_parser("retry", help="run again what did not succeed in a finished run")
     retry.add_argument("run_id", help="the run (a unique prefix of its id is enough)")
@@ -513,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.set_defaults(handler=command_app)
 
     add_scheduler_parser(commands)
+    worker_commands.add_worker_parser(commands)
     return parser
 
 

@@ -10,6 +10,7 @@ from traitlets import Int, Type, Unicode
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import KernelExecutor
 from jupyter_workflow.schedules.scheduler import Scheduler
+from jupyter_workflow.schedules.worker import Worker
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
 from jupyter_workflow.store import RunStore, StoreUnavailable, safe_url
@@ -57,6 +58,11 @@ class WorkflowExtension(ExtensionApp):
             self.log.warning("marked %d runs interrupted (their process had ended): %s", len(interrupted), ", ".join(interrupted))
         self.settings["jupyter_workflow_service"] = self.service
         self.log.info("jupyter-workflow: runs in %s, store %s", settings.runs_dir, safe_url(settings.db_url))
+        self.worker, self._worker_task = None, None
+        if settings.server_workers > 0:
+            self.worker = Worker(settings, concurrency=settings.server_workers, store=self.service.store,
+                                 executor_class=self.executor_class, publish=self.service.publish)
+
         self._scheduler_stop = threading.Event()
         self.scheduler_thread = None
         if settings.scheduler:
@@ -65,6 +71,12 @@ class WorkflowExtension(ExtensionApp):
                                                      name=scheduler.name, daemon=True)
             self.scheduler_thread.start()
             self.log.info("jupyter-workflow: scheduler %s started", scheduler.name)
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        if getattr(self, "worker", None) is not None:
+            self._worker_task = asyncio.ensure_future(self.worker.run())
+            self.log.info("jupyter-workflow: worker %s executes queued runs, %d at once", self.worker.name,
+                          self.worker.concurrency)
 
     async def stop_scheduler(self):
         """Stop the server's scheduler, if it runs, once its pass is over."""
@@ -78,6 +90,11 @@ class WorkflowExtension(ExtensionApp):
 
     async def stop_extension(self):
         await self.stop_scheduler()
+        if getattr(self, "_worker_task", None) is not None:
+            self.worker.stop()
+            [outcome] = await asyncio.gather(self._worker_task, return_exceptions=True)
+            if isinstance(outcome, Exception):
+                self.log.error("jupyter-workflow: the worker had stopped on an error: %s", outcome)
         service = getattr(self, "service", None)  # absent if the extension failed to start
         if service is not None:
             await service.stop()

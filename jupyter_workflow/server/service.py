@@ -51,10 +51,14 @@ class RunService:
             settings,
             store_class=store_class,
             executor_class=executor_class,
-            publish=lambda event_id, event: self.hub.publish(event.message(event_id)),
+            publish=self.publish,
         )
         self.store = self.runner.store
         self.active: dict[str, asyncio.Task] = {}
+
+    def publish(self, event_id: int, event) -> None:
+        """Send a stored event to the server's live views (of its own runs, or of its worker's)."""
+        self.hub.publish(event.message(event_id))
 
     def resolve(self, relative: str) -> Path:
         """``relative`` under the served folder, links followed; :class:`PathOutsideRoot` if it leaves it."""

@@ -59,6 +59,13 @@ class ThreadedJournal:
         (:class:`~jupyter_workflow.store.StoreUnavailable`...): the run must then not start.
         """
         self.store.begin(run, note)
+        self.adopt(run)
+
+    def adopt(self, run: RunState) -> None:
+        """Journal ``run``, which the store holds already (stored by :meth:`begin_now`, or queued then claimed).
+
+        The engine's own :meth:`begin` of this run then stores nothing more.
+        """
         with self._lock:
             self._live[run.run_id] = run
             self._stored_already.add(run.run_id)

@@ -9,6 +9,7 @@ of another host cannot be checked and is left alone.
 import socket
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from jupyter_workflow.engine.state import duration
 from jupyter_workflow.events import (
@@ -66,28 +67,38 @@ class Recovery(Database):
     def _mark_interrupted(self, run_id: str, reason: str) -> bool:
         """Interrupt one run in one transaction, unless it finished meanwhile."""
         with self._session.begin() as session:
-            finished_at = now()
-            interrupted = session.execute(
-                update(Run)
-                .where(Run.id == run_id, Run.status.in_(UNFINISHED_RUN_STATUSES))
-                .values(status=RunStatus.INTERRUPTED, finished_at=finished_at)
-                .returning(Run.started_at)
-            ).first()
-            if interrupted is None:
-                return False
-            session.execute(
-                update(NodeRun)
-                .where(NodeRun.run_id == run_id, NodeRun.status.not_in(FINAL_NODE_STATUSES))
-                .values(status=NodeStatus.CANCELLED, finished_at=finished_at)
-            )
-            session.execute(
-                insert(RunEvent),
-                [
-                    {"run_id": run_id, "node_id": None, "type": EventType.RUN_INTERRUPTED,
-                     "data": RunInterrupted(reason=reason), "time": finished_at},
-                    {"run_id": run_id, "node_id": None, "type": EventType.RUN_FINISHED,
-                     "data": RunFinished(status=RunStatus.INTERRUPTED, duration_s=duration(interrupted.started_at, finished_at), error=None),
-                     "time": finished_at},
-                ],
-            )
+            return self._end_run(session, run_id, RunStatus.INTERRUPTED, reason=reason)
+
+    @staticmethod
+    def _end_run(session: Session, run_id: str, status: RunStatus, *, reason: str | None = None,
+                 error: dict | None = None) -> bool:
+        """End an unfinished run with ``status`` within ``session``'s transaction; whether it was unfinished.
+
+        Its unfinished nodes become ``cancelled``; a ``run.interrupted`` event (when
+        ``reason`` is given) then ``run.finished`` (with ``error``) are appended.
+        """
+        finished_at = now()
+        ended = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status.in_(UNFINISHED_RUN_STATUSES))
+            .values(status=status, finished_at=finished_at, error=error)
+            .returning(Run.started_at)
+        ).first()
+        if ended is None:
+            return False
+        session.execute(
+            update(NodeRun)
+            .where(NodeRun.run_id == run_id, NodeRun.status.not_in(FINAL_NODE_STATUSES))
+            .values(status=NodeStatus.CANCELLED, finished_at=finished_at)
+        )
+        events = [] if reason is None else [
+            {"run_id": run_id, "node_id": None, "type": EventType.RUN_INTERRUPTED,
+             "data": RunInterrupted(reason=reason), "time": finished_at}
+        ]
+        events.append(
+            {"run_id": run_id, "node_id": None, "type": EventType.RUN_FINISHED,
+             "data": RunFinished(status=status, duration_s=duration(ended.started_at, finished_at), error=error),
+             "time": finished_at}
+        )
+        session.execute(insert(RunEvent), events)
         return True

@@ -11,6 +11,7 @@ concern, each in its own module over the shared :class:`~jupyter_workflow.store.
 - :mod:`~jupyter_workflow.store.versions`: the workflow documents, once per content;
 - :mod:`~jupyter_workflow.store.audit`: who did what, and when;
 - :mod:`~jupyter_workflow.store.claims`: runs held by workers under leases;
+- :mod:`~jupyter_workflow.store.queue`: queued runs claimed by workers, runs of lost leases interrupted;
 - :mod:`~jupyter_workflow.store.heartbeats`: schedulers and workers saying they are alive;
 - :mod:`~jupyter_workflow.store.notifications`: what the notifications of a schedule's fires gave;
 - :mod:`~jupyter_workflow.store.schedules`: schedules, and their fires claimed once each.
@@ -24,14 +25,15 @@ from jupyter_workflow.store.cache import CacheLookup
 from jupyter_workflow.store.claims import Claims
 from jupyter_workflow.store.heartbeats import Heartbeats
 from jupyter_workflow.store.notifications import Notifications
+from jupyter_workflow.store.queue import Queue
 from jupyter_workflow.store.recovery import Recovery
 from jupyter_workflow.store.runs import Runs
 from jupyter_workflow.store.schedules import Schedules
 from jupyter_workflow.store.versions import Versions
 
 
-class RunStore(Runs, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications, Schedules):
-    """Runs, node runs, events, versions, the audit log, claims, heartbeats, notifications and schedules at ``db_url``.
+class RunStore(Runs, Queue, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications, Schedules):
+    """Runs, node runs, events, versions, the audit log, the queue, claims, heartbeats, notifications and schedules.
 
     Opening it creates the SQLite folder if needed and migrates the schema to the
     latest version. It is the engine's ``RunListener``: ``begin`` stores a new run,
