@@ -8,7 +8,7 @@ BENCH_VENV := .venv-bench
 # JupyterLab refuses to run as root unless asked explicitly.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab labextension app demo test test-fast bench clean
+.PHONY: lab labextension app demo test test-fast bench clean postgresql-server
 # The venvs' interpreters are made by a pattern rule: keep them, they are not intermediate files.
 .PRECIOUS: %/bin/python
 
@@ -86,14 +86,25 @@ $(CHROMIUM):
 		|| { echo "Could not install Debian's chromium with apt-get: the browser tests need it at $@." >&2; exit 1; }
 	@test -x $@ || { echo "apt-get installed chromium but $@ is missing." >&2; exit 1; }
 
+# The store tests run on SQLite and on PostgreSQL, in a private cluster made with Debian's server
+# programs (tests/postgres.py; any /usr/lib/postgresql/<version>/bin): installed with apt-get when
+# they are missing, which needs root. Without them the PostgreSQL variants skip, saying why.
+postgresql-server:
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "The store tests' PostgreSQL variants need Debian's postgresql: run 'sudo apt-get install -y postgresql' (make only installs it as root); they skip until then." >&2; \
+		exit 0; fi; \
+	{ DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; } \
+		|| echo "Could not install Debian's postgresql with apt-get: the store tests' PostgreSQL variants skip." >&2
+
 # The packaging tests check the built extension in the wheel and in JupyterLab; the browser
 # tests (tests/ui/) open it in Chromium; the extension's own unit tests (Vitest) run first.
-test: $(VENV)/.installed-test $(VENV)/.installed-labextension $(CHROMIUM)
+test: $(VENV)/.installed-test $(VENV)/.installed-labextension $(CHROMIUM) postgresql-server
 	cd labextension && $(JLPM) test
 	$(BIN)/python -m pytest
 
 # The layer that starts no kernel, server or workflow process: scheduling on a fake executor, the model, the store.
-test-fast: $(VENV)/.installed-test
+test-fast: $(VENV)/.installed-test postgresql-server
 	$(BIN)/python -m pytest -m "not kernels" --hypothesis-profile=quick
 
 # The panel's section opens the built extension in the benchmark's JupyterLab (linked as for .venv).

@@ -1,4 +1,9 @@
-"""Shared fixtures: every test gets its own run store (a real SQLite file) and runs folder."""
+"""Shared fixtures: every test gets its own run store (a real SQLite file) and runs folder.
+
+Store tests take ``store_url`` and run twice: on a SQLite file and on a database of its own in
+the session's private PostgreSQL cluster (tests/postgres.py), started once, at the first
+test that needs it. ``pytest -m "not postgresql"`` leaves the PostgreSQL variants out.
+"""
 
 import hashlib
 import os
@@ -11,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from jupyter_workflow.model.schema import import_jsonschema
+from postgres import ClusterUnavailable, start_cluster
 
 # Property-based tests: 400 examples each in the full suite; `make test-fast` asks for the
 # "quick" profile (`--hypothesis-profile=quick`), 50 examples each.
@@ -36,10 +42,31 @@ def workflow_home(tmp_path, monkeypatch):
     return home
 
 
-@pytest.fixture
-def store_url(tmp_path) -> str:
-    """The URL of an empty run store: a SQLite file in the test's folder."""
-    return f"sqlite:///{tmp_path / 'store.db'}"
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """The session's private PostgreSQL cluster; the tests that need it skip, saying why, where it cannot run."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as error:
+        pytest.skip(f"PostgreSQL: {error}")
+    yield cluster
+    cluster.stop()
+
+
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+def empty_database(kind: str, folder: Path, request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database of ``kind``: a SQLite file in ``folder``, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'store.db'}"
+    return request.getfixturevalue("postgres_cluster").new_database()
+
+
+@pytest.fixture(params=DATABASES)
+def store_url(request, tmp_path) -> str:
+    """The URL of an empty run store: a SQLite file in the test's folder, then a PostgreSQL database."""
+    return empty_database(request.param, tmp_path, request)
 
 
 def file_digests(folder: Path) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""The run store on real SQLite files: migrations, the RunListener protocol, queries."""
+"""The run store on real SQLite files and PostgreSQL databases: migrations, the RunListener protocol, queries.
+
+Tests of what only a SQLite file has (WAL mode, a file removed or read-only, SQLite's query
+plans) take ``db_url`` and ``file_store``; the others run on both databases (``store_url``).
+"""
 
 import base64
 import json
@@ -16,6 +20,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import DATABASES, empty_database
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,14 +47,24 @@ TABLES = {"workflow_versions", "runs", "node_runs", "run_events", "audit_log", "
 
 @pytest.fixture
 def db_url(tmp_path):
+    """A SQLite file in a folder of its own."""
     return f"sqlite:///{tmp_path / 'db' / 'workflow.db'}"
 
 
-@pytest.fixture
-def store(db_url):
+def opened(db_url: str):
     store = RunStore(db_url)
     yield store
     store.close()
+
+
+@pytest.fixture
+def store(store_url):
+    yield from opened(store_url)
+
+
+@pytest.fixture
+def file_store(db_url):
+    yield from opened(db_url)
 
 
 def make_run(tmp_path, run_id="0" * 32, document=DOCUMENT, created_at=T0) -> RunState:
@@ -94,35 +109,42 @@ def play(store, run, ref):
     emit("run.finished", None, {"status": "succeeded"}, 4)
 
 
-def test_migration_creates_the_schema_of_the_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    command.upgrade(alembic_config(url), "head")
-    engine = create_engine(url)
+def test_migration_creates_the_schema_of_the_models(store_url):
+    command.upgrade(alembic_config(store_url), "head")
+    engine = create_engine(store_url)
     with engine.connect() as connection:
         assert TABLES <= set(inspect(connection).get_table_names())
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     engine.dispose()
 
 
-def test_opening_migrates_to_head_in_wal_mode(store, db_url, tmp_path):
+def test_opening_migrates_to_head(store):
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert HEAD_REVISION == head  # the constant that lets a current store open without Alembic
     with store.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head
         assert TABLES <= set(inspect(connection).get_table_names())
+
+
+def test_a_sqlite_file_is_made_in_its_folder_and_runs_in_wal_mode(file_store, tmp_path):
+    with file_store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    file_store.close()
     assert (tmp_path / "db" / "workflow.db").is_file()
+    database = sqlite3.connect(tmp_path / "db" / "workflow.db")  # WAL mode stays with the file
+    assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    database.close()
 
 
-def test_reopening_does_not_run_migrations(db_url, monkeypatch):
-    RunStore(db_url).close()
+def test_reopening_does_not_run_migrations(store_url, monkeypatch):
+    RunStore(store_url).close()
 
     def fail(*args, **kwargs):
         raise AssertionError("migrations ran again on an up-to-date database")
 
     monkeypatch.setattr(command, "upgrade", fail)
-    store = RunStore(db_url)
+    store = RunStore(store_url)
     assert store.list_runs() == ([], None)
     store.close()
 
@@ -291,8 +313,8 @@ def test_get_run_by_prefix(store, tmp_path):
         store.get_run("%")
 
 
-def test_two_stores_share_one_file(db_url, tmp_path):
-    first, second = RunStore(db_url), RunStore(db_url)
+def test_two_stores_share_one_database(store_url, tmp_path):
+    first, second = RunStore(store_url), RunStore(store_url)
     try:
         run_one, run_two = make_run(tmp_path, "1" * 32), make_run(tmp_path, "2" * 32)
         first.begin(run_one)
@@ -306,17 +328,14 @@ def test_two_stores_share_one_file(db_url, tmp_path):
     finally:
         first.close()
         second.close()
-    database = sqlite3.connect(tmp_path / "db" / "workflow.db")
-    assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    database.close()
 
 
-def test_concurrent_first_opens_migrate_once(db_url, tmp_path):
+def test_concurrent_first_opens_migrate_once(store_url, tmp_path):
     errors, stores = [], []
 
     def open_and_write(index):
         try:
-            store = RunStore(db_url)
+            store = RunStore(store_url)
             stores.append(store)
             store.begin(make_run(tmp_path, f"{index:032x}"))
         except Exception as error:  # reported below
@@ -444,12 +463,12 @@ STATUSES = ["succeeded", "failed", "running"]
 TRIGGERS = ["cli", "api"]
 
 
-@pytest.fixture(scope="module")
-def paged(tmp_path_factory):
+@pytest.fixture(scope="module", params=DATABASES)
+def paged(request, tmp_path_factory):
     """A store of 250 runs, three per minute (so that times tie), of two workflows,
     statuses and triggers; and the runs newest first. Shared: only read from it."""
     tmp_path = tmp_path_factory.mktemp("paged")
-    store = RunStore(f"sqlite:///{tmp_path / 'workflow.db'}")
+    store = RunStore(empty_database(request.param, tmp_path, request))
     expected = []
     for index in range(250):
         run = make_run(tmp_path, f"{(index * 7919) % 1000:032x}", {**DOCUMENT, "name": ["one", "two"][index % 2]},
@@ -505,6 +524,7 @@ def test_list_runs_pages_with_filters(paged, filters):
     assert all_pages(store, 1000, **filters) == (expected, 1)
 
 
+@pytest.mark.parametrize("paged", ["sqlite"], indirect=True)  # SQLite's planner, on a file
 def test_list_runs_query_plans_use_an_index_for_the_order(paged):
     store, _ = paged
     statements = []
@@ -671,7 +691,8 @@ def test_the_store_refuses_to_write_what_is_not_json_and_every_read_still_answer
     assert store.events("2" * 32) == [] and store.audit_log() == []
 
 
-def test_values_an_older_version_stored_as_nan_or_infinity_read_as_null(store, db_url, tmp_path):
+def test_values_an_older_version_stored_as_nan_or_infinity_read_as_null(file_store, db_url, tmp_path):
+    store = file_store
     store.begin(make_run(tmp_path))
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as raw:  # as a version without the door wrote it
         raw.execute("UPDATE runs SET inputs = '{\"n\": Infinity, \"m\": [NaN, -Infinity, 1.5]}'")
@@ -699,7 +720,8 @@ def test_a_read_only_store_answers_reads_and_refuses_writes_as_unavailable(db_ur
     store.close()
 
 
-def test_a_store_whose_file_was_removed_goes_on_in_a_new_file(store, db_url, tmp_path):
+def test_a_store_whose_file_was_removed_goes_on_in_a_new_file(file_store, db_url, tmp_path):
+    store = file_store
     run = make_run(tmp_path)
     store.begin(run)
     restored = []

@@ -1,6 +1,6 @@
-"""Claims with leases on real SQLite files: one winner per run, expiry, renewal, release, migration."""
+"""Claims with leases on real SQLite files and PostgreSQL databases: one winner per run, expiry, renewal,
+release, migration."""
 
-import json
 import os
 import socket
 import threading
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import JSON, DateTime, column, create_engine, inspect, table
 from test_store import DOCUMENT, make_run
 
 from jupyter_workflow.model.spec import content_hash
@@ -25,14 +25,9 @@ def seconds(n: float) -> datetime:
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'workflow.db'}"
-
-
-@pytest.fixture
-def stores(db_url, tmp_path):
-    """Two stores on one file, as two workers would have them, and one run begun."""
-    first, second = RunStore(db_url), RunStore(db_url)
+def stores(store_url, tmp_path):
+    """Two stores on one database, as two workers would have them, and one run begun."""
+    first, second = RunStore(store_url), RunStore(store_url)
     first.begin(make_run(tmp_path, RUN))
     yield first, second
     first.close()
@@ -40,7 +35,7 @@ def stores(db_url, tmp_path):
 
 
 
-def test_two_stores_on_one_file_claiming_one_run_at_once_have_one_winner(stores, tmp_path):
+def test_two_stores_on_one_database_claiming_one_run_at_once_have_one_winner(stores, tmp_path):
     first, second = stores
     run_ids = [f"{index:032x}" for index in range(20)]
     for run_id in run_ids:
@@ -70,6 +65,38 @@ def test_two_stores_on_one_file_claiming_one_run_at_once_have_one_winner(stores,
         loser = "worker-2" if winner.worker == "worker-1" else "worker-1"
         assert second.renew_claim(run_id, loser, LEASE_S, at=seconds(1)) is None
         assert first.renew_claim(run_id, winner.worker, LEASE_S, at=seconds(1)) is not None
+
+
+def test_an_expired_claim_taken_over_by_many_workers_at_once_goes_to_one(store_url, stores, tmp_path):
+    first, _ = stores
+    run_ids = [f"{index:032x}" for index in range(10)]
+    for run_id in run_ids:
+        first.begin(make_run(tmp_path, run_id))
+        first.claim(run_id, "worker-gone", LEASE_S, at=T0)
+    workers = [RunStore(store_url) for _ in range(4)]
+    takeovers = {run_id: [] for run_id in run_ids}
+    start = threading.Barrier(len(workers))
+
+    def take_over(store, worker):
+        for run_id in run_ids:
+            start.wait()
+            takeovers[run_id].append(store.claim(run_id, worker, LEASE_S, at=seconds(LEASE_S + 1)))
+
+    threads = [threading.Thread(target=take_over, args=(store, f"worker-{index}"))
+               for index, store in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in workers:
+        store.close()
+
+    for run_id, claims in takeovers.items():
+        [winner] = [claim for claim in claims if claim is not None]
+        assert len(claims) == len(workers)
+        assert first.renew_claim(run_id, winner.worker, LEASE_S, at=seconds(LEASE_S + 2)) is not None
+        assert first.renew_claim(run_id, "worker-gone", LEASE_S, at=seconds(LEASE_S + 2)) is None
+    assert first.expired_claims(at=seconds(LEASE_S + 2)) == []
 
 
 def test_a_live_claim_holds_and_an_expired_one_is_taken_over(stores):
@@ -145,21 +172,24 @@ def test_claims_refuse_an_unknown_run_a_naive_time_and_a_lease_of_no_time(stores
     assert first.expired_claims() == []
 
 
-def test_a_store_at_the_first_revision_gains_the_claims_table_on_open(db_url, tmp_path):
-    command.upgrade(alembic_config(db_url), "0001")
-    created_at = T0.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy writes times into SQLite
-    engine = create_engine(db_url)
-    with engine.begin() as connection:  # a run stored by a version of the store before claims
+def test_a_store_at_the_first_revision_gains_the_claims_table_on_open(store_url, tmp_path):
+    command.upgrade(alembic_config(store_url), "0001")
+    engine = create_engine(store_url)
+    # a run stored by a version of the store before claims, written as that version's tables were
+    versions = table("workflow_versions", column("id"), column("content_hash"), column("name"),
+                     column("spec", JSON), column("created_at", DateTime(timezone=True)))
+    runs = table("runs", *map(column, ("id", "version_id", "workflow_name", "status", "trigger", "run_dir")),
+                 column("inputs", JSON), column("outputs", JSON), column("created_at", DateTime(timezone=True)))
+    with engine.begin() as connection:
         assert "claims" not in inspect(connection).get_table_names()
-        connection.exec_driver_sql(
-            "INSERT INTO workflow_versions (id, content_hash, name, spec, created_at) VALUES (1, ?, 'demo', ?, ?)",
-            (content_hash(DOCUMENT), json.dumps(DOCUMENT), created_at))
-        connection.exec_driver_sql(
-            "INSERT INTO runs (id, version_id, workflow_name, status, inputs, outputs, trigger, created_at, run_dir)"
-            " VALUES (?, 1, 'demo', 'pending', '{}', '{}', 'cli', ?, 'runs/old')", (RUN, created_at))
+        connection.execute(versions.insert().values(id=1, content_hash=content_hash(DOCUMENT), name="demo",
+                                                    spec=DOCUMENT, created_at=T0))
+        connection.execute(runs.insert().values(id=RUN, version_id=1, workflow_name="demo", status="pending",
+                                                inputs={}, outputs={}, trigger="cli", created_at=T0,
+                                                run_dir="runs/old"))
     engine.dispose()
 
-    store = RunStore(db_url)
+    store = RunStore(store_url)
     try:
         with store.engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
