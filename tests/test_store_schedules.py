@@ -8,6 +8,7 @@ from test_store import make_run
 
 from jupyter_workflow.store import (
     AmbiguousScheduleId,
+    AuditNote,
     InvalidSchedule,
     RunStore,
     ScheduleConflict,
@@ -227,3 +228,13 @@ def test_racing_schedulers_on_one_database_fire_each_time_once(store_url):
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_change_and_its_audit_note_are_stored_together(store):
+    schedule = every_minute(store, note=AuditNote("ada", "schedule.create", None))
+    with pytest.raises(ScheduleConflict):
+        store.update_schedule(schedule.id, {"inputs": {}}, 7, note=AuditNote("bob", "schedule.update", schedule.id))
+    store.fire_now(schedule.id, "ada", note=AuditNote("ada", "schedule.run_now", schedule.id))
+    store.delete_schedule(schedule.id, note=AuditNote("ada", "schedule.delete", schedule.id))
+    assert [(entry.user, entry.action) for entry in store.audit_log()] == [
+        ("ada", "schedule.delete"), ("ada", "schedule.run_now"), ("ada", "schedule.create")]

@@ -28,10 +28,11 @@ from jupyter_workflow.events import UNFINISHED_RUN_STATUSES, now
 from jupyter_workflow.model.problems import Problem, pointer
 from jupyter_workflow.schedules.catchup import CATCH_UP_POLICIES, CLAIMED, FAILED, plan_fires
 from jupyter_workflow.schedules.cron import CronError, check_cron, check_timezone, next_fire_time
+from jupyter_workflow.store.audit import audit_values
 from jupyter_workflow.store.database import Database, on_current_file, require_aware, resolve_id
 from jupyter_workflow.store.errors import AmbiguousScheduleId, InvalidSchedule, ScheduleConflict, ScheduleNotFound
-from jupyter_workflow.store.models import Fire, Run, Schedule
-from jupyter_workflow.store.records import FireRecord, ScheduleRecord
+from jupyter_workflow.store.models import AuditEntry, Fire, Run, Schedule
+from jupyter_workflow.store.records import AuditNote, FireRecord, ScheduleRecord
 
 # A new schedule's settings when not given.
 DEFAULTS = {
@@ -101,6 +102,12 @@ def _checked(values: dict) -> None:
         raise InvalidSchedule(problems)
 
 
+def _write_note(session: Session, note: AuditNote | None) -> None:
+    """Write ``note`` to the audit log in the transaction of the change it tells of."""
+    if note is not None:
+        session.execute(insert(AuditEntry).values(**audit_values(note)))
+
+
 def _next_fire_at(values: dict, at: datetime) -> datetime | None:
     """The first time owed after ``at`` (in UTC, as the store reads times back), None while disabled."""
     if not values["enabled"]:
@@ -114,11 +121,12 @@ class Schedules(Database):
     # -- schedules ------------------------------------------------------------------------
 
     @on_current_file
-    def create_schedule(self, at: datetime | None = None, **settings) -> ScheduleRecord:
+    def create_schedule(self, at: datetime | None = None, note: AuditNote | None = None, **settings) -> ScheduleRecord:
         """A new schedule: ``name``, ``workflow_path`` and ``cron`` are required, the rest as :data:`DEFAULTS`.
 
         Raises :class:`InvalidSchedule` naming every field that is wrong. ``at`` (now) is its
-        creation time, from which its first time is owed.
+        creation time, from which its first time is owed. Every change of a schedule takes
+        an optional ``note`` for the audit log, stored with the change.
         """
         at = _moment(at)
         unknown = sorted(set(settings) - EDITABLE)
@@ -132,6 +140,7 @@ class Schedules(Database):
                        next_fire_at=_next_fire_at(values, at), last_fire_at=None)
         with self._session.begin() as session:
             session.add(row)
+            _write_note(session, note)
         return ScheduleRecord.from_row(row)
 
     @on_current_file
@@ -149,7 +158,7 @@ class Schedules(Database):
 
     @on_current_file
     def update_schedule(self, schedule_id: str, changes: dict, expected_version: int,
-                        at: datetime | None = None) -> ScheduleRecord:
+                        at: datetime | None = None, note: AuditNote | None = None) -> ScheduleRecord:
         """The schedule with ``changes`` made, if it is still at ``expected_version`` (else :class:`ScheduleConflict`).
 
         Its times owed are computed again from ``at`` (now) when its cron, zone or
@@ -175,23 +184,25 @@ class Schedules(Database):
             ).rowcount
             if not updated:
                 raise ScheduleConflict(f"schedule {row.id} changed while it was being updated: read it again")
+            _write_note(session, note)
         return self.get_schedule(row.id)
 
     @on_current_file
     def set_enabled(self, schedule_id: str, enabled: bool, expected_version: int | None = None,
-                    at: datetime | None = None) -> ScheduleRecord:
+                    at: datetime | None = None, note: AuditNote | None = None) -> ScheduleRecord:
         """The schedule enabled or disabled (at ``expected_version`` if given, else whatever its version)."""
         if expected_version is None:
             expected_version = self.get_schedule(schedule_id).version
-        return self.update_schedule(schedule_id, {"enabled": enabled}, expected_version, at)
+        return self.update_schedule(schedule_id, {"enabled": enabled}, expected_version, at, note)
 
     @on_current_file
-    def delete_schedule(self, schedule_id: str) -> None:
+    def delete_schedule(self, schedule_id: str, note: AuditNote | None = None) -> None:
         """Remove the schedule and its fires (their runs stay)."""
         with self._session.begin() as session:
             found = self._resolve_schedule(session, schedule_id)
             session.execute(delete(Fire).where(Fire.schedule_id == found))
             session.execute(delete(Schedule).where(Schedule.id == found))
+            _write_note(session, note)
 
     def _resolve_schedule(self, session: Session, schedule_id: str) -> str:
         return resolve_id(session, Schedule.id, schedule_id, "schedule", ScheduleNotFound, AmbiguousScheduleId)
@@ -280,7 +291,8 @@ class Schedules(Database):
             return [FireRecord.from_row(fire) for fire in rows]
 
     @on_current_file
-    def fire_now(self, schedule_id: str, user: str | None, at: datetime | None = None) -> FireRecord:
+    def fire_now(self, schedule_id: str, user: str | None, at: datetime | None = None,
+                 note: AuditNote | None = None) -> FireRecord:
         """A fire of the schedule at ``at`` (now) outside its cron, claimed for its run to be made."""
         at = _moment(at)
         with self._session.begin() as session:
@@ -289,6 +301,7 @@ class Schedules(Database):
                         reason=f"run now, asked by {user or 'an unnamed user'}", run_id=None, scheduler=None,
                         notifications=[])
             session.add(fire)
+            _write_note(session, note)
         return FireRecord.from_row(fire)
 
     @on_current_file
