@@ -1,7 +1,8 @@
 """Claims: a worker's hold on a run, for as long as its lease lasts.
 
-Nothing claims runs yet; this is where headless workers will take queued runs, so that
-each run is executed by one worker only and a run whose worker died is taken over.
+Headless workers hold the queued runs they execute here (:mod:`~jupyter_workflow.store.queue`
+claims them), so that each run is executed by one worker only and a run whose worker died
+is noticed and interrupted.
 
 The ``claims`` table holds at most one claim per run:
 

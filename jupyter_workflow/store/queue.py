@@ -57,6 +57,7 @@ class Queue(Database):
                 update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
                 .values(status=RunStatus.PENDING, **process)
             )
+            # A claim a queued run still holds is stale: no worker executes a queued run.
             connection.execute(delete(Claim.__table__).where(Claim.__table__.c.run_id == run_id))
             connection.execute(insert(Claim.__table__).values(run_id=run_id, worker=worker, claimed_at=at,
                                                               lease_expires_at=expires, **process))
