@@ -422,18 +422,24 @@ def print_firing(database: Database, results: list[Firing]) -> None:
         print_table(rows, ratio_title="")
 
 
-def firing_verdict(database: Database, results: list[Firing]) -> str:
+def firing_verdicts(database: Database, results: list[Firing]) -> list[str]:
+    """The target, read two ways: the fire recorded (``fired_at``), and its run queued (``runs.created_at``)."""
     measured = [result for result in results if not result.error and result.lateness]
     if not measured:
-        return f"  {database.name}: a fire within {FIRE_TARGET_S:.0f} s of its time: no measurement"
-    worst = max(max(result.lateness) for result in measured)
+        return [f"  {database.name}: a fire within {FIRE_TARGET_S:.0f} s of its time: no measurement"]
     missed = sum(result.missed for result in measured)
     duplicates = sum(result.duplicate_fires + result.duplicate_runs for result in measured)
-    met = "met" if worst <= FIRE_TARGET_S and not missed and not duplicates else "NOT MET"
-    run_worst = max((max(result.run_lateness) for result in measured if result.run_lateness), default=float("nan"))
-    return (f"  {database.name}: a fire within {FIRE_TARGET_S:.0f} s of its time while a scheduler is up: {met} "
-            f"(worst fired_at − scheduled_for {ms(worst)} ms over {sum(result.fires for result in measured)} fires, "
-            f"{missed} missed, {duplicates} duplicates; its run created at worst {ms(run_worst)} ms after its time)")
+    fires = sum(result.fires for result in measured)
+    lines = []
+    for what, samples in (("fire recorded (fired_at)", [late for result in measured for late in result.lateness]),
+                          ("its run queued (runs.created_at)",
+                           [late for result in measured for late in result.run_lateness])):
+        worst = max(samples, default=float("inf"))
+        met = "met" if worst <= FIRE_TARGET_S and not missed and not duplicates else "NOT MET"
+        lines.append(f"  {database.name}: within {FIRE_TARGET_S:.0f} s of its time while a scheduler is up, {what}: "
+                     f"{met} (p99 {ms(percentile(samples, 0.99)) if samples else '–'} ms, worst {ms(worst)} ms; "
+                     f"{fires} fires, {missed} missed, {duplicates} duplicates)")
+    return lines
 
 
 def print_warm(database: Database, warm: WarmWorker | None, baseline: list[float] | None, error: str | None) -> None:
@@ -481,7 +487,7 @@ def section(span_min: float, every_s: int | None, warm_runs: int) -> None:
                     except Exception as error:  # the table says why; the section goes on
                         results.append(Firing(count, error=reason(error)))
                 print_firing(database, results)
-                verdicts.append(firing_verdict(database, results))
+                verdicts += firing_verdicts(database, results)
             print("\nlateness: fired_at is when the claiming pass began; a run is created after its fire is claimed.\n"
                   "dup fires: fires beyond the first for one (schedule, time); dup runs: runs beyond the first for\n"
                   "one fire; missed: owed times with no fire, or whose fire made no run (skipped or failed).")
