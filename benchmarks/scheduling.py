@@ -35,10 +35,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import count
 from pathlib import Path
+
+from jupyter_workflow.events import UNFINISHED_RUN_STATUSES
 
 import baselines
 from baselines import BIN, RowFailed, run_driver, stop_group, tail
@@ -81,7 +85,7 @@ class Database:
     """Where the stores of a measurement go: ``new_url()`` gives an empty database each time."""
 
     name: str
-    new_url: object  # () -> str
+    new_url: Callable[[], str]
     note: str = ""
 
 
@@ -96,7 +100,7 @@ def load_postgres_module():
 @contextmanager
 def databases(tmp: Path):
     """SQLite, and PostgreSQL if a private cluster starts; yields (databases, why PostgreSQL is missing)."""
-    numbers = iter(range(1, 1000))
+    numbers = count(1)
     sqlite = Database("SQLite", lambda: f"sqlite:///{tmp / f'store-{next(numbers)}.db'}", "a file in WAL mode")
     if not POSTGRES_MODULE.exists():
         yield [sqlite], f"{POSTGRES_MODULE.relative_to(HERE.parent.parent)} is missing"
@@ -108,10 +112,9 @@ def databases(tmp: Path):
     except postgres.ClusterUnavailable as error:
         yield [sqlite], str(error).splitlines()[0]
         return
-    settings = ", ".join(getattr(postgres, "TEST_SETTINGS", ()))
+    note = ", ".join([f"private cluster on 127.0.0.1:{cluster.port}", *getattr(postgres, "TEST_SETTINGS", ())])
     try:
-        yield [sqlite, Database("PostgreSQL", cluster.new_database,
-                                f"private cluster on 127.0.0.1:{cluster.port}" + (f", {settings}" if settings else ""))], None
+        yield [sqlite, Database("PostgreSQL", cluster.new_database, note)], None
     finally:
         cluster.stop()
 
@@ -260,13 +263,16 @@ def measure_firing(db_url: str, schedulers: int, workflow: Path, span: timedelta
             result.owed = len(owed)
             progress(f"{schedulers} scheduler(s): {len(owed)} owed times until {until:%H:%M:%S} UTC")
 
-            def all_fired() -> bool:
+            def span_over() -> bool:
+                """After the span, once every owed time has its fire (or :data:`SETTLE_S` later)."""
                 processes.check_alive()
+                moment = datetime.now(timezone.utc)
+                if moment <= until:  # the store is not read during the span: no load of ours on it
+                    return False
                 fired = {(row.schedule_id, row.scheduled_for) for row in fire_rows(db_url)[0]}
-                return datetime.now(timezone.utc) > until and (owed.keys() <= fired
-                                                               or datetime.now(timezone.utc) > until + timedelta(seconds=SETTLE_S))
+                return owed.keys() <= fired or moment > until + timedelta(seconds=SETTLE_S)
 
-            wait_for(all_fired, span.total_seconds() + SETTLE_S + 30, "the span's fires", interval=1)
+            wait_for(span_over, span.total_seconds() + SETTLE_S + 30, "the span's fires", interval=1)
     finally:
         store.close()
     fires, runs_per_fire = fire_rows(db_url)
@@ -298,7 +304,7 @@ def node_started_at(store, run_id: str) -> datetime | None:
 
 
 def wait_run_ended(store, run_id: str) -> str:
-    from jupyter_workflow.events import UNFINISHED_RUN_STATUSES
+    """The run's status once it ended (a worker executes it)."""
 
     def ended():
         status = store.get_run(run_id).status
@@ -350,10 +356,11 @@ def measure_warm_worker(db_url: str, workflow: Path, runs: int, env: dict, logs:
             def fires_done():
                 processes.check_alive()
                 fires = [fire for fire in store.list_fires(schedule.id) if fire.run_id]
-                ended = [fire for fire in fires if store.get_run(fire.run_id).status not in ("queued", "pending", "running")]
+                ended = [fire for fire in fires if store.get_run(fire.run_id).status not in UNFINISHED_RUN_STATUSES]
                 return fires if len(ended) >= runs else None
 
-            fires = wait_for(fires_done, runs * (WARM_FIRE_EVERY_S + RUN_TIMEOUT_S), "the schedule's runs", interval=0.5)
+            fires = wait_for(fires_done, runs * (WARM_FIRE_EVERY_S + RUN_TIMEOUT_S), "the schedule's runs",
+                             interval=0.5)
             store.set_enabled(schedule.id, False)
             for fire in sorted(fires, key=lambda fire: fire.scheduled_for)[:runs]:
                 status = wait_run_ended(store, fire.run_id)
@@ -396,7 +403,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def print_firing(database: Database, results: list[Firing]) -> None:
+def print_firing(results: list[Firing]) -> None:
     print(f"{'schedulers':>10} {'owed':>6} {'fires':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'run max ms':>10} {'dup fires':>9} {'dup runs':>8} {'missed':>6}  fires per scheduler")
     for result in results:
@@ -404,7 +411,7 @@ def print_firing(database: Database, results: list[Firing]) -> None:
             print(f"{result.schedulers:>10}  failed: {result.error}")
             continue
         late, runs = result.lateness or [float("nan")], result.run_lateness or [float("nan")]
-        shares = "/".join(str(count) for _, count in sorted(result.per_scheduler.items(), key=lambda item: str(item[0])))
+        shares = "/".join(str(fires) for _, fires in sorted(result.per_scheduler.items()))
         print(f"{result.schedulers:>10} {result.owed:>6} {result.fires:>6} {ms(percentile(late, 0.5)):>8} "
               f"{ms(percentile(late, 0.99)):>8} {ms(max(late)):>8} {ms(max(runs)):>10} {result.duplicate_fires:>9} "
               f"{result.duplicate_runs:>8} {result.missed:>6}  {shares}")
@@ -471,7 +478,8 @@ def section(span_min: float, every_s: int | None, warm_runs: int) -> None:
         workflow = root / write_fanout_workflow(root, 1)
         try:
             found, missing = stack.enter_context(databases(tmp))
-            print(f"scheduling: {SCHEDULES} schedules firing {'every minute (* * * * *)' if not every_s else f'every {every_s} s ({cron_of(every_s)})'} "
+            how_often = f"every {every_s} s ({cron_of(every_s)})" if every_s else "every minute (* * * * *)"
+            print(f"scheduling: {SCHEDULES} schedules firing {how_often} "
                   f"for {span_min:g} min, 1 node each; no worker (their runs stay queued);\n"
                   f"`jupyter workflow scheduler` processes with the default poll, on {os.cpu_count()} CPUs")
             if missing:
@@ -479,14 +487,14 @@ def section(span_min: float, every_s: int | None, warm_runs: int) -> None:
             for database in found:
                 print(f"\n{database.name} ({database.note})\n")
                 results = []
-                for count in SCHEDULER_COUNTS:
-                    progress(f"{database.name}: firing with {count} scheduler(s) for {span_min:g} min")
+                for schedulers in SCHEDULER_COUNTS:
+                    progress(f"{database.name}: firing with {schedulers} scheduler(s) for {span_min:g} min")
                     try:
-                        results.append(measure_firing(database.new_url(), count, workflow, span, every_s, env,
-                                                      tmp / "logs" / f"{database.name}-{count}"))
+                        results.append(measure_firing(database.new_url(), schedulers, workflow, span, every_s, env,
+                                                      tmp / "logs" / f"{database.name}-{schedulers}"))
                     except Exception as error:  # the table says why; the section goes on
-                        results.append(Firing(count, error=reason(error)))
-                print_firing(database, results)
+                        results.append(Firing(schedulers, error=reason(error)))
+                print_firing(results)
                 verdicts += firing_verdicts(database, results)
             print("\nlateness: fired_at is when the claiming pass began; a run is created after its fire is claimed.\n"
                   "dup fires: fires beyond the first for one (schedule, time); dup runs: runs beyond the first for\n"
@@ -495,12 +503,14 @@ def section(span_min: float, every_s: int | None, warm_runs: int) -> None:
             progress(f"baseline: {warm_runs} warm API runs")
             try:
                 url = found[0].new_url()
-                baseline = run_driver(HERE, "api", {"workflow": str(workflow), "runs": warm_runs, "db_url": url,
-                                                    "runs_dir": env["JUPYTER_WORKFLOW_RUNS_DIR"]}, tmp / "api", env)["samples"]
+                spec = {"workflow": str(workflow), "runs": warm_runs, "db_url": url,
+                        "runs_dir": env["JUPYTER_WORKFLOW_RUNS_DIR"]}
+                baseline = run_driver(HERE, "api", spec, tmp / "api", env)["samples"]
             except Exception as error:
                 baseline_error = f"baseline failed: {reason(error)}"
-            print(f"\nwarm worker: a workflow of 1 trivial node; `jupyter workflow worker` started, warmed by one run and\n"
-                  f"idle; {warm_runs} runs queued one at a time ({WARM_PAUSE_S:g} s apart, for its pool to refill), then "
+            print(f"\nwarm worker: a workflow of 1 trivial node; `jupyter workflow worker` started, warmed by one "
+                  f"run and\nidle; {warm_runs} runs queued one at a time ({WARM_PAUSE_S:g} s apart, for its pool to "
+                  f"refill), then "
                   f"{warm_runs} fires of a\nschedule every {WARM_FIRE_EVERY_S} s with one scheduler up; baseline "
                   f"jupyter_workflow.run, 2nd+ run in one process (SQLite)")
             if baseline_error:
