@@ -30,6 +30,7 @@ Run as a script, this module is the driver of the baseline::
 import argparse
 import importlib.util
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from itertools import count
 from pathlib import Path
 
 from jupyter_workflow.events import UNFINISHED_RUN_STATUSES
+from jupyter_workflow.schedules.worker import DEFAULT_POLL_S
 
 import baselines
 from baselines import BIN, RowFailed, run_driver, stop_group, tail
@@ -332,12 +334,15 @@ def measure_warm_worker(db_url: str, workflow: Path, runs: int, env: dict, logs:
     store = RunStore(db_url)
     engine = Engine(env["JUPYTER_WORKFLOW_RUNS_DIR"], 1)  # only new_run: it starts no kernel
     loaded = load_workflow(workflow)
+    jitter = random.Random(15)
     try:
         with Processes(db_url, env, logs) as processes:
             processes.start("worker", "bench-worker")
             processes.wait_beating(store, "worker", ["bench-worker"])
             for round_ in range(runs + 1):  # the first one warms the worker up, untimed
-                time.sleep(WARM_PAUSE_S)  # the pool tops up its kernels after a run, as between a user's runs
+                # The pool tops up its kernels after a run, as between a user's runs; the jitter spreads
+                # the enqueues over the worker's poll, which would otherwise always be met in the same phase.
+                time.sleep(WARM_PAUSE_S + jitter.uniform(0, DEFAULT_POLL_S))
                 run = engine.new_run(loaded, {}, trigger="queue", user="bench")
                 queued = datetime.now(timezone.utc)
                 store.enqueue(run)
@@ -508,11 +513,12 @@ def section(span_min: float, every_s: int | None, warm_runs: int) -> None:
                 baseline = run_driver(HERE, "api", spec, tmp / "api", env)["samples"]
             except Exception as error:
                 baseline_error = f"baseline failed: {reason(error)}"
-            print(f"\nwarm worker: a workflow of 1 trivial node; `jupyter workflow worker` started, warmed by one "
-                  f"run and\nidle; {warm_runs} runs queued one at a time ({WARM_PAUSE_S:g} s apart, for its pool to "
-                  f"refill), then "
-                  f"{warm_runs} fires of a\nschedule every {WARM_FIRE_EVERY_S} s with one scheduler up; baseline "
-                  f"jupyter_workflow.run, 2nd+ run in one process (SQLite)")
+            pause = f"{WARM_PAUSE_S:g}–{WARM_PAUSE_S + DEFAULT_POLL_S:g} s"
+            print(f"\nwarm worker: a workflow of 1 trivial node; `jupyter workflow worker` started, warmed by one run "
+                  f"and idle;\n{warm_runs} runs queued one at a time, {pause} apart (its pool refills; its "
+                  f"{DEFAULT_POLL_S:g} s poll is met at any phase),\nthen {warm_runs} fires of a schedule every "
+                  f"{WARM_FIRE_EVERY_S} s with one scheduler up; baseline: jupyter_workflow.run, 2nd+ run in one "
+                  f"process (SQLite)")
             if baseline_error:
                 print(f"  {baseline_error}")
             for database in found:
