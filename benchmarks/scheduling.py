@@ -291,9 +291,9 @@ def measure_firing(db_url: str, schedulers: int, workflow: Path, span: timedelta
             result.no_run += 1
         else:
             result.run_lateness.append((row.created_at - row.scheduled_for).total_seconds())
-    result.duplicate_fires = sum(count - 1 for count in seen.values())
+    result.duplicate_fires = sum(fires - 1 for fires in seen.values())
     result.no_fire = sum(1 for key in owed if key not in seen)
-    result.duplicate_runs = sum(count - 1 for count in runs_per_fire.values())
+    result.duplicate_runs = sum(runs - 1 for runs in runs_per_fire.values())
     return result
 
 
@@ -317,11 +317,12 @@ def wait_run_ended(store, run_id: str) -> str:
 
 @dataclass
 class WarmWorker:
+    """One idle warm worker: seconds from a run's enqueue or fire to its node's start, and how the runs ended."""
+
     enqueued: list[float] = field(default_factory=list)  # enqueue → node.started
     fired: list[float] = field(default_factory=list)  # fires.fired_at → node.started
     owed: list[float] = field(default_factory=list)  # fires.scheduled_for → node.started
     statuses: Counter = field(default_factory=Counter)
-    error: str | None = None
 
 
 def measure_warm_worker(db_url: str, workflow: Path, runs: int, env: dict, logs: Path) -> WarmWorker:
@@ -442,6 +443,7 @@ def firing_verdicts(database: Database, results: list[Firing]) -> list[str]:
     missed = sum(result.missed for result in measured)
     duplicates = sum(result.duplicate_fires + result.duplicate_runs for result in measured)
     fires = sum(result.fires for result in measured)
+    failed = len(results) - len(measured)
     lines = []
     for what, samples in (("fire recorded (fired_at)", [late for result in measured for late in result.lateness]),
                           ("its run queued (runs.created_at)",
@@ -450,7 +452,8 @@ def firing_verdicts(database: Database, results: list[Firing]) -> list[str]:
         met = "met" if worst <= FIRE_TARGET_S and not missed and not duplicates else "NOT MET"
         lines.append(f"  {database.name}: within {FIRE_TARGET_S:.0f} s of its time while a scheduler is up, {what}: "
                      f"{met} (p99 {ms(percentile(samples, 0.99)) if samples else '–'} ms, worst {ms(worst)} ms; "
-                     f"{fires} fires, {missed} missed, {duplicates} duplicates)")
+                     f"{fires} fires, {missed} missed, {duplicates} duplicates"
+                     + (f"; {failed} row(s) failed)" if failed else ")"))
     return lines
 
 
@@ -465,12 +468,13 @@ def print_warm(database: Database, warm: WarmWorker | None, baseline: list[float
     if rows:
         print_table(rows)
     if warm and warm.statuses:
-        print(f"  runs ended: {', '.join(f'{count} {status}' for status, count in sorted(warm.statuses.items()))}")
+        print(f"  runs ended: {', '.join(f'{runs} {status}' for status, runs in sorted(warm.statuses.items()))}")
     if error:
         print(f"  {database.name}: {error}")
 
 
 def section(span_min: float, every_s: int | None, warm_runs: int) -> None:
+    """Print the firing tables per database, the warm worker's rows against the API baseline, the verdicts."""
     began = time.perf_counter()
     span = timedelta(minutes=span_min)
     verdicts = []
