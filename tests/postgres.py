@@ -23,9 +23,12 @@ from pathlib import Path
 
 SERVER_USER = "postgres"
 START_TIMEOUT_S = 60
+# Another process may take the free port found before the server binds it: then another port.
+PORT_ATTEMPTS = 3
 # Durability is not what a test checks: skipping the flushes makes each commit, each
-# CREATE DATABASE and the cluster's creation several times cheaper.
-TEST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# CREATE DATABASE and the cluster's creation several times cheaper. The sessions' time zone
+# is far from UTC (+12:45 or +13:45), so that a time stored or read without its zone shows.
+TEST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "timezone=Pacific/Chatham")
 
 
 class ClusterUnavailable(Exception):
@@ -57,7 +60,7 @@ class Cluster:
     """A running PostgreSQL server of the test session, on 127.0.0.1:``port``."""
 
     folder: Path
-    port: int
+    port: int  # 0 until it is started
     bin_dir: Path
     as_user: list[str]
     _numbers: count = field(default_factory=lambda: count(1))
@@ -117,6 +120,20 @@ def _wait_until_accepting(cluster: Cluster) -> None:
             time.sleep(0.05)
 
 
+def _start_server(cluster: Cluster, log: Path) -> None:
+    """``pg_ctl start`` on a free port, another one if that port was taken meanwhile, until it accepts connections."""
+    for attempt in range(PORT_ATTEMPTS):
+        cluster.port = free_port()
+        options = " ".join([f"-p {cluster.port}", f"-k {cluster.folder}", "-c listen_addresses=127.0.0.1",
+                            *(f"-c {setting}" for setting in TEST_SETTINGS)])
+        started = cluster._run("pg_ctl", "start", "-D", str(cluster.folder / "data"), "-l", str(log), "-o", options,
+                               "-w", check=False)
+        if started.returncode == 0:
+            return _wait_until_accepting(cluster)
+        if "Address already in use" not in log.read_text() or attempt == PORT_ATTEMPTS - 1:
+            raise subprocess.CalledProcessError(started.returncode, started.args, started.stdout, started.stderr)
+
+
 def start_cluster() -> Cluster:
     """Create and start a private cluster; raise :class:`ClusterUnavailable` saying why it cannot be."""
     try:
@@ -127,15 +144,12 @@ def start_cluster() -> Cluster:
     folder = Path(tempfile.mkdtemp(prefix="jupyter-workflow-pg-"))
     if as_user:
         shutil.chown(folder, SERVER_USER, SERVER_USER)
-    cluster = Cluster(folder, free_port(), bin_dir, as_user)
-    data, log = folder / "data", folder / "server.log"
-    options = " ".join([f"-p {cluster.port}", f"-k {folder}", "-c listen_addresses=127.0.0.1",
-                        *(f"-c {setting}" for setting in TEST_SETTINGS)])
+    cluster = Cluster(folder, 0, bin_dir, as_user)
+    log = folder / "server.log"
     try:
-        cluster._run("initdb", "-D", str(data), "-U", SERVER_USER, "--auth=trust", "--encoding=UTF8",
+        cluster._run("initdb", "-D", str(folder / "data"), "-U", SERVER_USER, "--auth=trust", "--encoding=UTF8",
                      "--locale=C", "--no-sync")
-        cluster._run("pg_ctl", "start", "-D", str(data), "-l", str(log), "-o", options, "-w")
-        _wait_until_accepting(cluster)
+        _start_server(cluster, log)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, ClusterUnavailable, OSError) as error:
         said = [getattr(error, "stderr", None) or str(error), log.read_text() if log.exists() else ""]
         cluster.stop()

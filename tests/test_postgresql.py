@@ -1,4 +1,5 @@
-"""A PostgreSQL run store end to end: the command line with ``--db`` and the lab server with ``WorkflowConfig.db_url``.
+"""A PostgreSQL run store end to end: the command line with ``--db``, the lab server with
+``WorkflowConfig.db_url``, and a store that outlives its server's sessions.
 
 The store's own behaviour on PostgreSQL is tested with every store test (``store_url``);
 here real runs, with kernels, go into a database of the session's private cluster.
@@ -11,12 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from notebook_factory import make_notebook, write_workflow
+from test_store import make_run
 
-from jupyter_workflow.store import RunStore
+from jupyter_workflow.store import RunStore, StoreUnavailable
 
-pytestmark = [pytest.mark.kernels, pytest.mark.postgresql]
+pytestmark = pytest.mark.postgresql
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
@@ -52,6 +55,7 @@ def stored(postgres_url: str, run_id: str):
         store.close()
 
 
+@pytest.mark.kernels
 def test_the_command_line_runs_a_workflow_into_postgresql(tmp_path, workflow_home, postgres_url):
     workflow = square_workflow(tmp_path)
     done = subprocess.run([str(JUPYTER), "workflow", "--db", postgres_url, "run", str(workflow), "--json"],
@@ -81,6 +85,7 @@ def jp_server_config(workflow_home, postgres_url, monkeypatch):
             "WorkflowConfig": {"db_url": postgres_url}}
 
 
+@pytest.mark.kernels
 async def test_the_lab_server_keeps_its_runs_in_postgresql(jp_fetch, jp_root_dir, workflow_home, postgres_url):
     square_workflow(jp_root_dir)
 
@@ -100,3 +105,26 @@ async def test_the_lab_server_keeps_its_runs_in_postgresql(jp_fetch, jp_root_dir
     assert {event.type for event in events} >= {"run.started", "node.finished", "run.finished"}
     assert [listed["id"] for listed in (await call("runs"))["runs"]] == [started["run_id"]]
     assert not Path(workflow_home.db_url.removeprefix("sqlite:///")).exists()
+
+
+def test_a_store_goes_on_after_the_server_ended_its_sessions(postgres_cluster, postgres_url, tmp_path):
+    """As after a restart of the database server: every pooled connection is dead, none may fail a call."""
+    store = RunStore(postgres_url)
+    try:
+        runs = [make_run(tmp_path, f"{index:032x}") for index in range(3)]
+        store.begin(runs[0])
+        with psycopg.connect(postgres_cluster.url().replace("+psycopg", ""), autocommit=True) as admin:
+            ended = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                                  (postgres_url.rsplit("/", 1)[1],)).fetchall()
+        assert ended and all(terminated for terminated, in ended)
+        store.begin(runs[1])
+        store.begin(runs[2])
+        assert sorted(run.id for run in store.list_runs()[0]) == [run.run_id for run in runs]
+    finally:
+        store.close()
+
+
+def test_without_the_driver_the_store_says_which_extra_installs_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where psycopg is not installed
+    with pytest.raises(StoreUnavailable, match=r"pip install 'jupyter-workflow\[postgresql\]'"):
+        RunStore("postgresql+psycopg://workflow@127.0.0.1/workflow")

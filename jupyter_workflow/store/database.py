@@ -6,7 +6,8 @@ and gives the concerns of the store their sessions. SQLite files run in WAL mode
 transaction takes the write lock at its start, so that several processes can share one.
 
 A store refuses to write a value that is not JSON (NaN, an infinity, a lone surrogate),
-raises :class:`StoreUnavailable` when the database cannot be opened or written, and
+raises :class:`StoreUnavailable` when the database cannot be opened or written (a
+connection that a database server ended meanwhile is replaced first), and
 follows its SQLite file: when the file was removed or replaced, the next operation goes on
 in the file now at that path, never in the one nobody else can see. Every public method of
 the store is wrapped in :func:`on_current_file` for that.
@@ -42,6 +43,8 @@ SQLITE_UNAVAILABLE = (
     "database is locked",
     "file is not a database",
 )
+# The package extra that installs the driver of a database, by SQLAlchemy backend name.
+DRIVER_EXTRAS = {"postgresql": "postgresql"}
 # SQLSTATEs of a database server that refuses writes: a read-only transaction, no privilege.
 SERVER_UNAVAILABLE = ("25006", "42501")
 
@@ -54,6 +57,12 @@ def safe_url(db_url: str | URL) -> str:
         return make_url(db_url).render_as_string(hide_password=True)
     except SQLAlchemyError:
         return repr(db_url)
+
+
+def _driver_hint(db_url: str) -> str:
+    """How to install the missing driver of ``db_url``, when the package has an extra for it."""
+    extra = DRIVER_EXTRAS.get(make_url(db_url).get_backend_name())
+    return f" (install the driver: pip install 'jupyter-workflow[{extra}]')" if extra else ""
 
 
 def _to_json(value) -> str:
@@ -75,6 +84,8 @@ def _from_json(text: str):
 
 def _unavailable(context: ExceptionContext) -> StoreUnavailable | None:
     """:class:`StoreUnavailable` in place of an error saying the database cannot be opened or written."""
+    if context.is_pre_ping:  # a pooled connection found dead before use: the pool replaces it
+        return None
     error = context.original_exception
     if context.dialect is not None and context.dialect.name == "sqlite":
         unavailable = any(text in str(error) for text in SQLITE_UNAVAILABLE)
@@ -193,14 +204,19 @@ class Database:
         try:
             url = make_url(db_url)
             self._file = _sqlite_file(url)
-            self.engine = create_engine(url, json_serializer=_to_json, json_deserializer=_from_json)
+            # A database server may have ended a pooled connection (a restart, an idle timeout):
+            # each is tried before use and replaced, rather than failing the operation.
+            self.engine = create_engine(url, json_serializer=_to_json, json_deserializer=_from_json,
+                                        pool_pre_ping=url.get_backend_name() != "sqlite")
             if url.get_backend_name() == "sqlite":
                 listen(self.engine, "connect", _sqlite_autocommit_driver)
                 listen(self.engine, "connect", _sqlite_pragmas)
                 listen(self.engine, "begin", _sqlite_begin_immediate)
             listen(self.engine, "handle_error", _unavailable)
             self._open_file()
-        except (SQLAlchemyError, ImportError, OSError) as error:
+        except ImportError as error:
+            raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}{_driver_hint(db_url)}") from error
+        except (SQLAlchemyError, OSError) as error:
             raise StoreUnavailable(f"cannot open the run store {safe_url(db_url)}: {error}") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         # For one-statement reads on hot paths: no transaction, so no wait for writers.
