@@ -43,6 +43,14 @@ class WorkflowConfig(Configurable):
         Unicode(), help="Modules the node kernel imports before it is handed to a node, e.g. ['pandas']."
     ).tag(config=True)
 
+    # Workers: queued runs executed without a lab server (jupyter_workflow.schedules.worker).
+    queue_retries = Int(
+        1, help="Times a queued run without a schedule (run --queue) is retried after its worker was lost."
+    ).tag(config=True)
+    server_workers = Int(
+        0, help="Queued runs the Jupyter server executes at once, as a worker; 0: the server runs no worker."
+    ).tag(config=True)
+
     # Notifications: the email and webhook sent after a scheduled run ends (docs/notifications.md)
     smtp_host = Unicode("localhost", help="SMTP server that sends notification emails.").tag(config=True)
     smtp_port = Int(25, help="Port of the SMTP server.").tag(config=True)
@@ -70,14 +78,6 @@ class WorkflowConfig(Configurable):
     scheduler = Bool(True, help="Run the scheduler inside the Jupyter server").tag(config=True)
     scheduler_poll_s = Float(
         1.0, help="The longest the scheduler waits between two looks at the schedules, in seconds."
-    ).tag(config=True)
-
-    # Workers: queued runs executed without a lab server (jupyter_workflow.schedules.worker).
-    queue_retries = Int(
-        1, help="Times a queued run without a schedule (run --queue) is retried after its worker was lost."
-    ).tag(config=True)
-    server_workers = Int(
-        0, help="Queued runs the Jupyter server executes at once, as a worker; 0: the server runs no worker."
     ).tag(config=True)
 
     @default("db_url")

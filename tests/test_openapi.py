@@ -7,6 +7,7 @@ and requiredness) so the two cannot drift apart, then check that the events of r
 validate against the document's ``Event`` union.
 """
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from referencing.jsonschema import DRAFT202012
 
 import jupyter_workflow
 from jupyter_workflow.events import EVENT_PAYLOADS, Event, EventType, NodeFinished, NodeStatus, RunFinished, RunStatus
-from jupyter_workflow.store import RunStore
+from jupyter_workflow.store import FireRecord, HeartbeatRecord, RunStore, ScheduleRecord
 
 DOCUMENT = json.loads(files("jupyter_workflow.server").joinpath("openapi.json").read_text("utf-8"))
 SCHEMAS = DOCUMENT["components"]["schemas"]
@@ -255,3 +256,15 @@ def test_the_events_of_real_runs_match_the_event_schema(tmp_path, workflow_home)
              for message in live if message["type"] == EventType.NODE_STATUS_CHANGED}
     assert {("queued", True), ("failed", False), ("skipped", False), ("cached", False)} <= moves
     assert {message["data"]["stream"] for message in live if message["type"] == EventType.NODE_OUTPUT} == {"stdout", "stderr"}
+
+
+@pytest.mark.parametrize("schema, record, added", [
+    ("Schedule", ScheduleRecord, {"last_status", "next_fire_times"}),
+    ("Fire", FireRecord, {"run_status"}),
+    ("Heartbeat", HeartbeatRecord, set()),
+], ids=["Schedule", "Fire", "Heartbeat"])
+def test_the_schedule_schemas_have_the_fields_of_their_records(schema, record, added):
+    properties, required = object_shape(ref(schema))
+    fields = {item.name for item in dataclasses.fields(record)}
+    assert set(properties) == fields | added
+    assert fields <= required

@@ -15,6 +15,7 @@ import pytest
 from fake_executor import FakeExecutor, Script
 from labsession import wait_until
 from notebook_factory import make_notebook, write_workflow
+from test_notify import webhook  # noqa: F401  (a fixture)
 from test_store_queue import add_fire
 
 from jupyter_workflow.config import resolve_config
@@ -328,6 +329,22 @@ def test_a_retry_of_a_scheduled_run_keeps_its_fire(pair, settings, store, start_
     [retry] = wait_until(lambda: [run for run in retries_of(store, run_id) if run.status == "succeeded"], 30,
                          "the retry to succeed")
     assert retry.fire_id == fire_id and store.schedule_retries(retry.id) == 2
+
+
+def test_a_scheduled_run_s_end_is_notified_and_recorded_on_its_fire(pair, settings, store, start_worker_here,
+                                                                     webhook):
+    fire_id = add_fire(store)
+    with store._session.begin() as session:
+        session.get(Schedule, "s" * 32).notify = {"webhook": webhook.url, "on": ["success"]}
+    run_id = queue_in(store, settings, pair, fire_id)
+    finished = []
+    start_worker_here(on_run_finished=finished.append)
+
+    wait_until(lambda: finished == [run_id], 30, "the run to end and be told of")
+    [delivery] = webhook.received
+    assert (delivery.body["run"]["id"], delivery.body["run"]["status"]) == (run_id, "succeeded")
+    [recorded] = store.fire_with_schedule(fire_id)[0].notifications
+    assert (recorded["kind"], recorded["ok"], recorded["run_id"]) == ("webhook", True, run_id)
 
 
 def test_a_queued_run_whose_workflow_no_longer_fits_fails_with_the_problem(pair, tmp_path, settings, store,

@@ -516,8 +516,10 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     app.set_defaults(handler=command_app)
 
-    add_scheduler_parser(commands)
     worker_commands.add_worker_parser(commands)
+    add_scheduler_parser(commands)
+    from jupyter_workflow.cli.schedule_commands import add_schedule_commands
+    add_schedule_commands(commands)
     return parser
 
 

@@ -8,8 +8,9 @@ and queues a retry of each as policy allows, then claims queued runs, up to
 lease is renewed every third of the lease; a worker that cannot renew it has lost the run
 (another worker may have interrupted it) and cancels it.
 
-A retry runs again only the nodes that did not succeed: the others keep their results
-(``cached``). How many times an interrupted run is retried: its schedule's ``retries``, or
+When a run it executed ends, the worker sends the notifications of its schedule
+(:func:`~jupyter_workflow.schedules.notify.notify_after_run`). A retry runs again only the
+nodes that did not succeed: the others keep their results (``cached``). How many times an interrupted run is retried: its schedule's ``retries``, or
 ``WorkflowConfig.queue_retries`` for a run of no schedule.
 """
 
@@ -25,6 +26,7 @@ from jupyter_workflow.engine.executor import error_info
 from jupyter_workflow.events import Event, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.runner import CannotRetry, Runner
+from jupyter_workflow.schedules.notify import notify_after_run
 from jupyter_workflow.store import RunRecord, RunStore, StoreUnavailable
 
 DEFAULT_LEASE_S = 30.0
@@ -189,13 +191,15 @@ class Worker:
             await self._after(record.id)
 
     async def _after(self, run_id: str) -> None:
-        """A run ended: release its claim, make room, tell ``on_run_finished``."""
+        """A run ended: release its claim, make room, send its schedule's notifications, tell ``on_run_finished``."""
         self._runs.pop(run_id, None)
         self._wake.set()
         try:
             await asyncio.to_thread(self._runner.store.release_claim, run_id, self.name)
         except StoreUnavailable as error:
             log.warning("worker %s: could not release run %s (its lease will lapse): %s", self.name, run_id, error)
+        # The notifications its schedule asks for (none for a run no fire made); they never raise.
+        await asyncio.to_thread(notify_after_run, self._runner.store, self.settings, run_id)
         if self.on_run_finished is not None:
             try:
                 await asyncio.to_thread(self.on_run_finished, run_id)

@@ -9,8 +9,8 @@ from traitlets import Int, Type, Unicode
 
 from jupyter_workflow.config import resolve_config
 from jupyter_workflow.engine import KernelExecutor
-from jupyter_workflow.schedules.scheduler import Scheduler
 from jupyter_workflow.schedules.worker import Worker
+from jupyter_workflow.schedules.scheduler import Scheduler
 from jupyter_workflow.server.handlers import routes
 from jupyter_workflow.server.service import RunService
 from jupyter_workflow.store import RunStore, StoreUnavailable, safe_url
@@ -62,7 +62,6 @@ class WorkflowExtension(ExtensionApp):
         if settings.server_workers > 0:
             self.worker = Worker(settings, concurrency=settings.server_workers, store=self.service.store,
                                  executor_class=self.executor_class, publish=self.service.publish)
-
         self._scheduler_stop = threading.Event()
         self.scheduler_thread = None
         if settings.scheduler:

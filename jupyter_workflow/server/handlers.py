@@ -29,7 +29,16 @@ from jupyter_workflow.model.json_values import UnsafeJson, load_json
 from jupyter_workflow.model.paths import PathOutsideRoot, name_problem
 from jupyter_workflow.runner import CannotRetry
 from jupyter_workflow.server.service import NotAWorkflowFile, RunService, VersionConflict
-from jupyter_workflow.store import AmbiguousRunId, AuditNote, InvalidCursor, NotFound, StoreUnavailable
+from jupyter_workflow.store import (
+    AmbiguousRunId,
+    AmbiguousScheduleId,
+    AuditNote,
+    InvalidCursor,
+    InvalidSchedule,
+    NotFound,
+    ScheduleConflict,
+    StoreUnavailable,
+)
 
 EXTENSION = "jupyter_workflow"
 AUTH_RESOURCE = "workflow"
@@ -76,7 +85,11 @@ def api_errors():
             f"{conflict.path} changed since version {conflict.base}: it is now at {conflict.current}",
             [{"pointer": "/base_version", "message": f"current version is {conflict.current}"}],
         ) from None
-    except AmbiguousRunId as error:
+    except InvalidSchedule as error:
+        raise ApiError(422, str(error), [problem.to_dict() for problem in error.problems]) from None
+    except ScheduleConflict as error:
+        raise ApiError(409, str(error), [{"pointer": "/expected_version", "message": str(error)}]) from None
+    except (AmbiguousRunId, AmbiguousScheduleId) as error:
         raise ApiError(400, error.args[0]) from None
     except (NotFound, NotANotebook, FileNotFoundError, IsADirectoryError) as error:
         raise ApiError(404, str(error)) from None
@@ -558,6 +571,8 @@ def event_id(text: str) -> int:
 
 
 def routes() -> list[tuple]:
+    from jupyter_workflow.server.schedule_handlers import schedule_routes  # it builds on this module
+
     api = "/workflow/api"
     return [
         (f"{api}/openapi.json", OpenApiHandler),
@@ -578,5 +593,6 @@ def routes() -> list[tuple]:
         (f"{api}/workflows", WorkflowFileHandler),
         (f"{api}/audit", AuditHandler),
         (f"{api}/apps", AppsHandler),
+        *schedule_routes(api),
         (f"{api}/.*", NotFoundHandler),
     ]

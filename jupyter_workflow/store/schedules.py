@@ -18,6 +18,7 @@ through :meth:`~jupyter_workflow.store.runs.Runs.enqueue`, which gives a fire on
 """
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, insert, select, update
@@ -48,6 +49,7 @@ DEFAULTS = {
     "owner": None,
 }
 REQUIRED = ("name", "workflow_path", "cron")
+LARGEST_SETTING = 2**31 - 1  # the largest value of an INTEGER column on every database
 EDITABLE = frozenset(REQUIRED) | frozenset(DEFAULTS)
 # What a change to one of these does to the times owed: they are computed again.
 TIMING = frozenset({"cron", "timezone", "enabled"})
@@ -60,8 +62,8 @@ def _moment(at: datetime | None) -> datetime:
 
 def _whole_number(values: dict, name: str, least: int) -> str | None:
     value = values[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        return f"must be a whole number of at least {least}, not {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= LARGEST_SETTING:
+        return f"must be a whole number from {least} to {LARGEST_SETTING}, not {value!r}"
     return None
 
 
@@ -138,6 +140,8 @@ class Schedules(Database):
         _checked(values)
         row = Schedule(id=uuid.uuid4().hex, **values, created_at=at, updated_at=at, version=1,
                        next_fire_at=_next_fire_at(values, at), last_fire_at=None)
+        if note is not None and note.target is None:  # the note of a creation names what it made
+            note = replace(note, target=row.id)
         with self._session.begin() as session:
             session.add(row)
             _write_note(session, note)

@@ -33,7 +33,8 @@ from jupyter_workflow.store.versions import Versions
 
 
 class RunStore(Runs, Queue, Recovery, CacheLookup, Versions, AuditLog, Claims, Heartbeats, Notifications, Schedules):
-    """Runs, node runs, events, versions, the audit log, the queue, claims, heartbeats, notifications and schedules.
+    """Runs, node runs, events, workflow versions, the audit log, the queue, claims, heartbeats, notifications and
+    schedules in the database at ``db_url``.
 
     Opening it creates the SQLite folder if needed and migrates the schema to the
     latest version. It is the engine's ``RunListener``: ``begin`` stores a new run,

@@ -13,11 +13,12 @@ import { CommandToolbarButton, fileIcon, refreshIcon, runIcon, stopIcon } from '
 import { Signal } from '@lumino/signaling';
 
 import { formTab, formTabId, formView } from './form';
-import { addRunHistory, HistoryTarget, isRunOf, versionTab, versionViewId, workflowNameOf } from './history';
+import { addRunHistory, HISTORY_ID, HistoryTarget, isRunOf, versionTab, versionViewId, workflowNameOf } from './history';
 import { formIcon, workflowIcon } from './icons';
 import { palettePlugin } from './palette';
 import { notebookTab } from './notebook';
 import { RunClient, refusalText } from './run';
+import { addSchedules, schedulesIcon } from './schedules';
 import { FACTORY, RunStatusLine, WorkflowEditor, WorkflowEditorFactory } from './widget';
 
 export const FILE_TYPE = 'workflow';
@@ -35,6 +36,7 @@ export const RETRY = 'jupyter-workflow:retry';
 export const OPEN_NODE_NOTEBOOK = 'jupyter-workflow:open-node-notebook';
 export const SHOW_RUN_VERSION = 'jupyter-workflow:show-run-version';
 export const OPEN_AS_FORM = 'jupyter-workflow:open-as-form';
+export const SCHEDULES = 'jupyter-workflow:schedules';
 /** Where the canvas's keyboard shortcuts apply. */
 const CANVAS_SELECTOR = '.jp-WorkflowEditor';
 
@@ -103,8 +105,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       widget.toolbar.addItem('workflow-cancel', new CommandToolbarButton({ commands: app.commands, id: CANCEL, args }));
       widget.toolbar.addItem('workflow-retry', new CommandToolbarButton({ commands: app.commands, id: RETRY, args }));
       widget.toolbar.addItem('workflow-run-status', new RunStatusLine(widget.content));
-      // An icon only (its caption as tooltip): a panel split in two still shows the run's status beside the buttons.
+      // Icons only (their captions as tooltips): a panel split in two still shows the run's status beside the buttons.
       widget.toolbar.addItem('workflow-open-as-form', new CommandToolbarButton({ commands: app.commands, id: OPEN_AS_FORM, args, label: '' }));
+      widget.toolbar.addItem('workflow-schedules', new CommandToolbarButton({ commands: app.commands, id: SCHEDULES, args, label: '' }));
       widget.content.runChanged.connect(() => {
         for (const command of [RUN, CANCEL, RETRY]) app.commands.notifyCommandChanged(command);
       });
@@ -198,7 +201,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(id);
       }
     });
-    addRunHistory(app, restorer, {
+    const history = addRunHistory(app, restorer, {
       client,
       targetChanged: historyTargetChanged,
       target: (): HistoryTarget | null => {
@@ -214,6 +217,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
         };
       },
       showVersion: run => void app.commands.execute(SHOW_RUN_VERSION, { runId: run.id })
+    });
+    const schedules = addSchedules(app, restorer, {
+      client,
+      targetChanged: historyTargetChanged,
+      target: () => {
+        const editor = tracker.currentWidget;
+        return editor ? { path: editor.context.path, save: () => (editor.context.model.dirty ? editor.context.save() : Promise.resolve()) } : null;
+      },
+      showRun: runId => {
+        app.shell.activateById(HISTORY_ID);
+        void history.list.select(runId);
+      },
+      showVersion: runId => void app.commands.execute(SHOW_RUN_VERSION, { runId })
+    });
+    app.commands.addCommand(SCHEDULES, {
+      label: args => (args.isPalette ? 'Schedule Workflow…' : 'Schedule…'),
+      caption: 'Run this workflow on a cron schedule; the schedules of every workflow',
+      icon: args => (args.isPalette ? undefined : schedulesIcon),
+      execute: args => {
+        app.shell.activateById(schedules.id);
+        if (target(args) !== null) schedules.openForm();
+      }
     });
     app.commands.addCommand(SHOW_RUN_VERSION, {
       label: 'Show the Version a Run Was Made From',
@@ -322,7 +347,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       palette.addItem({ command: NEW_WORKFLOW, category: 'Workflow', args: { isPalette: true } });
       palette.addItem({ command: ARRANGE, category: 'Workflow' });
-      for (const command of [RUN, CANCEL, RETRY, OPEN_AS_FORM]) {
+      for (const command of [RUN, CANCEL, RETRY, OPEN_AS_FORM, SCHEDULES]) {
         palette.addItem({ command, category: 'Workflow', args: { isPalette: true } });
       }
     }

@@ -5,3 +5,4 @@ import './run.css';
 import './history.css';
 import './properties.css';
 import './workflowio.css';
+import './schedules.css';

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 # A real run of the example takes 5–10 s on a warm machine; the machine is shared.
 RUN_TIMEOUT_MS = 180_000
 HISTORY_ID = "jp-workflow-runs"  # labextension/src/history/panel.tsx
+SCHEDULES_ID = "jp-workflow-schedules"  # labextension/src/schedules/panel.tsx
 DISABLED = re.compile(r"\bdisabled\b")
 
 
@@ -61,3 +62,8 @@ def open_sidebar(lab, panel_id: str, title: str):
 def open_history(lab):
     """The Workflow runs sidebar, opened from its tab."""
     return open_sidebar(lab, HISTORY_ID, "Workflow runs")
+
+
+def open_schedules(lab):
+    """The Workflow schedules sidebar, opened from its tab."""
+    return open_sidebar(lab, SCHEDULES_ID, "Workflow schedules")

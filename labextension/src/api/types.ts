@@ -1,5 +1,5 @@
 /**
- * The server's types for runs, nodes, statuses and events, as the panel uses them.
+ * The server's types for runs, nodes, statuses, events and schedules, as the panel uses them.
  *
  * Everything here is an alias of `src/generated/openapi.ts`, which `jlpm build:types`
  * generates from `jupyter_workflow/server/openapi.json` on every build: change the
@@ -35,6 +35,12 @@ export type Version = Schemas['Version'];
 export type VersionList = Schemas['VersionList'];
 export type WorkflowFile = Schemas['WorkflowFile'];
 export type App = Schemas['App'];
+export type Schedule = Schemas['Schedule'];
+export type ScheduleList = Schemas['ScheduleList'];
+export type NewSchedule = Schemas['NewSchedule'];
+export type CronPreview = Schemas['CronPreview'];
+export type Fire = Schemas['Fire'];
+export type FireList = Schemas['FireList'];
 
 /**
  * Each event type's payload (`data`). The generated `Event` members intersect `data` with the

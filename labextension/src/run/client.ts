@@ -154,7 +154,7 @@ export class RunClient {
     return this.request<ExecutedNotebook>(`runs/${seg(runId)}/nodes/${seg(nodeId)}/notebook`, { method: 'GET' });
   }
 
-  /** Sends one request; the parsed JSON body of a 2xx answer, or a `WorkflowApiError`. */
+  /** Sends one request; the parsed JSON body of a 2xx answer (undefined for 204), or a `WorkflowApiError`. */
   async request<T>(path: string, init: RequestInit, query?: Record<string, string | number | undefined>): Promise<T> {
     const headers = new this.settings.Headers(init.headers);
     if (init.body !== undefined && !headers.has('Content-Type')) {
@@ -164,6 +164,9 @@ export class RunClient {
     const text = await response.text();
     if (!response.ok) {
       throw new WorkflowApiError(response.status, errorBody(response, text));
+    }
+    if (response.status === 204) {
+      return undefined as T;
     }
     try {
       return JSON.parse(text) as T;
