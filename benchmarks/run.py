@@ -1,6 +1,8 @@
 """Benchmarks: medians (with p95 and min–max) and ratios against baselines measured in the same run.
 
-    python benchmarks/run.py [--only imports|coldstart|server|workflows|panel] [--store-runs N] ...  (--help lists all)
+    python benchmarks/run.py [--only imports|coldstart|server|workflows|panel|scheduling] [--store-runs N] ...
+
+(--help lists all options)
 
 Sections:
 
@@ -30,6 +32,16 @@ Sections:
   from a node's state change on the server to its colour on the canvas against the event's
   arrival on the page's WebSocket. ``--panel-repeat`` pages per open row and gestures;
   ``--panel-runs`` timed runs of a ``--panel-live-nodes``-node workflow. About 4 min on 2 CPUs.
+* scheduling (``scheduling.py``): 1, 2 and 4 ``jupyter workflow scheduler`` processes on one
+  store of 100 schedules firing every minute for ``--schedule-span-min`` minutes (default 2;
+  ``--schedule-every-s N`` fires every N seconds instead, for a quick run), on SQLite and on
+  PostgreSQL (a private cluster started as ``tests/postgres.py`` does, or a line saying why
+  not): fire lateness p50/p99/max from the fires table, duplicate fires and runs, missed
+  fires, and a verdict for "a fire within 1 s of its time while a scheduler is up"; then an
+  idle warm ``jupyter workflow worker``: enqueue (and fire) → the node's ``node.started``,
+  over ``--scheduling-runs`` runs, against a warm ``jupyter_workflow.run`` in one process.
+  About 15 min with the defaults (6 rows of a 2-minute span, then the warm rows); about 3.5
+  with ``--schedule-every-s 5 --schedule-span-min 0.25``.
 
 It exits 0 whatever the numbers (it is a report), and 1 if the server does not start.
 """
@@ -42,6 +54,7 @@ import time
 import coldstart
 import imports
 import panel
+import scheduling
 import server
 import workflows
 
@@ -70,9 +83,20 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def positive_number(text: str) -> float:
+    """An argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number is needed (got {text!r})") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"above 0 (got {value:g})")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("imports", "coldstart", "server", "workflows", "panel"), help="run one section only")
+    parser.add_argument("--only", choices=("imports", "coldstart", "server", "workflows", "panel", "scheduling"), help="run one section only")
     parser.add_argument("--repeat", type=at_least_one, default=9,
                         help="fresh interpreters per import and cold-start row (default 9)")
     parser.add_argument("--coldstart-runs", type=int, default=1000,
@@ -99,6 +123,12 @@ def main() -> int:
                         help="timed runs followed by the panel for the live-state row (default 3)")
     parser.add_argument("--panel-live-nodes", type=at_least_one, default=40,
                         help="nodes of the workflow the panel follows (default 40)")
+    parser.add_argument("--schedule-span-min", type=positive_number, default=2.0,
+                        help="minutes the schedulers fire for, per scheduler count and database (default 2)")
+    parser.add_argument("--schedule-every-s", type=scheduling.every_seconds,
+                        help="schedules fire every N seconds (a seconds field) instead of every minute, for a quick run")
+    parser.add_argument("--scheduling-runs", type=at_least_one, default=9,
+                        help="timed runs per warm worker and baseline row (default 9)")
     args = parser.parse_args()
     # A SIGTERM (kill, a CI timeout) unwinds like Ctrl-C: the server stops, the temporary folder goes.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -126,6 +156,10 @@ def main() -> int:
         print("\n")
     if args.only in (None, "panel"):
         panel.section(args.panel_repeat, args.panel_runs, args.panel_live_nodes)
+    if args.only is None:
+        print("\n")
+    if args.only in (None, "scheduling"):
+        scheduling.section(args.schedule_span_min, args.schedule_every_s, args.scheduling_runs)
     print(f"\nbench took {time.perf_counter() - began:.0f} s")
     return 0
 
