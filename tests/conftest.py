@@ -76,6 +76,16 @@ def store_url(request, tmp_path) -> str:
     return empty_database(request.param, tmp_path, request)
 
 
+@pytest.fixture
+def store(store_url):
+    """An open run store at ``store_url`` (a module may define a ``store`` of its own)."""
+    from jupyter_workflow.store import RunStore
+
+    store = RunStore(store_url)
+    yield store
+    store.close()
+
+
 def file_digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every notebook under ``folder``: proves sources are left untouched."""
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).rglob("*.ipynb"))}

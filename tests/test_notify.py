@@ -33,13 +33,6 @@ RUN_ID = "9" * 32
 NOTIFICATIONS_MD = Path(__file__).resolve().parent.parent / "docs" / "notifications.md"
 
 
-@pytest.fixture
-def store(store_url):
-    store = RunStore(store_url)
-    yield store
-    store.close()
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

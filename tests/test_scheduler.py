@@ -20,13 +20,6 @@ def minutes(n: float) -> datetime:
 
 
 @pytest.fixture
-def store(store_url):
-    store = RunStore(store_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def settings(store_url, tmp_path):
     return WorkflowConfig(db_url=store_url, runs_dir=str(tmp_path / "runs"), scheduler_poll_s=0.2)
 

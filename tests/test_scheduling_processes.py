@@ -29,13 +29,6 @@ MOST_FIRES = 1000  # more than the span can owe: list_fires then returns every f
 
 
 @pytest.fixture
-def store(store_url):
-    store = RunStore(store_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def workflow(tmp_path) -> Path:
     """double → add_one: 3 in, 7 out."""
     make_notebook(tmp_path / "double.ipynb", "x = 0", "from jupyter_workflow import record\nrecord('y', x * 2)")

@@ -13,13 +13,6 @@ from jupyter_workflow.store.models import Fire, Schedule
 T0 = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def store(store_url):
-    store = RunStore(store_url)
-    yield store
-    store.close()
-
-
 def add_fire(store: RunStore) -> int:
     """A schedule with one fire that has no run yet; the fire's id."""
     with store._session.begin() as session:

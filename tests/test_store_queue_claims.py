@@ -20,13 +20,6 @@ def seconds(n: float) -> datetime:
     return T0 + timedelta(seconds=n)
 
 
-@pytest.fixture
-def store(store_url):
-    store = RunStore(store_url)
-    yield store
-    store.close()
-
-
 def queue_runs(store, tmp_path, count: int) -> list[str]:
     """``count`` queued runs, created a second apart; their ids, oldest first."""
     ids = [f"{index:032x}" for index in range(1, count + 1)]

@@ -22,13 +22,6 @@ def minutes(n: float) -> datetime:
     return T0 + timedelta(minutes=n)
 
 
-@pytest.fixture
-def store(store_url):
-    store = RunStore(store_url)
-    yield store
-    store.close()
-
-
 def every_minute(store: RunStore, **settings):
     return store.create_schedule(at=T0 - timedelta(seconds=30), **{
         "name": "every minute", "workflow_path": "/srv/demo.workflow.json", "cron": "* * * * *", **settings})
