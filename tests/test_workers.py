@@ -185,12 +185,37 @@ def test_a_killed_worker_s_run_is_interrupted_and_retried_by_another_without_red
 
 
 @pytest.mark.kernels
-def test_a_worker_stopped_by_sigterm_cancels_its_run_and_exits_0(chain, tmp_path, workers, store):
+def test_a_worker_stopped_by_sigterm_finishes_its_run_claims_no_other_and_exits_0(chain, tmp_path, workers, store):
+    run_id = queue(chain)
+    worker = workers("finishing")
+    wait_until(lambda: (tmp_path / "second.pid").exists(), 180, "the worker to run the second node")
+
+    worker.send_signal(signal.SIGTERM)
+    waiting = queue(chain)  # queued after the stop: left for another worker
+    wait_until(lambda: "finishing 1 runs before it stops" in (tmp_path / "finishing.log").read_text(), 60,
+               "the worker to say it finishes its run")
+    assert worker.poll() is None
+    (tmp_path / "gate").touch()  # the second node may end now
+    assert worker.wait(timeout=120) == 0
+
+    run = store.get_run(run_id)
+    assert run.status == "succeeded" and run.outputs == {"answer": 42}
+    assert store.get_run(waiting).status == "queued"
+    assert store.expired_claims(at=FAR_FUTURE) == []  # released
+    [beat] = store.heartbeats("worker")
+    assert beat.stopped_at is not None
+
+
+@pytest.mark.kernels
+def test_a_second_sigterm_cancels_the_run_and_the_worker_exits_0(chain, tmp_path, workers, store):
     run_id = queue(chain)
     worker = workers("stopping")
     wait_until(lambda: (tmp_path / "second.pid").exists(), 180, "the worker to run the second node")
 
-    assert stop_worker(worker) == 0
+    worker.send_signal(signal.SIGTERM)
+    wait_until(lambda: "finishing 1 runs before it stops" in (tmp_path / "stopping.log").read_text(), 60,
+               "the worker to say it finishes its run")
+    assert stop_worker(worker) == 0  # the second SIGTERM
 
     run = store.get_run(run_id)
     assert run.status == "cancelled"

@@ -43,7 +43,7 @@ def command_queue(args) -> int:
 
 
 def command_worker(args) -> int:
-    """Execute queued runs until SIGTERM (or Ctrl-C); exit 0."""
+    """Execute queued runs until SIGTERM (or Ctrl-C), then finish the runs under way (a second signal cancels them); exit 0."""
     import asyncio
     import logging
     import signal
@@ -58,7 +58,8 @@ def command_worker(args) -> int:
                         fork_process=fork_process)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, worker.stop)
+            # The first signal lets the runs under way finish; a second one cancels them.
+            loop.add_signal_handler(signum, lambda: worker.stop(finish_runs=not worker.stopping))
         await worker.run()
 
     with cli.fork_server(settings) as fork_process:

@@ -82,13 +82,27 @@ class Worker:
         self._runner: Runner | None = None
         self._runs: dict[str, asyncio.Task] = {}  # run id → the task executing it
         self._stopping = False
+        self._finishing = False  # stopping, once the runs under way have ended
         self._wake: asyncio.Event | None = None
 
-    def stop(self) -> None:
-        """Stop claiming runs and cancel the ones under way; :meth:`run` returns once they ended. Call it on the worker's loop."""
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stopping
+
+    def stop(self, finish_runs: bool = False) -> None:
+        """Stop claiming runs; :meth:`run` returns once the runs under way ended. Call it on the worker's loop.
+
+        With ``finish_runs`` they go on to their end, their leases renewed (a later ``stop()``
+        cancels them); without it they are cancelled now and end ``cancelled``.
+        """
         self._stopping = True
-        for task in self._runs.values():
-            task.cancel()
+        self._finishing = finish_runs
+        if not finish_runs:
+            for task in self._runs.values():
+                task.cancel()
+        elif self._runs:
+            log.info("worker %s: finishing %d runs before it stops", self.name, len(self._runs))
         if self._wake is not None:
             self._wake.set()
 
@@ -101,7 +115,7 @@ class Worker:
         )
         log.info("worker %s: executing queued runs of %s, %d at once", self.name, self.settings.db_url, self.concurrency)
         try:
-            while not self._stopping:
+            while not self._stopping or (self._finishing and self._runs):
                 try:
                     await self._turn()
                 except StoreUnavailable as error:
