@@ -64,13 +64,13 @@ class Scheduler:
     def run_pass(self, at: datetime | None = None) -> list[FireRecord]:
         """Claim the fires due at ``at`` (now) and make their runs; the fires handled."""
         at = self.clock() if at is None else at
-        fires = self.store.claim_due_fires(self.name, at)
+        fires = self.store.claim_due_fires(self.name, at, each=self.make_run)  # each run made after its claim
         claimed = {fire.id for fire in fires}
-        fires += [fire for fire in self.store.unfinished_fires(at - timedelta(seconds=UNFINISHED_AFTER_S))
-                  if fire.id not in claimed]
-        for fire in fires:
+        unfinished = [fire for fire in self.store.unfinished_fires(at - timedelta(seconds=UNFINISHED_AFTER_S))
+                      if fire.id not in claimed]
+        for fire in unfinished:
             self.make_run(fire)
-        return fires
+        return fires + unfinished
 
     def make_run(self, fire: FireRecord) -> str | None:
         """Queue the run of a claimed fire; its id, or None if the fire failed or has a run already."""

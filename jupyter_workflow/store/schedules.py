@@ -18,6 +18,7 @@ through :meth:`~jupyter_workflow.store.runs.Runs.enqueue`, which gives a fire on
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -249,11 +250,15 @@ class Schedules(Database):
         )
 
     @on_current_file
-    def claim_due_fires(self, scheduler: str, at: datetime | None = None) -> list[FireRecord]:
+    def claim_due_fires(self, scheduler: str, at: datetime | None = None,
+                        each: Callable[[FireRecord], object] | None = None) -> list[FireRecord]:
         """Record the fires owed at ``at`` (now) by every due schedule; the claimed ones, to make their runs.
 
         Each schedule is taken in a transaction of its own, so that schedulers share the
-        work; a schedule another scheduler took first is left to it.
+        work; a schedule another scheduler took first is left to it. ``each(fire)``, if given,
+        is called for each claimed fire as soon as its schedule's transaction is over, before
+        the next schedule is taken: a scheduler makes its run there, so that with many
+        schedules due at once the first runs need not wait for the last claims.
         """
         at = _moment(at)
         with self._reader.connect() as connection:
@@ -262,9 +267,12 @@ class Schedules(Database):
         claimed = []
         for schedule_id in due:
             try:
-                claimed += self._claim_schedule(schedule_id, scheduler, at)
+                fires = self._claim_schedule(schedule_id, scheduler, at)
             except IntegrityError:  # another scheduler recorded these times first
                 continue
+            claimed += fires
+            for fire in fires if each is not None else ():
+                each(fire)
         return claimed
 
     def _claim_schedule(self, schedule_id: str, scheduler: str, at: datetime) -> list[FireRecord]:
