@@ -140,6 +140,22 @@ async def test_cancel_kills_the_kernels_of_a_run(jp_fetch, hang_workflow):
     assert "not running" in again["message"]
 
 
+async def test_cancel_ends_a_queued_run_no_worker_took(jp_fetch, workflow_home, tmp_path):
+    from test_store import make_run
+
+    queued = make_run(tmp_path, run_id="9" * 32)
+    store = RunStore(workflow_home.db_url)
+    assert store.enqueue(queued)
+    store.close()
+
+    run = await call(jp_fetch, "runs", queued.run_id, "cancel", method="POST")
+    assert run["status"] == "cancelled" and {node["status"] for node in run["nodes"]} == {"cancelled"}
+    [entry] = (await call(jp_fetch, "audit", params={"target": queued.run_id}))["entries"]
+    assert entry["action"] == "run.cancel"
+    again = await call(jp_fetch, "runs", queued.run_id, "cancel", method="POST", expect=409)
+    assert "it is cancelled" in again["message"]
+
+
 async def test_retry_reruns_only_what_failed(jp_fetch, square_workflow, jp_root_dir):
     fail_once = jp_root_dir / "fail-once"
     fail_once.write_text("x")

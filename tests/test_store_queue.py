@@ -58,6 +58,20 @@ def test_a_retry_keeps_the_fire_of_the_run_it_repeats(store, tmp_path):
     assert store.get_run(retry.run_id).fire_id == fire_id
 
 
+def test_a_queued_run_is_cancelled_until_a_worker_claims_it(store, tmp_path):
+    waiting, claimed = make_run(tmp_path, "4" * 32), make_run(tmp_path, "5" * 32)
+    assert store.enqueue(claimed) and store.claim_next_run("w", 30).id == claimed.run_id
+    assert store.enqueue(waiting)
+
+    assert store.cancel_queued(waiting.run_id)
+    cancelled = store.get_run(waiting.run_id)
+    assert cancelled.status == "cancelled" and [node.status for node in cancelled.nodes] == ["cancelled"]
+    assert [event.type for event in store.events(waiting.run_id)] == ["run.finished"]
+    assert not store.cancel_queued(waiting.run_id)  # ended already
+    assert not store.cancel_queued(claimed.run_id)  # a worker has it: cancelled where it runs
+    assert store.get_run(claimed.run_id).status == "pending"
+
+
 def test_heartbeats_note_the_process_its_last_beat_and_a_clean_stop(store):
     store.beat("scheduler-a", "scheduler", {"schedules": 3}, at=T0)
     store.beat("worker-a", "worker", at=T0 + timedelta(seconds=1))

@@ -359,7 +359,7 @@ class CancelHandler(WorkflowHandler):
     async def post(self, run_id):
         record = await self.call(self.service.store.get_run, run_id)
         if not await self.attempt(self.service.cancel(record.id, user_name(self))):
-            raise ApiError(409, f"run {record.id} is not running on this server (it is {record.status})")
+            raise ApiError(409, f"run {record.id} is not running on this server nor queued (it is {record.status})")
         record = await self.call(self.service.store.get_run, record.id)
         self.reply(record.to_dict())
 

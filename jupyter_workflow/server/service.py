@@ -117,14 +117,14 @@ class RunService:
             self.active.pop(run.run_id, None)
 
     async def cancel(self, run_id: str, user: str | None) -> bool:
-        """Cancel a run in progress (its kernels are killed); False if it is not running here.
+        """Cancel a run in progress here (its kernels are killed), or a queued run no worker took yet.
 
-        The cancel is written to the audit log first: a store that cannot record it
-        raises, and the run goes on.
+        False if it is neither. The cancel is written to the audit log first (with a queued
+        run's end, in one transaction): a store that cannot record it raises, and the run goes on.
         """
         task = self.active.get(run_id)
         if task is None:
-            return False
+            return await asyncio.to_thread(self.store.cancel_queued, run_id, AuditNote(user, "run.cancel", run_id))
         await asyncio.to_thread(self.store.audit, user, "run.cancel", run_id)
         task.cancel()
         await asyncio.wait([task])

@@ -18,10 +18,11 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 
 from jupyter_workflow.events import RunStatus
+from jupyter_workflow.store.audit import audit_values
 from jupyter_workflow.store.claims import _lease, _moment
 from jupyter_workflow.store.database import Database, on_current_file
-from jupyter_workflow.store.models import Claim, Fire, Run, Schedule
-from jupyter_workflow.store.records import RunRecord
+from jupyter_workflow.store.models import AuditEntry, Claim, Fire, Run, Schedule
+from jupyter_workflow.store.records import AuditNote, RunRecord
 from jupyter_workflow.store.recovery import Recovery
 
 
@@ -95,6 +96,23 @@ class Queue(Database):
         ``cancelled``) with ``status`` and ``error``; whether it was unfinished."""
         with self._session.begin() as session:
             return Recovery._end_run(session, run_id, status, error=error)
+
+    @on_current_file
+    def cancel_queued(self, run_id: str, note: AuditNote | None = None) -> bool:
+        """End the run ``run_id`` ``cancelled`` if it is still queued (no worker claimed it); whether it was.
+
+        ``note``, if given, goes into the audit log in the same transaction.
+        """
+        with self._session.begin() as session:
+            query = select(Run.status).where(Run.id == run_id)
+            if self.engine.dialect.name != "sqlite":  # SQLite's transactions hold the write lock already
+                query = query.with_for_update()
+            if session.scalar(query) != RunStatus.QUEUED:
+                return False
+            Recovery._end_run(session, run_id, RunStatus.CANCELLED)
+            if note is not None:
+                session.execute(insert(AuditEntry).values(**audit_values(note)))
+            return True
 
     @on_current_file
     def retries_before(self, run_id: str) -> int:

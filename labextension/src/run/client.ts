@@ -106,7 +106,7 @@ export class RunClient {
     return this.request<RunList>('runs', { method: 'GET' }, { ...filters });
   }
 
-  /** `POST /runs/{id}/cancel`: the cancelled run (409 when it is not running on this server). */
+  /** `POST /runs/{id}/cancel`: the cancelled run (409 when it is neither running on this server nor queued). */
   cancelRun(runId: string): Promise<Run> {
     return this.request<Run>(`runs/${seg(runId)}/cancel`, { method: 'POST' });
   }
