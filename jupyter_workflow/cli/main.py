@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_workflow.cli.display import Progress, error_line, format_seconds, format_value, table
-from jupyter_workflow.cli.scheduler_commands import add_scheduler_parser
 from jupyter_workflow.events import USABLE_NODE_STATUSES, RunStatus
 from jupyter_workflow.model.problems import InvalidWorkflow
 
@@ -457,7 +456,8 @@ def add_execution_options(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from jupyter_workflow.cli import worker_commands
+    # The commands of schedules and workers are in modules of their own, which import this one.
+    from jupyter_workflow.cli import schedule_commands, scheduler_commands, worker_commands
 
     parser = argparse.ArgumentParser(prog="jupyter workflow", description="Workflows of parameterized notebooks.")
     parser.add_argument("--db", help="run store URL (default: $JUPYTER_WORKFLOW_DB_URL or SQLite in the Jupyter data dir)")
@@ -517,9 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     app.set_defaults(handler=command_app)
 
     worker_commands.add_worker_parser(commands)
-    add_scheduler_parser(commands)
-    from jupyter_workflow.cli.schedule_commands import add_schedule_commands
-    add_schedule_commands(commands)
+    scheduler_commands.add_scheduler_parser(commands)
+    schedule_commands.add_schedule_commands(commands)
     return parser
 
 

@@ -12,8 +12,6 @@ a scheduler that died before making its run gets it from the next pass of any sc
 """
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,6 +25,7 @@ from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.model.spec import load_workflow
 from jupyter_workflow.model.validation import checked_workflow
 from jupyter_workflow.store import FireRecord, NotFound, RunStore, ScheduleRecord, StoreUnavailable
+from jupyter_workflow.store.heartbeats import process_name
 
 TRIGGER = "schedule"
 # A claimed fire still without a run this long after its claim lost its scheduler (or was
@@ -40,22 +39,17 @@ MIN_WAIT_S = 0.05
 log = logging.getLogger(__name__)
 
 
-def default_name() -> str:
-    """This process's scheduler name: ``scheduler-<host>-<pid>``."""
-    return f"scheduler-{socket.gethostname()}-{os.getpid()}"
-
-
 class Scheduler:
     """Fires the due schedules of ``store`` into queued runs, pass after pass.
 
     ``settings`` gives the runs folder and ``scheduler_poll_s``; ``name`` is its heartbeat's
-    (:func:`default_name`); ``clock`` gives the time (aware), for tests.
+    (default: ``scheduler-<host>-<pid>``); ``clock`` gives the time (aware), for tests.
     """
 
     def __init__(self, store: RunStore, settings: WorkflowConfig, name: str | None = None,
                  clock: Callable[[], datetime] = now):
         self.store = store
-        self.name = name or default_name()
+        self.name = name or process_name("scheduler")
         self.poll_s = settings.scheduler_poll_s
         self.clock = clock
         # only new_run is used: its executor (kernels) is never started here

@@ -16,8 +16,6 @@ nodes that did not succeed: the others keep their results (``cached``). How many
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Callable
 
 from jupyter_workflow.config import WorkflowConfig
@@ -28,16 +26,12 @@ from jupyter_workflow.model.problems import InvalidWorkflow
 from jupyter_workflow.runner import CannotRetry, Runner
 from jupyter_workflow.schedules.notify import notify_after_run
 from jupyter_workflow.store import RunRecord, RunStore, StoreUnavailable
+from jupyter_workflow.store.heartbeats import process_name
 
 DEFAULT_LEASE_S = 30.0
 DEFAULT_POLL_S = 1.0
 
 log = logging.getLogger(__name__)
-
-
-def default_worker_name() -> str:
-    """A worker's name when none is given: ``worker-<host>-<pid>``."""
-    return f"worker-{socket.gethostname()}-{os.getpid()}"
 
 
 class Worker:
@@ -74,7 +68,7 @@ class Worker:
         if not lease_s > 0 or not poll_s > 0:
             raise ValueError("a worker's lease and pause last a positive number of seconds")
         self.settings = settings
-        self.name = name or default_worker_name()
+        self.name = name or process_name("worker")
         self.lease_s, self.poll_s, self.concurrency = lease_s, poll_s, concurrency
         self.on_run_finished = on_run_finished
         self._store, self._executor_class, self._fork_process = store, executor_class, fork_process

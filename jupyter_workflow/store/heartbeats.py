@@ -20,6 +20,11 @@ from jupyter_workflow.store.records import HeartbeatRecord
 PROCESS_KINDS = ("scheduler", "worker")
 
 
+def process_name(kind: str) -> str:
+    """This process's name as a ``kind`` when it is given none: ``<kind>-<host>-<pid>``."""
+    return f"{kind}-{socket.gethostname()}-{os.getpid()}"
+
+
 class Heartbeats(Database):
     """The part of the run store that keeps the heartbeats of schedulers and workers."""
 
