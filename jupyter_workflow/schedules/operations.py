@@ -161,7 +161,7 @@ def run_now(store: RunStore, schedule_id: str, user: str | None, scheduler: "Sch
     found = store.get_schedule(schedule_id)
     fire = store.fire_now(found.id, user, note=AuditNote(user, "schedule.run-now", found.id))
     scheduler.make_run(fire)
-    return next(stored for stored in store.list_fires(fire.schedule_id) if stored.id == fire.id)
+    return store.fire_with_schedule(fire.id)[0]  # as making its run left it
 
 
 def check_notify_setting(settings: dict) -> None:
